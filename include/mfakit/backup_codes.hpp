@@ -1,0 +1,183 @@
+// Backup codes (NIST SP 800-63B "look-up secrets"): ten single-use codes
+// "xxxx-xxxx" over a 31-symbol alphabet without look-alikes (39.6 bits each),
+// shown once and stored only as salted, memory-hard digests (scrypt), keyed
+// first with an optional host key (a pepper kept outside the database).
+// One salt per set, so checking a guess costs one KDF run whatever the number
+// of codes, followed by constant-time compares against every remaining digest.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mfakit/crypto.hpp"
+#include "mfakit/errors.hpp"
+
+namespace mfakit {
+
+inline constexpr std::string_view backup_code_alphabet = "abcdefghjkmnpqrstuvwxyz23456789";
+static_assert(backup_code_alphabet.size() == 31);
+inline constexpr std::size_t default_backup_code_count = 10;
+inline constexpr std::size_t max_backup_code_count = 64;
+inline constexpr std::size_t backup_code_salt_bytes = 16;
+inline constexpr std::size_t backup_code_digest_bytes = 32;
+
+/// One code as shown to the user, "xxxx-xxxx"; wiped when destroyed.
+class backup_code {
+ public:
+  backup_code() = default;
+  backup_code(const backup_code&) = default;
+  backup_code& operator=(const backup_code&) = default;
+  ~backup_code() { cleanse(buf_.data(), buf_.size()); }
+  [[nodiscard]] std::string_view str() const noexcept { return {buf_.data(), buf_.size()}; }
+  /// The eight symbols without the dash: what gets digested.
+  [[nodiscard]] std::array<char, 8> symbols() const noexcept {
+    std::array<char, 8> s{};
+    for (std::size_t i = 0; i < 4; ++i) {
+      s[i] = buf_[i];
+      s[i + 4] = buf_[i + 5];
+    }
+    return s;
+  }
+
+  /// Parses user input: any letter case, with or without the dash,
+  /// surrounding white space ignored. errc::malformed_code otherwise.
+  [[nodiscard]] static result<backup_code> parse(std::string_view input) {
+    const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (!input.empty() && is_space(input.front())) input.remove_prefix(1);
+    while (!input.empty() && is_space(input.back())) input.remove_suffix(1);
+    if (input.size() == 9) {
+      if (input[4] != '-') return errc::malformed_code;
+    } else if (input.size() != 8) {
+      return errc::malformed_code;
+    }
+    backup_code c;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < input.size(); ++i) {
+      if (input.size() == 9 && i == 4) continue;
+      char ch = input[i];
+      if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+      if (backup_code_alphabet.find(ch) == std::string_view::npos) return errc::malformed_code;
+      c.buf_[n < 4 ? n : n + 1] = ch;
+      ++n;
+    }
+    c.buf_[4] = '-';
+    return c;
+  }
+
+  /// Builds a code from eight alphabet indices (each < 31).
+  [[nodiscard]] static backup_code from_indices(std::span<const std::uint8_t, 8> idx) noexcept {
+    backup_code c;
+    for (std::size_t i = 0; i < 8; ++i) c.buf_[i < 4 ? i : i + 1] = backup_code_alphabet[idx[i] % backup_code_alphabet.size()];
+    c.buf_[4] = '-';
+    return c;
+  }
+
+ private:
+  std::array<char, 9> buf_{};
+};
+
+/// `count` fresh codes, each symbol chosen uniformly (rejection sampling).
+template <random_source R = openssl_random>
+[[nodiscard]] result<std::vector<backup_code>> generate_backup_codes(std::size_t count = default_backup_code_count,
+                                                                     R&& rng = R{}) {
+  if (count == 0 || count > max_backup_code_count) return errc::invalid_argument;
+  std::vector<std::uint8_t> idx(count * 8);
+  if (auto r = uniform_indices(rng, idx, static_cast<unsigned>(backup_code_alphabet.size())); !r) return r.error();
+  std::vector<backup_code> codes;
+  codes.reserve(count);
+  for (std::size_t i = 0; i < count; ++i)
+    codes.push_back(backup_code::from_indices(std::span<const std::uint8_t, 8>(idx.data() + i * 8, 8)));
+  cleanse(idx.data(), idx.size());
+  return codes;
+}
+
+using backup_code_digest = std::array<unsigned char, backup_code_digest_bytes>;
+
+/// What is stored for a set: the salt, the cost it was made with (so the
+/// cost can change without invalidating old sets) and one digest per
+/// remaining code.
+struct backup_code_digests {
+  std::array<unsigned char, backup_code_salt_bytes> salt{};
+  scrypt_params cost{};
+  std::vector<backup_code_digest> digests;
+  [[nodiscard]] std::size_t remaining() const noexcept { return digests.size(); }
+  friend bool operator==(const backup_code_digests&, const backup_code_digests&) = default;
+};
+
+/// How codes are digested: the scrypt cost for new sets and an optional host
+/// key (pepper) that HMACs each code before the KDF.
+class backup_code_hasher {
+ public:
+  /// N = 2^14, r = 8, p = 1 (16 MiB): see tests/bench for what it costs here.
+  static constexpr scrypt_params default_cost{1U << 14, 8, 1};
+
+  backup_code_hasher() = default;
+  explicit backup_code_hasher(scrypt_params cost, byte_view host_key = {}) : cost_(cost), key_(host_key.begin(), host_key.end()) {}
+
+  [[nodiscard]] const scrypt_params& cost() const noexcept { return cost_; }
+
+  /// Digests of every code under a fresh salt.
+  template <random_source R = openssl_random>
+  [[nodiscard]] result<backup_code_digests> digest(std::span<const backup_code> codes, R&& rng = R{}) const {
+    backup_code_digests d;
+    d.cost = cost_;
+    if (!rng.fill(d.salt)) return errc::random_failure;
+    d.digests.resize(codes.size());
+    for (std::size_t i = 0; i < codes.size(); ++i) {
+      if (auto r = digest_one(codes[i], d.salt, d.cost, d.digests[i]); !r) return r.error();
+    }
+    return d;
+  }
+
+  /// Which remaining code `guess` is (its index in d.digests): one KDF run,
+  /// then a constant-time compare against every digest with no early exit.
+  /// errc::malformed_code or errc::code_mismatch otherwise.
+  [[nodiscard]] result<std::size_t> match(const backup_code_digests& d, std::string_view guess) const {
+    auto code = backup_code::parse(guess);
+    if (!code) return code.error();
+    backup_code_digest g{};
+    if (auto r = digest_one(*code, d.salt, d.cost, g); !r) return r.error();
+    std::size_t index = 0;
+    unsigned found = 0;
+    for (std::size_t i = 0; i < d.digests.size(); ++i) {
+      const unsigned eq = constant_time_equal(g, d.digests[i]) ? 1U : 0U;
+      const unsigned take = eq & (found ^ 1U);
+      index |= (static_cast<std::size_t>(0) - take) & i;
+      found |= take;
+    }
+    cleanse(g.data(), g.size());
+    if (found == 0U) return errc::code_mismatch;
+    return index;
+  }
+
+ private:
+  [[nodiscard]] result<void> digest_one(const backup_code& code, byte_view salt, const scrypt_params& cost,
+                                        backup_code_digest& out) const {
+    std::array<char, 8> sym = code.symbols();
+    byte_view input = as_bytes(std::string_view(sym.data(), sym.size()));
+    sha256_digest keyed{};
+    if (!key_.empty()) {
+      auto h = hmac_sha256(byte_view(key_.data(), key_.size()), input);
+      if (!h) {
+        cleanse(sym.data(), sym.size());
+        return h.error();
+      }
+      keyed = *h;
+      input = keyed;
+    }
+    auto r = scrypt(input, salt, cost, out);
+    cleanse(sym.data(), sym.size());
+    cleanse(keyed.data(), keyed.size());
+    return r;
+  }
+
+  scrypt_params cost_ = default_cost;
+  secure_bytes key_;
+};
+
+}  // namespace mfakit

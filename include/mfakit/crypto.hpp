@@ -1,0 +1,181 @@
+// The thin layer over OpenSSL 3 libcrypto that everything else stands on:
+// wiping memory, constant-time comparison, the CSPRNG (injectable), uniform
+// choices without modulo bias, SHA-256, keyed HMAC-SHA-256 and scrypt.
+#pragma once
+
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+
+#include "mfakit/errors.hpp"
+
+namespace mfakit {
+
+/// Overwrites memory in a way the compiler may not optimise away.
+inline void cleanse(void* p, std::size_t n) noexcept {
+  if (p != nullptr && n != 0) OPENSSL_cleanse(p, n);
+}
+
+/// An allocator that wipes every block before giving it back, so a
+/// std::vector of secret bytes leaves nothing behind, not even on growth.
+template <class T>
+struct cleansing_allocator {
+  using value_type = T;
+  cleansing_allocator() noexcept = default;
+  template <class U>
+  cleansing_allocator(const cleansing_allocator<U>& /*other*/) noexcept {}  // NOLINT(google-explicit-constructor)
+  [[nodiscard]] T* allocate(std::size_t n) { return std::allocator<T>{}.allocate(n); }
+  void deallocate(T* p, std::size_t n) noexcept {
+    cleanse(p, n * sizeof(T));
+    std::allocator<T>{}.deallocate(p, n);
+  }
+  template <class U>
+  friend bool operator==(const cleansing_allocator&, const cleansing_allocator<U>&) noexcept {
+    return true;
+  }
+};
+
+/// Bytes that are wiped when freed.
+using secure_bytes = std::vector<unsigned char, cleansing_allocator<unsigned char>>;
+
+using byte_view = std::span<const unsigned char>;
+
+[[nodiscard]] inline byte_view as_bytes(std::string_view s) noexcept {
+  return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+}
+
+/// Compares in time that depends only on the lengths (which are not secret).
+[[nodiscard]] inline bool constant_time_equal(byte_view a, byte_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// --- randomness ------------------------------------------------------------------
+
+/// A source of cryptographically secure random bytes. fill() returns false
+/// when the source failed; callers then produce no secret and no code.
+template <class R>
+concept random_source = requires(R& r, std::span<unsigned char> out) {
+  { r.fill(out) } -> std::same_as<bool>;
+};
+
+/// The default source: OpenSSL's RAND_bytes (the process DRBG).
+struct openssl_random {
+  [[nodiscard]] bool fill(std::span<unsigned char> out) const noexcept {
+    constexpr std::size_t max_chunk = static_cast<std::size_t>(std::numeric_limits<int>::max());
+    while (!out.empty()) {
+      const std::size_t n = out.size() < max_chunk ? out.size() : max_chunk;
+      if (RAND_bytes(out.data(), static_cast<int>(n)) != 1) return false;
+      out = out.subspan(n);
+    }
+    return true;
+  }
+};
+static_assert(random_source<openssl_random>);
+
+/// Fills `out` with indices uniformly distributed in [0, n), 1 <= n <= 256,
+/// by rejection sampling: a byte b is used only when b < 256 - 256 % n, so
+/// every index has exactly the same number of pre-images. A source that keeps
+/// yielding only rejected bytes ends in random_failure, never in a bias.
+template <random_source R>
+[[nodiscard]] result<void> uniform_indices(R& rng, std::span<std::uint8_t> out, unsigned n) {
+  if (n == 0 || n > 256) return errc::invalid_argument;
+  const unsigned limit = 256U - (256U % n);
+  std::array<unsigned char, 64> pool{};
+  std::size_t filled = 0;
+  std::size_t rejected_in_a_row = 0;
+  constexpr std::size_t give_up_after = 4096;  // p = (8/256)^4096 for n = 31 with a real RNG
+  while (filled < out.size()) {
+    if (!rng.fill(pool)) {
+      cleanse(pool.data(), pool.size());
+      return errc::random_failure;
+    }
+    for (unsigned char b : pool) {
+      if (b >= limit) {
+        if (++rejected_in_a_row >= give_up_after) {
+          cleanse(pool.data(), pool.size());
+          cleanse(out.data(), out.size());
+          return errc::random_failure;
+        }
+        continue;
+      }
+      rejected_in_a_row = 0;
+      out[filled++] = static_cast<std::uint8_t>(b % n);
+      if (filled == out.size()) break;
+    }
+  }
+  cleanse(pool.data(), pool.size());
+  return {};
+}
+
+// --- hashing and KDF -------------------------------------------------------------------
+
+using sha256_digest = std::array<unsigned char, 32>;
+
+[[nodiscard]] inline result<sha256_digest> sha256(byte_view data) {
+  sha256_digest out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+      len != out.size())
+    return errc::crypto_failure;
+  return out;
+}
+
+/// HMAC-SHA-256 for occasional use (keyed digests, token hashes); the OTP hot
+/// path uses otp_key (hmac.hpp), which keeps the key schedule.
+[[nodiscard]] inline result<sha256_digest> hmac_sha256(byte_view key, byte_view data) {
+  sha256_digest out{};
+  std::size_t len = 0;
+  static const unsigned char empty_key = 0;
+  const unsigned char* k = key.empty() ? &empty_key : key.data();
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, k, key.size(), data.data(),
+                data.size(), out.data(), out.size(), &len) == nullptr ||
+      len != out.size())
+    return errc::crypto_failure;
+  return out;
+}
+
+/// scrypt cost parameters (RFC 7914): N (a power of two), r, p.
+struct scrypt_params {
+  std::uint64_t n = 1U << 14;
+  std::uint32_t r = 8;
+  std::uint32_t p = 1;
+  friend bool operator==(const scrypt_params&, const scrypt_params&) = default;
+};
+
+[[nodiscard]] inline bool valid(const scrypt_params& s) noexcept {
+  const bool pow2 = s.n >= 2 && (s.n & (s.n - 1)) == 0;
+  return pow2 && s.n <= (1ULL << 24) && s.r >= 1 && s.r <= 64 && s.p >= 1 && s.p <= 16;
+}
+
+/// scrypt through OpenSSL's EVP_PBE_scrypt; `out` receives out.size() bytes.
+[[nodiscard]] inline result<void> scrypt(byte_view password, byte_view salt, const scrypt_params& cost,
+                                         std::span<unsigned char> out) {
+  if (!valid(cost) || out.empty()) return errc::invalid_argument;
+  // What scrypt needs (128*r*N for V, 128*r*p for B) plus a margin.
+  const std::uint64_t maxmem = 128ULL * cost.r * (cost.n + cost.p + 2) + (1U << 20);
+  static const unsigned char empty = 0;
+  const auto* pw = password.empty() ? &empty : password.data();
+  const auto* sa = salt.empty() ? &empty : salt.data();
+  const auto* pw_chars = reinterpret_cast<const char*>(pw);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  if (EVP_PBE_scrypt(pw_chars, password.size(), sa, salt.size(), cost.n, cost.r, cost.p, maxmem,
+                     out.data(), out.size()) != 1) {
+    cleanse(out.data(), out.size());
+    return errc::crypto_failure;
+  }
+  return {};
+}
+
+}  // namespace mfakit

@@ -1,0 +1,341 @@
+// HMAC (RFC 2104) of 8-byte counters, the only message HOTP/TOTP ever MACs,
+// with the key schedule (the inner and outer pad states) computed once per key.
+//
+// Two engines give identical results (tests/hmac_test.cpp checks it):
+//  - the lean engine keeps the two pad states of OpenSSL's own SHA
+//    implementation and runs exactly one block compression for the inner and
+//    one for the outer hash per counter (the message and padding fit one
+//    block), through the low-level digest API that OpenSSL 3 marks deprecated;
+//  - the EVP engine uses EVP_MAC and re-initialises it without a key, which
+//    makes OpenSSL reuse its stored key schedule.
+// The lean engine is chosen while OpenSSL still ships the low-level API
+// (not built with OPENSSL_NO_DEPRECATED_3_0 / OPENSSL_API_COMPAT >= 3.0) and
+// MFAKIT_USE_EVP_HMAC is not defined.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/sha.h>
+
+#include "mfakit/crypto.hpp"
+#include "mfakit/errors.hpp"
+
+#if !defined(OPENSSL_NO_DEPRECATED_3_0) && !defined(MFAKIT_USE_EVP_HMAC)
+#define MFAKIT_LEAN_HMAC 1
+#else
+#define MFAKIT_LEAN_HMAC 0
+#endif
+
+namespace mfakit {
+
+/// The HMAC hash of an OTP (the otpauth `algorithm` parameter).
+enum class algorithm : std::uint8_t { sha1, sha256, sha512 };
+
+[[nodiscard]] constexpr std::string_view to_string(algorithm a) noexcept {
+  switch (a) {
+    case algorithm::sha1: return "SHA1";
+    case algorithm::sha256: return "SHA256";
+    case algorithm::sha512: return "SHA512";
+  }
+  return "SHA1";
+}
+
+[[nodiscard]] constexpr std::size_t digest_size(algorithm a) noexcept {
+  switch (a) {
+    case algorithm::sha1: return 20;
+    case algorithm::sha256: return 32;
+    case algorithm::sha512: return 64;
+  }
+  return 20;
+}
+
+/// The largest HMAC output (SHA-512).
+inline constexpr std::size_t max_digest_size = 64;
+using counter_bytes = std::array<unsigned char, 8>;
+using mac_bytes = std::array<unsigned char, max_digest_size>;
+
+[[nodiscard]] constexpr counter_bytes big_endian(std::uint64_t v) noexcept {
+  counter_bytes b{};
+  for (int i = 7; i >= 0; --i) {
+    b[static_cast<std::size_t>(i)] = static_cast<unsigned char>(v & 0xFFU);
+    v >>= 8U;
+  }
+  return b;
+}
+
+namespace detail {
+
+[[nodiscard]] inline const char* digest_name(algorithm a) noexcept {
+  switch (a) {
+    case algorithm::sha1: return "SHA1";
+    case algorithm::sha256: return "SHA256";
+    case algorithm::sha512: return "SHA512";
+  }
+  return "SHA1";
+}
+
+[[nodiscard]] inline const EVP_MD* evp_digest(algorithm a) noexcept {
+  switch (a) {
+    case algorithm::sha1: return EVP_sha1();
+    case algorithm::sha256: return EVP_sha256();
+    case algorithm::sha512: return EVP_sha512();
+  }
+  return nullptr;
+}
+
+/// HMAC through EVP_MAC. The key schedule is set once; each counter
+/// re-initialises the context with a null key, which restores the stored
+/// inner/outer pad states instead of recomputing them.
+class evp_counter_mac {
+ public:
+  evp_counter_mac() = default;
+  evp_counter_mac(const evp_counter_mac&) = delete;
+  evp_counter_mac& operator=(const evp_counter_mac&) = delete;
+  evp_counter_mac(evp_counter_mac&& o) noexcept : ctx_(std::exchange(o.ctx_, nullptr)), size_(o.size_) {}
+  evp_counter_mac& operator=(evp_counter_mac&& o) noexcept {
+    if (this != &o) {
+      EVP_MAC_CTX_free(ctx_);
+      ctx_ = std::exchange(o.ctx_, nullptr);
+      size_ = o.size_;
+    }
+    return *this;
+  }
+  ~evp_counter_mac() { EVP_MAC_CTX_free(ctx_); }  // frees and wipes the key schedule
+
+  [[nodiscard]] result<void> init(algorithm alg, byte_view key) {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) return errc::crypto_failure;
+    EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
+    EVP_MAC_free(mac);  // the context holds its own reference
+    if (ctx == nullptr) return errc::crypto_failure;
+    std::array<char, 8> name{};
+    std::memcpy(name.data(), digest_name(alg), std::strlen(digest_name(alg)));
+    const std::array<OSSL_PARAM, 2> params{
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name.data(), 0), OSSL_PARAM_construct_end()};
+    static const unsigned char empty_key = 0;
+    const unsigned char* k = key.empty() ? &empty_key : key.data();
+    if (EVP_MAC_init(ctx, k, key.size(), params.data()) != 1) {
+      EVP_MAC_CTX_free(ctx);
+      return errc::crypto_failure;
+    }
+    EVP_MAC_CTX_free(ctx_);
+    ctx_ = ctx;
+    size_ = digest_size(alg);
+    return {};
+  }
+
+  [[nodiscard]] bool mac(const counter_bytes& counter, mac_bytes& out) const noexcept {
+    std::size_t len = 0;
+    return ctx_ != nullptr && EVP_MAC_init(ctx_, nullptr, 0, nullptr) == 1 &&
+           EVP_MAC_update(ctx_, counter.data(), counter.size()) == 1 &&
+           EVP_MAC_final(ctx_, out.data(), &len, out.size()) == 1 && len == size_;
+  }
+
+ private:
+  EVP_MAC_CTX* ctx_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+#if MFAKIT_LEAN_HMAC
+#if defined(__GNUC__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#endif
+
+inline void store_be32(unsigned char* p, std::uint32_t v) noexcept {
+  p[0] = static_cast<unsigned char>(v >> 24U);
+  p[1] = static_cast<unsigned char>(v >> 16U);
+  p[2] = static_cast<unsigned char>(v >> 8U);
+  p[3] = static_cast<unsigned char>(v);
+}
+inline void store_be64(unsigned char* p, std::uint64_t v) noexcept {
+  store_be32(p, static_cast<std::uint32_t>(v >> 32U));
+  store_be32(p + 4, static_cast<std::uint32_t>(v));
+}
+
+// One block compression of OpenSSL's SHA implementations, plus how to read
+// the chaining state out as a digest.
+struct sha1_compression {
+  using state = SHA_CTX;
+  static constexpr algorithm alg = algorithm::sha1;
+  static constexpr std::size_t block = 64, digest = 20, length_field = 8;
+  static bool init(state& s) noexcept { return SHA1_Init(&s) == 1; }
+  static void compress(state& s, const unsigned char* b) noexcept { SHA1_Transform(&s, b); }
+  static void read(const state& s, unsigned char* out) noexcept {
+    store_be32(out, s.h0);
+    store_be32(out + 4, s.h1);
+    store_be32(out + 8, s.h2);
+    store_be32(out + 12, s.h3);
+    store_be32(out + 16, s.h4);
+  }
+};
+struct sha256_compression {
+  using state = SHA256_CTX;
+  static constexpr algorithm alg = algorithm::sha256;
+  static constexpr std::size_t block = 64, digest = 32, length_field = 8;
+  static bool init(state& s) noexcept { return SHA256_Init(&s) == 1; }
+  static void compress(state& s, const unsigned char* b) noexcept { SHA256_Transform(&s, b); }
+  static void read(const state& s, unsigned char* out) noexcept {
+    for (std::size_t i = 0; i < 8; ++i) store_be32(out + 4 * i, s.h[i]);
+  }
+};
+struct sha512_compression {
+  using state = SHA512_CTX;
+  static constexpr algorithm alg = algorithm::sha512;
+  static constexpr std::size_t block = 128, digest = 64, length_field = 16;
+  static bool init(state& s) noexcept { return SHA512_Init(&s) == 1; }
+  static void compress(state& s, const unsigned char* b) noexcept { SHA512_Transform(&s, b); }
+  static void read(const state& s, unsigned char* out) noexcept {
+    for (std::size_t i = 0; i < 8; ++i) store_be64(out + 8 * i, s.h[i]);
+  }
+};
+
+/// HMAC-H(K, counter) with one compression for the inner and one for the
+/// outer hash: the pad states are kept, and the final block of each hash
+/// (message, 0x80, zeros, bit length) is laid out here once.
+template <class H>
+class lean_counter_mac {
+ public:
+  lean_counter_mac() = default;
+  lean_counter_mac(const lean_counter_mac&) = delete;
+  lean_counter_mac& operator=(const lean_counter_mac&) = delete;
+  lean_counter_mac(lean_counter_mac&& o) noexcept { take(o); }
+  lean_counter_mac& operator=(lean_counter_mac&& o) noexcept {
+    if (this != &o) take(o);
+    return *this;
+  }
+  ~lean_counter_mac() { wipe(); }
+
+  [[nodiscard]] result<void> init(byte_view key) {
+    std::array<unsigned char, H::block> pad{};
+    if (key.size() > H::block) {  // RFC 2104: long keys are hashed first
+      unsigned int n = 0;
+      if (EVP_Digest(key.data(), key.size(), pad.data(), &n, evp_digest(H::alg), nullptr) != 1)
+        return errc::crypto_failure;
+    } else if (!key.empty()) {
+      std::memcpy(pad.data(), key.data(), key.size());
+    }
+    for (auto& b : pad) b ^= 0x36U;
+    const bool inner_ok = H::init(inner_);
+    H::compress(inner_, pad.data());
+    for (auto& b : pad) b ^= 0x36U ^ 0x5cU;
+    const bool outer_ok = H::init(outer_);
+    H::compress(outer_, pad.data());
+    cleanse(pad.data(), pad.size());
+    if (!inner_ok || !outer_ok) {
+      wipe();
+      return errc::crypto_failure;
+    }
+    return {};
+  }
+
+  [[nodiscard]] bool mac(const counter_bytes& counter, mac_bytes& out) const noexcept {
+    std::array<unsigned char, H::block> blk{};
+    // inner hash: ipad block already absorbed; final block = counter || pad
+    std::memcpy(blk.data(), counter.data(), counter.size());
+    blk[counter.size()] = 0x80U;
+    store_be64(blk.data() + H::block - 8, (H::block + counter.size()) * 8U);
+    typename H::state s = inner_;
+    H::compress(s, blk.data());
+    std::array<unsigned char, H::digest> inner_digest{};
+    H::read(s, inner_digest.data());
+    // outer hash: opad block already absorbed; final block = inner digest || pad
+    blk.fill(0);
+    std::memcpy(blk.data(), inner_digest.data(), H::digest);
+    blk[H::digest] = 0x80U;
+    store_be64(blk.data() + H::block - 8, (H::block + H::digest) * 8U);
+    s = outer_;
+    H::compress(s, blk.data());
+    H::read(s, out.data());
+    cleanse(&s, sizeof s);
+    cleanse(inner_digest.data(), inner_digest.size());
+    return true;
+  }
+
+ private:
+  void take(lean_counter_mac& o) noexcept {
+    inner_ = o.inner_;
+    outer_ = o.outer_;
+    o.wipe();
+  }
+  void wipe() noexcept {
+    cleanse(&inner_, sizeof inner_);
+    cleanse(&outer_, sizeof outer_);
+  }
+  typename H::state inner_{};
+  typename H::state outer_{};
+};
+
+#if defined(__GNUC__)
+#pragma GCC diagnostic pop
+#endif
+#endif  // MFAKIT_LEAN_HMAC
+
+}  // namespace detail
+
+/// A key ready to MAC counters: the key schedule is done once, at make().
+class otp_key {
+ public:
+  [[nodiscard]] static result<otp_key> make(algorithm alg, byte_view key) {
+    otp_key k;
+    k.alg_ = alg;
+    result<void> r = errc::unsupported_algorithm;
+#if MFAKIT_LEAN_HMAC
+    switch (alg) {
+      case algorithm::sha1: r = k.init_as<detail::lean_counter_mac<detail::sha1_compression>>(key); break;
+      case algorithm::sha256: r = k.init_as<detail::lean_counter_mac<detail::sha256_compression>>(key); break;
+      case algorithm::sha512: r = k.init_as<detail::lean_counter_mac<detail::sha512_compression>>(key); break;
+    }
+#else
+    if (detail::evp_digest(alg) != nullptr) r = k.init_as<detail::evp_counter_mac>(alg, key);
+#endif
+    if (!r) return r.error();
+    return k;
+  }
+
+  [[nodiscard]] algorithm alg() const noexcept { return alg_; }
+
+  /// HMAC(key, big-endian counter) into out[0, digest_size(alg())).
+  [[nodiscard]] bool mac(std::uint64_t counter, mac_bytes& out) const noexcept {
+    const counter_bytes c = big_endian(counter);
+    return std::visit(
+        [&](const auto& e) noexcept -> bool {
+          if constexpr (std::is_same_v<std::decay_t<decltype(e)>, std::monostate>) {
+            return false;
+          } else {
+            return e.mac(c, out);
+          }
+        },
+        engine_);
+  }
+
+ private:
+  otp_key() = default;
+  template <class E, class... A>
+  result<void> init_as(A&&... args) {
+    return engine_.template emplace<E>().init(std::forward<A>(args)...);
+  }
+
+#if MFAKIT_LEAN_HMAC
+  using engine = std::variant<std::monostate, detail::lean_counter_mac<detail::sha1_compression>,
+                              detail::lean_counter_mac<detail::sha256_compression>,
+                              detail::lean_counter_mac<detail::sha512_compression>>;
+#else
+  using engine = std::variant<std::monostate, detail::evp_counter_mac>;
+#endif
+  algorithm alg_ = algorithm::sha1;
+  engine engine_;
+};
+
+}  // namespace mfakit

@@ -1,0 +1,259 @@
+// Key URIs (otpauth://TYPE/LABEL?PARAMETERS), the format authenticator apps
+// scan from a QR code. Label policy, both ways:
+//  - building: the label is ISSUER ":" ACCOUNT with each part percent-encoded
+//    (so a ':' inside a part becomes %3A) and a literal ':' between them;
+//  - parsing: the label splits at its first literal ':', or when there is
+//    none at its first "%3A"; each part is then percent-decoded and spaces
+//    after the separator are dropped. An `issuer` parameter wins over a
+//    missing label prefix; when both are present they must agree.
+// Only %XX escapes are decoded ('+' stays '+'); unknown parameters are
+// ignored, repeated known ones rejected.
+#pragma once
+
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mfakit/base32.hpp"
+#include "mfakit/errors.hpp"
+#include "mfakit/hmac.hpp"
+#include "mfakit/otp.hpp"
+#include "mfakit/secret.hpp"
+
+namespace mfakit {
+
+enum class otp_type : std::uint8_t { totp, hotp };
+
+struct key_uri {
+  otp_type type = otp_type::totp;
+  std::string issuer;   ///< may be empty
+  std::string account;  ///< required
+  secret key;
+  algorithm alg = algorithm::sha1;
+  int digits = 6;
+  std::int64_t period = 30;   ///< totp only
+  std::uint64_t counter = 0;  ///< hotp only
+};
+
+namespace detail {
+[[nodiscard]] inline bool uri_unreserved(char c) noexcept {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+         c == '_' || c == '~';
+}
+
+inline void percent_encode_to(std::string& out, std::string_view s) {
+  constexpr std::string_view hex = "0123456789ABCDEF";
+  for (char c : s) {
+    if (uri_unreserved(c)) {
+      out.push_back(c);
+    } else {
+      const auto u = static_cast<unsigned char>(c);
+      out.push_back('%');
+      out.push_back(hex[u >> 4U]);
+      out.push_back(hex[u & 0xFU]);
+    }
+  }
+}
+
+[[nodiscard]] constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+[[nodiscard]] inline std::optional<std::string> percent_decode(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '%') {
+      out.push_back(s[i]);
+      continue;
+    }
+    if (i + 2 >= s.size()) return std::nullopt;
+    const int hi = hex_value(s[i + 1]);
+    const int lo = hex_value(s[i + 2]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return out;
+}
+
+[[nodiscard]] inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+template <class Int>
+[[nodiscard]] bool parse_int(std::string_view s, Int& out) noexcept {
+  if (s.empty() || s.size() > 20) return false;
+  const auto* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, out);
+  return ec == std::errc{} && ptr == end;
+}
+
+[[nodiscard]] inline bool has_control(std::string_view s) noexcept {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7F) return true;
+  }
+  return false;
+}
+}  // namespace detail
+
+/// Builds the URI. The result contains the secret: treat it like one.
+[[nodiscard]] inline std::string to_string(const key_uri& k) {
+  std::string out = k.type == otp_type::totp ? "otpauth://totp/" : "otpauth://hotp/";
+  if (!k.issuer.empty()) {
+    detail::percent_encode_to(out, k.issuer);
+    out.push_back(':');
+  }
+  detail::percent_encode_to(out, k.account);
+  out += "?secret=";
+  out += k.key.to_base32();
+  if (!k.issuer.empty()) {
+    out += "&issuer=";
+    detail::percent_encode_to(out, k.issuer);
+  }
+  if (k.alg != algorithm::sha1) {
+    out += "&algorithm=";
+    out += to_string(k.alg);
+  }
+  if (k.digits != 6) out += fmt::format("&digits={}", k.digits);
+  if (k.type == otp_type::totp && k.period != 30) out += fmt::format("&period={}", k.period);
+  if (k.type == otp_type::hotp) out += fmt::format("&counter={}", k.counter);
+  return out;
+}
+
+/// Parses and validates a key URI (secret, digits 6-8, period >= 1).
+[[nodiscard]] inline result<key_uri> parse_key_uri(std::string_view uri) {
+  constexpr std::string_view scheme = "otpauth://";
+  if (uri.size() > 4096 || uri.size() < scheme.size() || !detail::iequals(uri.substr(0, scheme.size()), scheme))
+    return errc::invalid_uri;
+  uri.remove_prefix(scheme.size());
+  key_uri k;
+  const auto slash = uri.find('/');
+  if (slash == std::string_view::npos) return errc::invalid_uri;
+  const std::string_view type = uri.substr(0, slash);
+  if (detail::iequals(type, "totp")) {
+    k.type = otp_type::totp;
+  } else if (detail::iequals(type, "hotp")) {
+    k.type = otp_type::hotp;
+  } else {
+    return errc::invalid_uri;
+  }
+  uri.remove_prefix(slash + 1);
+  const auto qmark = uri.find('?');
+  const std::string_view label = uri.substr(0, qmark);
+  std::string_view query = qmark == std::string_view::npos ? std::string_view{} : uri.substr(qmark + 1);
+
+  // label: ISSUER:ACCOUNT or ACCOUNT
+  std::string_view raw_issuer;
+  std::string_view raw_account = label;
+  bool has_prefix = false;
+  if (auto colon = label.find(':'); colon != std::string_view::npos) {
+    raw_issuer = label.substr(0, colon);
+    raw_account = label.substr(colon + 1);
+    has_prefix = true;
+  } else {
+    for (std::size_t i = 0; i + 3 <= label.size(); ++i) {
+      if (label[i] == '%' && label[i + 1] == '3' && (label[i + 2] == 'A' || label[i + 2] == 'a')) {
+        raw_issuer = label.substr(0, i);
+        raw_account = label.substr(i + 3);
+        has_prefix = true;
+        break;
+      }
+    }
+  }
+  auto label_issuer = detail::percent_decode(raw_issuer);
+  auto account = detail::percent_decode(raw_account);
+  if (!label_issuer || !account) return errc::invalid_uri;
+  const auto first = account->find_first_not_of(' ');
+  account->erase(0, first == std::string::npos ? account->size() : first);
+  if (account->empty() || detail::has_control(*account) || detail::has_control(*label_issuer)) return errc::invalid_uri;
+  if (has_prefix && label_issuer->empty()) return errc::invalid_uri;
+  k.account = std::move(*account);
+
+  bool seen_secret = false, seen_issuer = false, seen_alg = false, seen_digits = false, seen_period = false,
+       seen_counter = false;
+  std::string param_issuer;
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    const auto eq = pair.find('=');
+    if (eq == std::string_view::npos) return errc::invalid_uri;
+    const std::string_view name = pair.substr(0, eq);
+    auto value = detail::percent_decode(pair.substr(eq + 1));
+    if (!value) return errc::invalid_uri;
+    auto once = [](bool& seen) {
+      const bool first_time = !seen;
+      seen = true;
+      return first_time;
+    };
+    if (name == "secret") {
+      if (!once(seen_secret)) return errc::invalid_uri;
+      auto s = secret::from_base32(*value);
+      cleanse(value->data(), value->size());
+      if (!s) return s.error();
+      k.key = std::move(*s);
+    } else if (name == "issuer") {
+      if (!once(seen_issuer) || value->empty() || detail::has_control(*value)) return errc::invalid_uri;
+      param_issuer = std::move(*value);
+    } else if (name == "algorithm") {
+      if (!once(seen_alg)) return errc::invalid_uri;
+      if (detail::iequals(*value, "SHA1")) {
+        k.alg = algorithm::sha1;
+      } else if (detail::iequals(*value, "SHA256")) {
+        k.alg = algorithm::sha256;
+      } else if (detail::iequals(*value, "SHA512")) {
+        k.alg = algorithm::sha512;
+      } else {
+        return errc::unsupported_algorithm;
+      }
+    } else if (name == "digits") {
+      if (!once(seen_digits) || !detail::parse_int(*value, k.digits) || k.digits < min_digits || k.digits > max_digits)
+        return errc::invalid_uri;
+    } else if (name == "period") {
+      if (!once(seen_period) || !detail::parse_int(*value, k.period) || k.period < 1) return errc::invalid_uri;
+    } else if (name == "counter") {
+      if (!once(seen_counter) || !detail::parse_int(*value, k.counter)) return errc::invalid_uri;
+    }
+  }
+  if (!seen_secret) return errc::invalid_uri;
+  if (k.type == otp_type::hotp && !seen_counter) return errc::invalid_uri;
+  if (has_prefix && seen_issuer && *label_issuer != param_issuer) return errc::invalid_uri;
+  k.issuer = seen_issuer ? std::move(param_issuer) : std::move(*label_issuer);
+  return k;
+}
+
+/// Settings that common authenticator apps are known to ignore or reject:
+/// each is a warning a host may show before it hands out the QR code.
+[[nodiscard]] inline std::vector<std::string> lint(const key_uri& k) {
+  std::vector<std::string> w;
+  if (k.alg != algorithm::sha1)
+    w.emplace_back("algorithm is not SHA1: several apps (Google Authenticator among them) ignore it and compute SHA1 codes");
+  if (k.digits != 6) w.emplace_back("digits is not 6: several apps ignore it and show 6-digit codes");
+  if (k.type == otp_type::totp && k.period != 30)
+    w.emplace_back("period is not 30 seconds: several apps ignore it and use 30");
+  if (k.type == otp_type::hotp) w.emplace_back("hotp: many apps support only totp");
+  if (k.issuer.empty()) w.emplace_back("no issuer: apps list the account without the service name");
+  if (k.key.size() < default_secret_bytes) w.emplace_back("secret shorter than 160 bits (RFC 4226 recommends 160)");
+  return w;
+}
+
+}  // namespace mfakit

@@ -1,0 +1,224 @@
+// HOTP (RFC 4226) and TOTP (RFC 6238): generate a code, verify one within a
+// drift window with replay protection. Verification computes and compares
+// every candidate in the window with no early exit and reports which step
+// (or counter) matched, so a caller can burn it.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <openssl/crypto.h>
+
+#include "mfakit/crypto.hpp"
+#include "mfakit/errors.hpp"
+#include "mfakit/hmac.hpp"
+
+namespace mfakit {
+
+inline constexpr int min_digits = 6;
+inline constexpr int max_digits = 8;
+/// The widest drift window accepted on either side, in steps (or counters).
+inline constexpr std::uint32_t max_window = 32;
+
+struct hotp_params {
+  algorithm alg = algorithm::sha1;
+  int digits = 6;
+};
+
+struct totp_params {
+  algorithm alg = algorithm::sha1;
+  int digits = 6;
+  std::int64_t period = 30;  ///< seconds per step, >= 1
+  std::int64_t t0 = 0;       ///< Unix time at which step 0 starts
+};
+
+/// Steps accepted before and after the current one; {0, 0} is strict mode.
+struct drift_window {
+  std::uint32_t behind = 1;
+  std::uint32_t ahead = 1;
+};
+
+struct totp_verify_options {
+  drift_window window{};
+  /// Replay protection: only steps strictly greater than this are accepted
+  /// (the last step accepted for this user, RFC 6238 section 5.2).
+  std::optional<std::uint64_t> after_step{};
+};
+
+/// A one-time code: 6 to 8 ASCII digits, wiped when destroyed.
+class otp_code {
+ public:
+  otp_code() = default;
+  /// The code for a truncated HOTP value: value mod 10^digits, zero-padded.
+  otp_code(std::uint32_t value, int digits) noexcept;
+  otp_code(const otp_code&) = default;
+  otp_code& operator=(const otp_code&) = default;
+  ~otp_code() { cleanse(buf_.data(), buf_.size()); }
+  [[nodiscard]] std::string_view str() const noexcept { return {buf_.data(), size_}; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::string to_string() const { return std::string(str()); }
+
+ private:
+  std::array<char, max_digits> buf_{};
+  std::size_t size_ = 0;
+};
+
+namespace detail {
+inline constexpr std::array<std::uint32_t, 9> pow10{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
+
+[[nodiscard]] inline bool valid_digits(int d) noexcept { return d >= min_digits && d <= max_digits; }
+
+/// RFC 4226 section 5.3 dynamic truncation: the offset is the low nibble of
+/// the last byte of the MAC (byte 19, 31 or 63), then 31 bits from there.
+[[nodiscard]] inline std::uint32_t truncate(const mac_bytes& mac, std::size_t size) noexcept {
+  const std::size_t off = mac[size - 1] & 0x0FU;
+  return (static_cast<std::uint32_t>(mac[off] & 0x7FU) << 24U) | (static_cast<std::uint32_t>(mac[off + 1]) << 16U) |
+         (static_cast<std::uint32_t>(mac[off + 2]) << 8U) | static_cast<std::uint32_t>(mac[off + 3]);
+}
+}  // namespace detail
+
+inline otp_code::otp_code(std::uint32_t value, int digits) noexcept {
+  if (!detail::valid_digits(digits)) return;  // an empty code, which matches nothing
+  std::uint32_t v = value % detail::pow10[static_cast<std::size_t>(digits)];
+  for (int i = digits - 1; i >= 0; --i) {
+    buf_[static_cast<std::size_t>(i)] = static_cast<char>('0' + v % 10U);
+    v /= 10U;
+  }
+  size_ = static_cast<std::size_t>(digits);
+}
+
+/// Checks a user-typed code: exactly `digits` ASCII digits once ASCII spaces
+/// are removed ("123 456" is fine). Anything else is errc::malformed_code.
+[[nodiscard]] inline result<otp_code> normalize_code(std::string_view input, int digits) {
+  if (!detail::valid_digits(digits)) return errc::invalid_argument;
+  std::array<char, max_digits> buf{};
+  std::size_t n = 0;
+  bool bad = false;
+  for (char ch : input) {
+    if (ch == ' ') continue;
+    if (ch < '0' || ch > '9' || n == static_cast<std::size_t>(digits)) {
+      bad = true;
+      break;
+    }
+    buf[n++] = ch;
+  }
+  if (bad || n != static_cast<std::size_t>(digits)) {
+    cleanse(buf.data(), buf.size());
+    return errc::malformed_code;
+  }
+  std::uint32_t v = 0;
+  for (std::size_t i = 0; i < n; ++i) v = v * 10U + static_cast<std::uint32_t>(buf[i] - '0');
+  cleanse(buf.data(), buf.size());
+  return otp_code(v, digits);
+}
+
+/// The HOTP value for one counter with a prepared key.
+[[nodiscard]] inline result<otp_code> hotp(const otp_key& key, std::uint64_t counter, int digits = 6) {
+  if (!detail::valid_digits(digits)) return errc::invalid_argument;
+  mac_bytes mac{};
+  if (!key.mac(counter, mac)) return errc::crypto_failure;
+  otp_code c = otp_code(detail::truncate(mac, digest_size(key.alg())), digits);
+  cleanse(mac.data(), mac.size());
+  return c;
+}
+
+[[nodiscard]] inline result<otp_code> hotp(byte_view key, std::uint64_t counter, const hotp_params& p = {}) {
+  if (key.empty()) return errc::invalid_secret;
+  if (!detail::valid_digits(p.digits)) return errc::invalid_argument;
+  auto k = otp_key::make(p.alg, key);
+  if (!k) return k.error();
+  return hotp(*k, counter, p.digits);
+}
+
+/// The TOTP time step of a Unix time: floor((t - T0) / period).
+[[nodiscard]] inline result<std::uint64_t> totp_step(std::int64_t unix_time, const totp_params& p = {}) {
+  if (p.period < 1 || unix_time < p.t0) return errc::invalid_argument;
+  // t - t0 cannot overflow once t >= t0 is known, when computed unsigned
+  const std::uint64_t elapsed = static_cast<std::uint64_t>(unix_time) - static_cast<std::uint64_t>(p.t0);
+  return elapsed / static_cast<std::uint64_t>(p.period);
+}
+
+[[nodiscard]] inline result<otp_code> totp(byte_view key, std::int64_t unix_time, const totp_params& p = {}) {
+  auto step = totp_step(unix_time, p);
+  if (!step) return step.error();
+  return hotp(key, *step, hotp_params{p.alg, p.digits});
+}
+
+namespace detail {
+/// Compares the code against every counter in [first, last] without an early
+/// exit. Returns the first counter above `after` that matched; a match at or
+/// below `after` only turns a mismatch into errc::code_replayed.
+[[nodiscard]] inline result<std::uint64_t> match_counters(const otp_key& key, const otp_code& code, int digits,
+                                                          std::uint64_t first, std::uint64_t last,
+                                                          std::optional<std::uint64_t> after) {
+  std::uint64_t matched = 0;
+  unsigned found = 0;
+  unsigned replayed = 0;
+  unsigned failed = 0;
+  mac_bytes mac{};
+  const std::size_t size = digest_size(key.alg());
+  for (std::uint64_t c = first;; ++c) {
+    failed |= key.mac(c, mac) ? 0U : 1U;
+    const otp_code candidate = otp_code(truncate(mac, size), digits);
+    const unsigned eq = CRYPTO_memcmp(candidate.str().data(), code.str().data(), code.size()) == 0 ? 1U : 0U;
+    const unsigned fresh = (!after || c > *after) ? 1U : 0U;  // counters are public: may branch
+    const unsigned take = eq & fresh & (found ^ 1U);
+    matched |= (static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(take)) & c;
+    found |= take;
+    replayed |= eq & (fresh ^ 1U);
+    if (c == last) break;
+  }
+  cleanse(mac.data(), mac.size());
+  if (failed != 0U) return errc::crypto_failure;
+  if (found != 0U) return matched;
+  return replayed != 0U ? errc::code_replayed : errc::code_mismatch;
+}
+}  // namespace detail
+
+/// Verifies a TOTP code with a prepared key. Returns the matched time step;
+/// errc::code_mismatch, errc::code_replayed (matched only at or before
+/// `after_step`) or errc::malformed_code otherwise.
+[[nodiscard]] inline result<std::uint64_t> verify_totp(const otp_key& key, std::string_view code, std::int64_t unix_time,
+                                                       const totp_params& p = {}, const totp_verify_options& o = {}) {
+  if (o.window.behind > max_window || o.window.ahead > max_window) return errc::invalid_argument;
+  if (key.alg() != p.alg) return errc::invalid_argument;
+  auto step = totp_step(unix_time, p);
+  if (!step) return step.error();
+  auto input = normalize_code(code, p.digits);
+  if (!input) return input.error();
+  const std::uint64_t first = *step >= o.window.behind ? *step - o.window.behind : 0;
+  const std::uint64_t last = *step <= std::numeric_limits<std::uint64_t>::max() - o.window.ahead
+                                 ? *step + o.window.ahead
+                                 : std::numeric_limits<std::uint64_t>::max();
+  return detail::match_counters(key, *input, p.digits, first, last, o.after_step);
+}
+
+[[nodiscard]] inline result<std::uint64_t> verify_totp(byte_view key, std::string_view code, std::int64_t unix_time,
+                                                       const totp_params& p = {}, const totp_verify_options& o = {}) {
+  if (key.empty()) return errc::invalid_secret;
+  auto k = otp_key::make(p.alg, key);
+  if (!k) return k.error();
+  return verify_totp(*k, code, unix_time, p, o);
+}
+
+/// Verifies an HOTP code at `counter` with a look-ahead of `look_ahead`
+/// further counters. Returns the counter to store next (matched + 1).
+[[nodiscard]] inline result<std::uint64_t> verify_hotp(byte_view key, std::string_view code, std::uint64_t counter,
+                                                       const hotp_params& p = {}, std::uint32_t look_ahead = 0) {
+  if (key.empty()) return errc::invalid_secret;
+  if (look_ahead > max_window || !detail::valid_digits(p.digits)) return errc::invalid_argument;
+  if (counter > std::numeric_limits<std::uint64_t>::max() - look_ahead - 1) return errc::invalid_argument;
+  auto input = normalize_code(code, p.digits);
+  if (!input) return input.error();
+  auto k = otp_key::make(p.alg, key);
+  if (!k) return k.error();
+  auto matched = detail::match_counters(*k, *input, p.digits, counter, counter + look_ahead, std::nullopt);
+  if (!matched) return matched.error();
+  return *matched + 1;
+}
+
+}  // namespace mfakit
