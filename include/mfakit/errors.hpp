@@ -15,6 +15,7 @@ enum class errc {
   // input the caller can fix
   malformed_code = 1,     // not exactly N digits / not a well-formed backup code
   missing_code,           // the request carried no code at all
+  missing_token,          // a login verification without its challenge token
   invalid_base32,
   invalid_secret,         // a secret of an unusable length
   invalid_uri,
@@ -51,6 +52,7 @@ class error_category_impl final : public std::error_category {
     switch (static_cast<errc>(ev)) {
       case errc::malformed_code: return "malformed code";
       case errc::missing_code: return "code missing";
+      case errc::missing_token: return "challenge token missing";
       case errc::invalid_base32: return "invalid base32 text";
       case errc::invalid_secret: return "invalid secret length";
       case errc::invalid_uri: return "invalid otpauth key URI";
@@ -94,6 +96,7 @@ class error_category_impl final : public std::error_category {
   switch (static_cast<errc>(ec.value())) {
     case errc::malformed_code:
     case errc::missing_code:
+    case errc::missing_token:
     case errc::invalid_base32:
     case errc::invalid_secret:
     case errc::invalid_uri:

@@ -6,8 +6,9 @@
 //    implementation and runs exactly one block compression for the inner and
 //    one for the outer hash per counter (the message and padding fit one
 //    block), through the low-level digest API that OpenSSL 3 marks deprecated;
-//  - the EVP engine uses EVP_MAC and re-initialises it without a key, which
-//    makes OpenSSL reuse its stored key schedule.
+//  - the EVP engine keys one EVP_MAC context once and, per counter, MACs
+//    with a duplicate of it (EVP_MAC_CTX_dup copies the key schedule), so
+//    the shared context is only read and concurrent mac() calls are safe.
 // The lean engine is chosen while OpenSSL still ships the low-level API
 // (not built with OPENSSL_NO_DEPRECATED_3_0 / OPENSSL_API_COMPAT >= 3.0) and
 // MFAKIT_USE_EVP_HMAC is not defined.
@@ -94,9 +95,10 @@ namespace detail {
   return nullptr;
 }
 
-/// HMAC through EVP_MAC. The key schedule is set once; each counter
-/// re-initialises the context with a null key, which restores the stored
-/// inner/outer pad states instead of recomputing them.
+/// HMAC through EVP_MAC. The key schedule is set once; each counter works on
+/// a duplicate of the keyed context (the stored inner/outer pad states are
+/// copied, not recomputed), so mac() never writes to shared state and is
+/// safe to call from several threads, as its const promises.
 class evp_counter_mac {
  public:
   evp_counter_mac() = default;
@@ -136,10 +138,14 @@ class evp_counter_mac {
   }
 
   [[nodiscard]] bool mac(const counter_bytes& counter, mac_bytes& out) const noexcept {
+    if (ctx_ == nullptr) return false;
+    EVP_MAC_CTX* c = EVP_MAC_CTX_dup(ctx_);  // reads ctx_ only
+    if (c == nullptr) return false;
     std::size_t len = 0;
-    return ctx_ != nullptr && EVP_MAC_init(ctx_, nullptr, 0, nullptr) == 1 &&
-           EVP_MAC_update(ctx_, counter.data(), counter.size()) == 1 &&
-           EVP_MAC_final(ctx_, out.data(), &len, out.size()) == 1 && len == size_;
+    const bool ok = EVP_MAC_update(c, counter.data(), counter.size()) == 1 &&
+                    EVP_MAC_final(c, out.data(), &len, out.size()) == 1 && len == size_;
+    EVP_MAC_CTX_free(c);  // wipes the copy of the key schedule
+    return ok;
   }
 
  private:
@@ -237,10 +243,12 @@ class lean_counter_mac {
       wipe();
       return errc::crypto_failure;
     }
+    ready_ = true;
     return {};
   }
 
   [[nodiscard]] bool mac(const counter_bytes& counter, mac_bytes& out) const noexcept {
+    if (!ready_) return false;  // default-constructed or moved-from: no key
     std::array<unsigned char, H::block> blk{};
     // inner hash: ipad block already absorbed; final block = counter || pad
     std::memcpy(blk.data(), counter.data(), counter.size());
@@ -267,14 +275,17 @@ class lean_counter_mac {
   void take(lean_counter_mac& o) noexcept {
     inner_ = o.inner_;
     outer_ = o.outer_;
+    ready_ = o.ready_;
     o.wipe();
   }
   void wipe() noexcept {
     cleanse(&inner_, sizeof inner_);
     cleanse(&outer_, sizeof outer_);
+    ready_ = false;
   }
   typename H::state inner_{};
   typename H::state outer_{};
+  bool ready_ = false;
 };
 
 #if defined(__GNUC__)

@@ -1,0 +1,64 @@
+// Typed lifecycle events for audit logs and alerts. An event names the user,
+// what happened and why, never a secret, a code or a token.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace mfakit {
+
+enum class event_kind : std::uint8_t {
+  setup,                 ///< a (new) pending secret was issued
+  enabled,               ///< TOTP enabled, backup codes issued
+  disabled,              ///< secret and backup codes removed
+  code_accepted,         ///< a TOTP code was accepted (enable or login)
+  code_rejected,         ///< a code was refused; see reason
+  code_replayed,         ///< a TOTP code of an already accepted step was presented
+  backup_code_used,      ///< a backup code was redeemed; see backup_codes_remaining
+  backup_codes_regenerated,
+  throttled,             ///< refused before verification: wait retry_after seconds
+  locked,                ///< the failure count reached the lock
+  challenge_issued,      ///< a login challenge began
+  challenge_exhausted,   ///< a challenge used up its attempts and is dead
+};
+
+enum class factor : std::uint8_t { totp, backup_code };
+
+enum class reject_reason : std::uint8_t { none, mismatch, replayed, malformed };
+
+struct event {
+  event_kind kind = event_kind::setup;
+  std::string user;
+  std::int64_t at = 0;  ///< Unix time
+  factor via = factor::totp;
+  reject_reason reason = reject_reason::none;
+  std::size_t backup_codes_remaining = 0;
+  std::int64_t retry_after = 0;
+  std::uint32_t failures = 0;  ///< consecutive failures after this event
+};
+
+[[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
+  switch (k) {
+    case event_kind::setup: return "setup";
+    case event_kind::enabled: return "enabled";
+    case event_kind::disabled: return "disabled";
+    case event_kind::code_accepted: return "code_accepted";
+    case event_kind::code_rejected: return "code_rejected";
+    case event_kind::code_replayed: return "code_replayed";
+    case event_kind::backup_code_used: return "backup_code_used";
+    case event_kind::backup_codes_regenerated: return "backup_codes_regenerated";
+    case event_kind::throttled: return "throttled";
+    case event_kind::locked: return "locked";
+    case event_kind::challenge_issued: return "challenge_issued";
+    case event_kind::challenge_exhausted: return "challenge_exhausted";
+  }
+  return "unknown";
+}
+
+/// Receives events after the change they describe has been stored.
+using event_hook = std::function<void(const event&)>;
+
+}  // namespace mfakit

@@ -1,0 +1,214 @@
+// What the flow stores: one account record per user and one record per
+// login challenge, and their compact, versioned binary encoding for any
+// key-value store. Decoding is strict: a record that is not exactly what
+// encode() writes is errc::malformed_record, never a partial value.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mfakit/backup_codes.hpp"
+#include "mfakit/crypto.hpp"
+#include "mfakit/errors.hpp"
+#include "mfakit/hmac.hpp"
+#include "mfakit/otp.hpp"
+
+namespace mfakit {
+
+enum class account_status : std::uint8_t { disabled = 0, pending = 1, enabled = 2 };
+
+/// A user's second factor. Absent and `disabled` mean the same to the flow;
+/// disable writes a `disabled` record instead of deleting, so a key's
+/// version keeps growing and a stale compare-and-swap can never succeed.
+struct account_record {
+  account_status status = account_status::disabled;
+  std::string sealed_secret;  ///< secret_box output; empty when disabled
+  algorithm alg = algorithm::sha1;
+  int digits = 6;
+  std::int64_t period = 30;
+  std::optional<std::uint64_t> last_step;  ///< the last accepted TOTP step (replay)
+  backup_code_digests backup;              ///< digests of the remaining codes
+  std::uint32_t failures = 0;              ///< consecutive failed attempts
+  std::int64_t last_failure = 0;           ///< Unix time of the last one
+  friend bool operator==(const account_record&, const account_record&) = default;
+};
+
+/// A pending login: which user, until when, and how many attempts were used.
+struct challenge_record {
+  std::string user;
+  std::int64_t expires_at = 0;
+  std::uint32_t attempts = 0;
+  friend bool operator==(const challenge_record&, const challenge_record&) = default;
+};
+
+inline constexpr std::size_t max_user_id_bytes = 512;
+
+namespace detail {
+inline constexpr unsigned char record_format = 1;
+inline constexpr unsigned char tag_account = 'A';
+inline constexpr unsigned char tag_challenge = 'C';
+
+class record_writer {
+ public:
+  void u8(unsigned v) { out_.push_back(static_cast<char>(v & 0xFFU)); }
+  void varint(std::uint64_t v) {
+    while (v >= 0x80U) {
+      u8(static_cast<unsigned>(v & 0x7FU) | 0x80U);
+      v >>= 7U;
+    }
+    u8(static_cast<unsigned>(v));
+  }
+  void svarint(std::int64_t v) {  // zigzag
+    varint((static_cast<std::uint64_t>(v) << 1U) ^ static_cast<std::uint64_t>(v >> 63));
+  }
+  void raw(byte_view b) { out_.append(reinterpret_cast<const char*>(b.data()), b.size()); }  // NOLINT
+  void bytes(std::string_view s) {
+    varint(s.size());
+    out_.append(s);
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class record_reader {
+ public:
+  explicit record_reader(std::string_view in) : in_(in) {}
+  bool u8(unsigned& v) {
+    if (in_.empty()) return false;
+    v = static_cast<unsigned char>(in_.front());
+    in_.remove_prefix(1);
+    return true;
+  }
+  bool varint(std::uint64_t& v) {
+    v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+      unsigned b = 0;
+      if (!u8(b)) return false;
+      if (shift == 63 && b > 1) return false;  // overflow
+      v |= static_cast<std::uint64_t>(b & 0x7FU) << shift;
+      if ((b & 0x80U) == 0) return b != 0 || shift == 0;  // no redundant zero bytes
+    }
+    return false;
+  }
+  bool svarint(std::int64_t& v) {
+    std::uint64_t u = 0;
+    if (!varint(u)) return false;
+    v = static_cast<std::int64_t>((u >> 1U) ^ (~(u & 1U) + 1U));
+    return true;
+  }
+  bool raw(std::span<unsigned char> out) {
+    if (in_.size() < out.size()) return false;
+    std::copy(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(out.size()), out.begin());
+    in_.remove_prefix(out.size());
+    return true;
+  }
+  bool bytes(std::string& out, std::size_t max) {
+    std::uint64_t n = 0;
+    if (!varint(n) || n > max || n > in_.size()) return false;
+    out.assign(in_.substr(0, n));
+    in_.remove_prefix(n);
+    return true;
+  }
+  [[nodiscard]] bool done() const noexcept { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+};
+}  // namespace detail
+
+/// Encodes an account record (a few hundred bytes with ten backup codes).
+[[nodiscard]] inline std::string encode(const account_record& r) {
+  detail::record_writer w;
+  w.u8(detail::tag_account);
+  w.u8(detail::record_format);
+  w.u8(static_cast<unsigned>(r.status));
+  w.u8(static_cast<unsigned>(r.alg));
+  w.u8(static_cast<unsigned>(r.digits));
+  w.svarint(r.period);
+  w.u8(r.last_step ? 1U : 0U);
+  if (r.last_step) w.varint(*r.last_step);
+  w.varint(r.failures);
+  w.svarint(r.last_failure);
+  w.bytes(r.sealed_secret);
+  const bool has_codes = r.status != account_status::disabled && !r.backup.digests.empty();
+  w.u8(has_codes ? 1U : 0U);
+  if (has_codes) {
+    w.raw(r.backup.salt);
+    w.varint(r.backup.cost.n);
+    w.varint(r.backup.cost.r);
+    w.varint(r.backup.cost.p);
+    w.varint(r.backup.digests.size());
+    for (const auto& d : r.backup.digests) w.raw(d);
+  }
+  return w.take();
+}
+
+[[nodiscard]] inline std::string encode(const challenge_record& c) {
+  detail::record_writer w;
+  w.u8(detail::tag_challenge);
+  w.u8(detail::record_format);
+  w.bytes(c.user);
+  w.svarint(c.expires_at);
+  w.varint(c.attempts);
+  return w.take();
+}
+
+[[nodiscard]] inline result<account_record> decode_account(std::string_view bytes) {
+  detail::record_reader in(bytes);
+  account_record r;
+  unsigned tag = 0, format = 0, status = 0, alg = 0, digits = 0, has_step = 0, has_codes = 0;
+  std::uint64_t step = 0, failures = 0;
+  if (!in.u8(tag) || tag != detail::tag_account || !in.u8(format) || format != detail::record_format)
+    return errc::malformed_record;
+  if (!in.u8(status) || status > 2 || !in.u8(alg) || alg > 2 || !in.u8(digits) ||
+      !detail::valid_digits(static_cast<int>(digits)) || !in.svarint(r.period) || r.period < 1 || !in.u8(has_step) ||
+      has_step > 1)
+    return errc::malformed_record;
+  if (has_step == 1) {
+    if (!in.varint(step)) return errc::malformed_record;
+    r.last_step = step;
+  }
+  if (!in.varint(failures) || failures > 0xFFFFFFFFU || !in.svarint(r.last_failure) ||
+      !in.bytes(r.sealed_secret, 256) || !in.u8(has_codes) || has_codes > 1)
+    return errc::malformed_record;
+  r.status = static_cast<account_status>(status);
+  r.alg = static_cast<algorithm>(alg);
+  r.digits = static_cast<int>(digits);
+  r.failures = static_cast<std::uint32_t>(failures);
+  if (has_codes == 1) {
+    std::uint64_t n = 0, rr = 0, p = 0, count = 0;
+    if (!in.raw(r.backup.salt) || !in.varint(n) || !in.varint(rr) || !in.varint(p) || !in.varint(count) ||
+        count == 0 || count > max_backup_code_count || rr > 0xFFFFFFFFU || p > 0xFFFFFFFFU)
+      return errc::malformed_record;
+    r.backup.cost = scrypt_params{n, static_cast<std::uint32_t>(rr), static_cast<std::uint32_t>(p)};
+    if (!valid(r.backup.cost)) return errc::malformed_record;
+    r.backup.digests.resize(count);
+    for (auto& d : r.backup.digests)
+      if (!in.raw(d)) return errc::malformed_record;
+  }
+  if (!in.done()) return errc::malformed_record;
+  // the status decides what must and must not be there
+  const bool disabled = r.status == account_status::disabled;
+  if (disabled != r.sealed_secret.empty()) return errc::malformed_record;
+  if (has_codes == 1 && disabled) return errc::malformed_record;
+  return r;
+}
+
+[[nodiscard]] inline result<challenge_record> decode_challenge(std::string_view bytes) {
+  detail::record_reader in(bytes);
+  challenge_record c;
+  unsigned tag = 0, format = 0;
+  std::uint64_t attempts = 0;
+  if (!in.u8(tag) || tag != detail::tag_challenge || !in.u8(format) || format != detail::record_format ||
+      !in.bytes(c.user, max_user_id_bytes) || c.user.empty() || !in.svarint(c.expires_at) || !in.varint(attempts) ||
+      attempts > 0xFFFFFFFFU || !in.done())
+    return errc::malformed_record;
+  c.attempts = static_cast<std::uint32_t>(attempts);
+  return c;
+}
+
+}  // namespace mfakit

@@ -1,0 +1,388 @@
+// The two-factor flow as pure transitions: (record, request, now, config,
+// randomness) -> (record to store, response or error, events). No I/O, no
+// clock, no globals: every rule is testable with plain values, and an async
+// host drives the same functions with its own awaitable store (service.hpp
+// is the synchronous driver). Rules that live here:
+//  - setup issues a pending secret (replacing an unverified one), never while enabled;
+//  - enable verifies against the pending secret, burns the matched step and
+//    issues fresh backup codes, stored only as digests;
+//  - a login accepts a TOTP step only after the last accepted one (RFC 6238
+//    5.2) or a remaining backup code, once;
+//  - consecutive failures are throttled per account (throttle.hpp), checked
+//    before any HMAC or KDF work; only a success resets them.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "mfakit/backup_codes.hpp"
+#include "mfakit/crypto.hpp"
+#include "mfakit/errors.hpp"
+#include "mfakit/events.hpp"
+#include "mfakit/key_uri.hpp"
+#include "mfakit/otp.hpp"
+#include "mfakit/records.hpp"
+#include "mfakit/seal.hpp"
+#include "mfakit/secret.hpp"
+#include "mfakit/throttle.hpp"
+
+namespace mfakit {
+
+/// Everything the flow needs to know; a host builds one at start-up.
+struct flow_config {
+  explicit flow_config(secret_box b) : box(std::move(b)) {}
+
+  secret_box box;                  ///< seals secrets at rest (seal.hpp)
+  std::string issuer = "mfakit";   ///< shown by authenticator apps
+  algorithm alg = algorithm::sha1; ///< for new setups; enrolled users keep theirs
+  int digits = 6;
+  std::int64_t period = 30;
+  drift_window window{};           ///< {1, 1}: previous, current and next step
+  std::size_t secret_bytes = default_secret_bytes;
+  std::size_t backup_code_count = default_backup_code_count;
+  backup_code_hasher hasher{};
+  throttle_policy throttle = throttle_policy::nist();
+  std::int64_t challenge_ttl = 300;        ///< seconds a login challenge lives
+  std::uint32_t challenge_max_attempts = 5;
+  unsigned max_retries = 32;               ///< compare-and-swap rounds before storage_conflict
+  event_hook on_event;                     ///< called after each stored change
+};
+
+struct setup_result {
+  secret key;               ///< show key.to_base32() for manual entry
+  std::string otpauth_uri;  ///< render as a QR code
+};
+
+struct enable_result {
+  std::vector<backup_code> backup_codes;  ///< shown once, never retrievable
+};
+
+struct regenerate_result {
+  std::vector<backup_code> backup_codes;
+};
+
+struct status_result {
+  bool totp_enabled = false;
+  bool setup_pending = false;
+  std::size_t backup_codes_remaining = 0;
+};
+
+struct login_result {
+  std::string user;
+  factor via = factor::totp;
+  std::size_t backup_codes_remaining = 0;
+};
+
+struct challenge_result {
+  std::string token;  ///< 64 characters; only its hash is stored
+  std::int64_t expires_at = 0;
+};
+
+/// A transition's verdict: what to store (nothing when empty), the answer,
+/// and the events to emit once the write is stored.
+template <class T>
+struct decision {
+  std::optional<account_record> next;
+  result<T> outcome;
+  std::vector<event> events;
+  std::int64_t retry_after = 0;  ///< with errc::throttled / errc::locked
+};
+
+namespace flow {
+
+namespace detail {
+[[nodiscard]] inline bool blank(std::string_view s) noexcept {
+  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+[[nodiscard]] inline event make_event(event_kind k, std::string_view user, std::int64_t now) {
+  event e;
+  e.kind = k;
+  e.user = std::string(user);
+  e.at = now;
+  return e;
+}
+
+template <class T>
+[[nodiscard]] decision<T> refuse(std::error_code ec) {
+  return decision<T>{std::nullopt, ec, {}, 0};
+}
+
+/// The throttle gate. Returns a refusal (no write) while throttled or locked.
+template <class T>
+[[nodiscard]] std::optional<decision<T>> gate(const account_record& r, std::string_view user, std::int64_t now,
+                                              const flow_config& cfg, bool& lock_expired) {
+  const throttle_verdict v = check_throttle(cfg.throttle, {r.failures, r.last_failure}, now);
+  lock_expired = v.lock_expired;
+  if (v.what == throttle_verdict::kind::allowed) return std::nullopt;
+  auto d = refuse<T>(v.what == throttle_verdict::kind::locked ? errc::locked : errc::throttled);
+  d.retry_after = v.retry_after;
+  event e = make_event(event_kind::throttled, user, now);
+  e.retry_after = v.retry_after;
+  e.failures = r.failures;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+/// The record after a failed attempt, and its events.
+[[nodiscard]] inline account_record with_failure(account_record r, std::string_view user, std::int64_t now,
+                                                 const flow_config& cfg, bool lock_expired, factor via,
+                                                 bool replayed, std::vector<event>& events) {
+  r.failures = (lock_expired ? 0 : r.failures) + 1;
+  r.last_failure = now;
+  event e = make_event(replayed ? event_kind::code_replayed : event_kind::code_rejected, user, now);
+  e.via = via;
+  e.reason = replayed ? reject_reason::replayed : reject_reason::mismatch;
+  e.failures = r.failures;
+  events.push_back(e);
+  if (cfg.throttle.lock_after != 0 && r.failures == cfg.throttle.lock_after) {
+    e.kind = event_kind::locked;
+    e.reason = reject_reason::none;
+    events.push_back(std::move(e));
+  }
+  return r;
+}
+
+[[nodiscard]] inline event malformed_event(std::string_view user, std::int64_t now, factor via) {
+  event e = make_event(event_kind::code_rejected, user, now);
+  e.via = via;
+  e.reason = reject_reason::malformed;
+  return e;
+}
+
+/// Checks a TOTP code against the record's secret: the matched step, or why not.
+[[nodiscard]] inline result<std::uint64_t> check_totp(const account_record& r, std::string_view user,
+                                                      std::string_view code, std::int64_t now, const flow_config& cfg) {
+  auto key = cfg.box.open(user, r.sealed_secret);
+  if (!key) return key.error();
+  return verify_totp(key->bytes(), code, now, totp_params{r.alg, r.digits, r.period, 0},
+                     totp_verify_options{cfg.window, r.last_step});
+}
+
+template <random_source R>
+[[nodiscard]] result<std::pair<std::vector<backup_code>, backup_code_digests>> fresh_backup_codes(
+    const flow_config& cfg, R& rng) {
+  auto codes = generate_backup_codes(cfg.backup_code_count, rng);
+  if (!codes) return codes.error();
+  auto digests = cfg.hasher.digest(*codes, rng);
+  if (!digests) return digests.error();
+  return std::pair{std::move(*codes), std::move(*digests)};
+}
+
+[[nodiscard]] inline bool is_enabled(const std::optional<account_record>& r) noexcept {
+  return r && r->status == account_status::enabled;
+}
+}  // namespace detail
+
+/// POST .../totp/setup: a fresh pending secret and its key URI.
+template <random_source R>
+[[nodiscard]] decision<setup_result> setup(const std::optional<account_record>& current, std::string_view user,
+                                           std::string_view account_name, std::int64_t now, const flow_config& cfg,
+                                           R& rng) {
+  if (detail::is_enabled(current)) return detail::refuse<setup_result>(errc::already_enabled);
+  if (account_name.empty() || user.empty()) return detail::refuse<setup_result>(errc::invalid_argument);
+  auto key = secret::generate(cfg.secret_bytes, rng);
+  if (!key) return detail::refuse<setup_result>(key.error());
+  auto sealed = cfg.box.seal(user, *key, rng);
+  if (!sealed) return detail::refuse<setup_result>(sealed.error());
+  account_record next;
+  next.status = account_status::pending;
+  next.sealed_secret = std::move(*sealed);
+  next.alg = cfg.alg;
+  next.digits = cfg.digits;
+  next.period = cfg.period;
+  if (current) {  // a new setup must not wipe the failure count
+    next.failures = current->failures;
+    next.last_failure = current->last_failure;
+  }
+  key_uri uri;
+  uri.issuer = cfg.issuer;
+  uri.account = std::string(account_name);
+  uri.key = key->clone();
+  uri.alg = cfg.alg;
+  uri.digits = cfg.digits;
+  uri.period = cfg.period;
+  setup_result out{std::move(*key), to_string(uri)};
+  decision<setup_result> d{std::move(next), std::move(out), {}, 0};
+  d.events.push_back(detail::make_event(event_kind::setup, user, now));
+  return d;
+}
+
+/// POST .../totp/enable: verify a code against the pending secret.
+template <random_source R>
+[[nodiscard]] decision<enable_result> enable(const std::optional<account_record>& current, std::string_view user,
+                                             std::string_view code, std::int64_t now, const flow_config& cfg, R& rng) {
+  if (detail::blank(code)) return detail::refuse<enable_result>(errc::missing_code);
+  if (!current || current->status == account_status::disabled)
+    return detail::refuse<enable_result>(errc::not_pending);
+  if (current->status == account_status::enabled) return detail::refuse<enable_result>(errc::already_enabled);
+  bool lock_expired = false;
+  if (auto refused = detail::gate<enable_result>(*current, user, now, cfg, lock_expired)) return std::move(*refused);
+
+  auto step = detail::check_totp(*current, user, code, now, cfg);
+  if (!step) {
+    const std::error_code ec = step.error();
+    decision<enable_result> d = detail::refuse<enable_result>(ec);
+    if (ec == errc::malformed_code) {
+      d.events.push_back(detail::malformed_event(user, now, factor::totp));
+    } else if (ec == errc::code_mismatch || ec == errc::code_replayed) {
+      d.next = detail::with_failure(*current, user, now, cfg, lock_expired, factor::totp, ec == errc::code_replayed,
+                                    d.events);
+    }
+    return d;
+  }
+  auto fresh = detail::fresh_backup_codes(cfg, rng);
+  if (!fresh) return detail::refuse<enable_result>(fresh.error());
+  account_record next = *current;
+  next.status = account_status::enabled;
+  next.last_step = *step;
+  next.backup = std::move(fresh->second);
+  next.failures = 0;
+  next.last_failure = 0;
+  decision<enable_result> d{std::move(next), enable_result{std::move(fresh->first)}, {}, 0};
+  d.events.push_back(detail::make_event(event_kind::code_accepted, user, now));
+  event e = detail::make_event(event_kind::enabled, user, now);
+  e.backup_codes_remaining = cfg.backup_code_count;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+/// The second factor of a login: a TOTP code or a backup code.
+[[nodiscard]] inline decision<login_result> verify(const std::optional<account_record>& current, std::string_view user,
+                                                   std::string_view code, factor via, std::int64_t now,
+                                                   const flow_config& cfg) {
+  if (detail::blank(code)) return detail::refuse<login_result>(errc::missing_code);
+  if (!detail::is_enabled(current)) return detail::refuse<login_result>(errc::not_enabled);
+  bool lock_expired = false;
+  if (auto refused = detail::gate<login_result>(*current, user, now, cfg, lock_expired)) return std::move(*refused);
+
+  account_record next = *current;
+  std::error_code ec;
+  if (via == factor::totp) {
+    auto step = detail::check_totp(*current, user, code, now, cfg);
+    if (step) {
+      next.last_step = *step;
+    } else {
+      ec = step.error();
+    }
+  } else {
+    auto index = cfg.hasher.match(current->backup, code);
+    if (index) {
+      next.backup.digests.erase(next.backup.digests.begin() + static_cast<std::ptrdiff_t>(*index));
+    } else {
+      ec = index.error();
+    }
+  }
+  if (ec) {
+    decision<login_result> d = detail::refuse<login_result>(ec);
+    if (ec == errc::malformed_code) {
+      d.events.push_back(detail::malformed_event(user, now, via));
+    } else if (ec == errc::code_mismatch || ec == errc::code_replayed) {
+      d.next = detail::with_failure(*current, user, now, cfg, lock_expired, via, ec == errc::code_replayed, d.events);
+    }
+    return d;
+  }
+  next.failures = 0;
+  next.last_failure = 0;
+  const std::size_t remaining = next.backup.digests.size();
+  decision<login_result> d{std::move(next), login_result{std::string(user), via, remaining}, {}, 0};
+  event e = detail::make_event(via == factor::totp ? event_kind::code_accepted : event_kind::backup_code_used, user, now);
+  e.via = via;
+  e.backup_codes_remaining = remaining;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+/// POST .../totp/disable (after the host checked the password).
+[[nodiscard]] inline decision<void> disable(const std::optional<account_record>& current, std::string_view user,
+                                            std::int64_t now) {
+  if (!current || current->status == account_status::disabled) return detail::refuse<void>(errc::not_enabled);
+  decision<void> d{account_record{}, result<void>{}, {}, 0};
+  d.events.push_back(detail::make_event(event_kind::disabled, user, now));
+  return d;
+}
+
+/// POST .../backup-codes/regenerate: every earlier code stops working.
+template <random_source R>
+[[nodiscard]] decision<regenerate_result> regenerate(const std::optional<account_record>& current,
+                                                     std::string_view user, std::int64_t now, const flow_config& cfg,
+                                                     R& rng) {
+  if (!detail::is_enabled(current)) return detail::refuse<regenerate_result>(errc::not_enabled);
+  auto fresh = detail::fresh_backup_codes(cfg, rng);
+  if (!fresh) return detail::refuse<regenerate_result>(fresh.error());
+  account_record next = *current;
+  next.backup = std::move(fresh->second);
+  decision<regenerate_result> d{std::move(next), regenerate_result{std::move(fresh->first)}, {}, 0};
+  event e = detail::make_event(event_kind::backup_codes_regenerated, user, now);
+  e.backup_codes_remaining = cfg.backup_code_count;
+  d.events.push_back(std::move(e));
+  return d;
+}
+
+/// GET .../mfa/status
+[[nodiscard]] inline status_result status(const std::optional<account_record>& current) noexcept {
+  if (!current) return {};
+  const bool enabled = current->status == account_status::enabled;
+  return {enabled, current->status == account_status::pending, enabled ? current->backup.digests.size() : 0};
+}
+
+// --- login challenges ---------------------------------------------------------
+
+inline constexpr std::size_t challenge_token_chars = 64;
+
+/// The store key of a challenge: a hash of the token, so the database never
+/// holds a usable token.
+[[nodiscard]] inline result<std::string> challenge_key(std::string_view token) {
+  auto h = sha256(as_bytes(token));
+  if (!h) return h.error();
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string key = "mfakit/challenge/";
+  for (unsigned char b : *h) {
+    key.push_back(hex[b >> 4U]);
+    key.push_back(hex[b & 0xFU]);
+  }
+  return key;
+}
+
+[[nodiscard]] inline bool well_formed_token(std::string_view token) noexcept {
+  if (token.size() != challenge_token_chars) return false;
+  for (char c : token)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+/// A new challenge for a user whose password checked out (TOTP enabled).
+template <random_source R>
+[[nodiscard]] result<std::pair<challenge_result, challenge_record>> begin_challenge(
+    const std::optional<account_record>& current, std::string_view user, std::int64_t now, const flow_config& cfg,
+    R& rng) {
+  if (!detail::is_enabled(current)) return errc::not_enabled;
+  std::array<unsigned char, challenge_token_chars / 2> raw{};
+  if (!rng.fill(raw)) return errc::random_failure;
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string token;
+  token.reserve(challenge_token_chars);
+  for (unsigned char b : raw) {
+    token.push_back(hex[b >> 4U]);
+    token.push_back(hex[b & 0xFU]);
+  }
+  cleanse(raw.data(), raw.size());
+  const std::int64_t expires = now + cfg.challenge_ttl;
+  return std::pair{challenge_result{std::move(token), expires}, challenge_record{std::string(user), expires, 0}};
+}
+
+/// Whether a stored challenge may take another attempt now.
+[[nodiscard]] inline result<void> check_challenge(const std::optional<challenge_record>& c, std::int64_t now,
+                                                  const flow_config& cfg) {
+  if (!c || now >= c->expires_at) return errc::challenge_invalid;
+  if (c->attempts >= cfg.challenge_max_attempts) return errc::challenge_exhausted;
+  return {};
+}
+
+}  // namespace flow
+}  // namespace mfakit
