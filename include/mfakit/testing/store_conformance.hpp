@@ -1,0 +1,284 @@
+// The conformance suite for store adapters, shipped with the library so a
+// host runs it against its own database adapter (any test framework: it
+// returns a report). It checks the compare-and-swap contract of store.hpp
+// directly, then drives the real service from 64 threads at once:
+//  - 64 threads redeeming one backup code: exactly one success;
+//  - 64 threads submitting one TOTP code: exactly one success;
+//  - 64 concurrent wrong guesses: the failure count rises by exactly 64;
+//  - two concurrent enables: one enabled record, and only the winner's
+//    backup codes work.
+// Use keys under a fresh `prefix` so a shared database is not disturbed.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <latch>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mfakit/otp.hpp"
+#include "mfakit/records.hpp"
+#include "mfakit/seal.hpp"
+#include "mfakit/service.hpp"
+#include "mfakit/store.hpp"
+
+namespace mfakit::testing {
+
+/// A clock that reads a shared atomic: tests move time by hand.
+struct manual_clock {
+  std::shared_ptr<std::atomic<std::int64_t>> seconds = std::make_shared<std::atomic<std::int64_t>>(1'700'000'000);
+  [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept {
+    return std::chrono::system_clock::time_point(std::chrono::seconds(seconds->load()));
+  }
+  void set(std::int64_t t) const noexcept { seconds->store(t); }
+  void advance(std::int64_t s) const noexcept { seconds->fetch_add(s); }
+  [[nodiscard]] std::int64_t unix() const noexcept { return seconds->load(); }
+};
+
+struct conformance_options {
+  std::string prefix = "mfakit-conformance/";
+  unsigned threads = 64;
+  unsigned trials = 2;
+};
+
+struct conformance_report {
+  std::size_t checks = 0;
+  std::vector<std::string> failures;
+  [[nodiscard]] bool ok() const noexcept { return failures.empty(); }
+  void expect(bool condition, std::string what) {
+    ++checks;
+    if (!condition) failures.push_back(std::move(what));
+  }
+};
+
+namespace detail {
+
+/// A cheap configuration: the suite tests the store, not the KDF.
+[[nodiscard]] inline flow_config conformance_config() {
+  std::array<unsigned char, 32> key{};
+  for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<unsigned char>(i * 7 + 1);
+  flow_config cfg(secret_box::aes_256_gcm(1, {sealing_key(1, key)}).value());
+  cfg.hasher = backup_code_hasher(scrypt_params{16, 1, 1});
+  cfg.throttle = throttle_policy::unsafe_none();
+  cfg.max_retries = 100000;  // 64 contenders: every round stores at least one
+  cfg.challenge_max_attempts = 5;
+  return cfg;
+}
+
+template <class Body>
+void run_threads(unsigned n, Body&& body) {
+  std::latch start(static_cast<std::ptrdiff_t>(n));
+  std::vector<std::thread> pool;
+  pool.reserve(n);
+  for (unsigned i = 0; i < n; ++i) {
+    pool.emplace_back([&, i] {
+      start.arrive_and_wait();
+      body(i);
+    });
+  }
+  for (auto& t : pool) t.join();
+}
+
+template <class Store>
+void check_cas_contract(Store& store, const conformance_options& o, conformance_report& rep) {
+  const std::string k = o.prefix + "cas";
+  auto absent = store.load(k);
+  rep.expect(absent && !*absent, "load of a missing key returns nothing");
+  auto created = store.compare_and_swap(k, 0, std::string("a"));
+  rep.expect(created && *created, "create with expected version 0 succeeds");
+  auto v1 = store.load(k);
+  const bool has_v1 = v1 && *v1;
+  rep.expect(has_v1 && (*v1)->bytes == "a" && (*v1)->version != 0, "a created record loads with a non-zero version");
+  if (!has_v1) return;
+  const std::uint64_t ver1 = (*v1)->version;
+  auto dup = store.compare_and_swap(k, 0, std::string("b"));
+  rep.expect(dup && !*dup, "create over an existing record loses");
+  auto wrong = store.compare_and_swap(k, ver1 + 12345, std::string("b"));
+  rep.expect(wrong && !*wrong, "a write with a wrong version loses");
+  auto same = store.load(k);
+  rep.expect(same && *same && (*same)->bytes == "a" && (*same)->version == ver1, "a lost write changes nothing");
+  auto upd = store.compare_and_swap(k, ver1, std::string("b"));
+  rep.expect(upd && *upd, "a write with the current version succeeds");
+  auto v2 = store.load(k);
+  const std::uint64_t ver2 = v2 && *v2 ? (*v2)->version : 0;
+  rep.expect(v2 && *v2 && (*v2)->bytes == "b" && ver2 != ver1, "a write gives a new version");
+  auto stale = store.compare_and_swap(k, ver1, std::string("c"));
+  rep.expect(stale && !*stale, "a stale version loses");
+  std::string binary;
+  for (int i = 0; i < 256; ++i) binary.push_back(static_cast<char>(i));
+  binary += std::string(4096, '\0');
+  auto bin = store.compare_and_swap(k, ver2, binary);
+  auto v3 = store.load(k);
+  rep.expect(bin && *bin && v3 && *v3 && (*v3)->bytes == binary, "bytes (NUL and 0x80-0xFF included) survive");
+  const std::uint64_t ver3 = v3 && *v3 ? (*v3)->version : 0;
+  auto del = store.compare_and_swap(k, ver3, std::nullopt);
+  auto gone = store.load(k);
+  rep.expect(del && *del && gone && !*gone, "delete with the current version removes the record");
+  auto after_del = store.compare_and_swap(k, ver3, std::string("d"));
+  rep.expect(after_del && !*after_del, "a write with the version of a deleted record loses");
+  auto again = store.compare_and_swap(k, 0, std::string("e"));
+  auto v4 = store.load(k);
+  const std::uint64_t ver4 = v4 && *v4 ? (*v4)->version : 0;
+  rep.expect(again && *again && ver4 != 0 && ver4 != ver1 && ver4 != ver2 && ver4 != ver3,
+             "a re-created key never reuses an old version (no ABA)");
+  auto other = store.load(k + "x");
+  rep.expect(other && !*other, "keys are exact, not prefixes");
+
+  // no lost updates: every thread increments one counter
+  const std::string ck = o.prefix + "counter";
+  constexpr int per_thread = 20;
+  std::atomic<int> errors{0};
+  run_threads(o.threads, [&](unsigned) {
+    for (int i = 0; i < per_thread; ++i) {
+      for (;;) {
+        auto cur = store.load(ck);
+        if (!cur) {
+          ++errors;
+          break;
+        }
+        const std::uint64_t ver = *cur ? (*cur)->version : 0;
+        const long n = *cur ? std::stol((*cur)->bytes) : 0;
+        auto w = store.compare_and_swap(ck, ver, std::to_string(n + 1));
+        if (!w) {
+          ++errors;
+          break;
+        }
+        if (*w) break;
+      }
+    }
+  });
+  auto total = store.load(ck);
+  rep.expect(errors == 0 && total && *total &&
+                 (*total)->bytes == std::to_string(static_cast<long>(o.threads) * per_thread),
+             fmt::format("{} threads x {} increments: no update lost", o.threads, per_thread));
+}
+
+}  // namespace detail
+
+/// Runs every check against `store`; report.ok() when the adapter conforms.
+template <record_store Store>
+[[nodiscard]] conformance_report run_store_conformance(Store& store, conformance_options o = {}) {
+  conformance_report rep;
+  detail::check_cas_contract(store, o, rep);
+
+  const manual_clock clock;
+  service<Store, manual_clock> svc(store, detail::conformance_config(), clock);
+  const auto& cfg = svc.config();
+  unsigned user_seq = 0;
+
+  for (unsigned trial = 0; trial < o.trials; ++trial) {
+    // an enabled user, its secret and its backup codes
+    auto enrol = [&](std::string& user, secret& key, std::vector<backup_code>& codes) {
+      user = fmt::format("{}user-{}-{}", o.prefix, trial, user_seq++);
+      auto s = svc.setup(user, "conformance@example.com");
+      if (!s) return false;
+      key = std::move(s->key);
+      auto code = totp(key.bytes(), clock.unix(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      if (!code) return false;
+      auto e = svc.enable(user, code->str());
+      if (!e) return false;
+      codes = std::move(e->backup_codes);
+      clock.advance(cfg.period);  // the enable step is burned; move on
+      return true;
+    };
+    auto challenges = [&](const std::string& user) {
+      std::vector<std::string> tokens;
+      for (unsigned i = 0; i < o.threads; ++i) {
+        auto c = svc.begin_login(user);
+        tokens.push_back(c ? c->token : std::string());
+      }
+      return tokens;
+    };
+
+    {  // one backup code, many redeemers
+      std::string user;
+      secret key;
+      std::vector<backup_code> codes;
+      const bool ok = enrol(user, key, codes);
+      rep.expect(ok, "setup and enable succeed");
+      if (!ok) return rep;
+      const auto tokens = challenges(user);
+      std::atomic<unsigned> wins{0};
+      detail::run_threads(o.threads, [&](unsigned i) {
+        if (svc.complete_login(tokens[i], codes[0].str(), factor::backup_code)) ++wins;
+      });
+      auto st = svc.status(user);
+      rep.expect(wins == 1, fmt::format("{} threads redeeming one backup code: {} successes, expected 1", o.threads,
+                                        wins.load()));
+      rep.expect(st && st->backup_codes_remaining == codes.size() - 1, "the redeemed code is gone, the others remain");
+    }
+    {  // one TOTP code, many submitters
+      std::string user;
+      secret key;
+      std::vector<backup_code> codes;
+      if (!enrol(user, key, codes)) return rep;
+      const auto tokens = challenges(user);
+      auto code = totp(key.bytes(), clock.unix(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      std::atomic<unsigned> wins{0};
+      detail::run_threads(o.threads, [&](unsigned i) {
+        if (svc.complete_login(tokens[i], code->str(), factor::totp)) ++wins;
+      });
+      rep.expect(wins == 1, fmt::format("{} threads submitting one TOTP code: {} successes, expected 1", o.threads,
+                                        wins.load()));
+    }
+    {  // wrong guesses are all counted
+      std::string user;
+      secret key;
+      std::vector<backup_code> codes;
+      if (!enrol(user, key, codes)) return rep;
+      const auto tokens = challenges(user);
+      // a code for a step far outside the window cannot match
+      auto wrong = totp(key.bytes(), clock.unix() + 1000 * cfg.period, totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      auto current = totp(key.bytes(), clock.unix(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      const bool distinct = wrong && current && wrong->str() != current->str();
+      std::atomic<unsigned> rejected{0};
+      if (distinct) {
+        detail::run_threads(o.threads, [&](unsigned i) {
+          auto r = svc.complete_login(tokens[i], wrong->str(), factor::totp);
+          if (!r && r.error() == errc::code_mismatch) ++rejected;
+        });
+      }
+      auto stored = store.load(account_key(user));
+      std::optional<account_record> rec;
+      if (stored && *stored) {
+        auto d = decode_account((*stored)->bytes);
+        if (d) rec = std::move(*d);
+      }
+      rep.expect(!distinct || (rejected == o.threads && rec && rec->failures == o.threads),
+                 fmt::format("{} concurrent wrong guesses: failure count {} (expected {})", o.threads,
+                             rec ? rec->failures : 0, o.threads));
+    }
+    {  // two enables race
+      const std::string user = fmt::format("{}enable-race-{}", o.prefix, trial);
+      auto s = svc.setup(user, "race@example.com");
+      rep.expect(s.has_value(), "setup succeeds");
+      if (!s) return rep;
+      auto code = totp(s->key.bytes(), clock.unix(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      std::array<std::optional<std::vector<backup_code>>, 2> got;
+      detail::run_threads(2, [&](unsigned i) {
+        auto e = svc.enable(user, code->str());
+        if (e) got[i] = std::move(e->backup_codes);
+      });
+      const int winners = (got[0] ? 1 : 0) + (got[1] ? 1 : 0);
+      auto st = svc.status(user);
+      rep.expect(winners == 1 && st && st->totp_enabled, "two concurrent enables: exactly one wins");
+      if (winners == 1) {
+        const auto& codes = got[0] ? *got[0] : *got[1];
+        clock.advance(cfg.period);
+        auto c = svc.begin_login(user);
+        auto r = c ? svc.complete_login(c->token, codes[3].str(), factor::backup_code) : result<login_result>(errc::storage_failure);
+        rep.expect(r.has_value(), "the winner's backup codes are the stored ones");
+      }
+    }
+    clock.advance(10 * cfg.period);
+  }
+  return rep;
+}
+
+}  // namespace mfakit::testing
