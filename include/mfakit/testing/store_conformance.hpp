@@ -38,7 +38,7 @@ struct manual_clock {
   }
   void set(std::int64_t t) const noexcept { seconds->store(t); }
   void advance(std::int64_t s) const noexcept { seconds->fetch_add(s); }
-  [[nodiscard]] std::int64_t unix() const noexcept { return seconds->load(); }
+  [[nodiscard]] std::int64_t unix_time() const noexcept { return seconds->load(); }
 };
 
 struct conformance_options {
@@ -179,7 +179,7 @@ template <record_store Store>
       auto s = svc.setup(user, "conformance@example.com");
       if (!s) return false;
       key = std::move(s->key);
-      auto code = totp(key.bytes(), clock.unix(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      auto code = totp(key.bytes(), clock.unix_time(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
       if (!code) return false;
       auto e = svc.enable(user, code->str());
       if (!e) return false;
@@ -219,7 +219,7 @@ template <record_store Store>
       std::vector<backup_code> codes;
       if (!enrol(user, key, codes)) return rep;
       const auto tokens = challenges(user);
-      auto code = totp(key.bytes(), clock.unix(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      auto code = totp(key.bytes(), clock.unix_time(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
       std::atomic<unsigned> wins{0};
       detail::run_threads(o.threads, [&](unsigned i) {
         if (svc.complete_login(tokens[i], code->str(), factor::totp)) ++wins;
@@ -234,8 +234,8 @@ template <record_store Store>
       if (!enrol(user, key, codes)) return rep;
       const auto tokens = challenges(user);
       // a code for a step far outside the window cannot match
-      auto wrong = totp(key.bytes(), clock.unix() + 1000 * cfg.period, totp_params{cfg.alg, cfg.digits, cfg.period, 0});
-      auto current = totp(key.bytes(), clock.unix(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      auto wrong = totp(key.bytes(), clock.unix_time() + 1000 * cfg.period, totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      auto current = totp(key.bytes(), clock.unix_time(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
       const bool distinct = wrong && current && wrong->str() != current->str();
       std::atomic<unsigned> rejected{0};
       if (distinct) {
@@ -259,7 +259,7 @@ template <record_store Store>
       auto s = svc.setup(user, "race@example.com");
       rep.expect(s.has_value(), "setup succeeds");
       if (!s) return rep;
-      auto code = totp(s->key.bytes(), clock.unix(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      auto code = totp(s->key.bytes(), clock.unix_time(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
       std::array<std::optional<std::vector<backup_code>>, 2> got;
       detail::run_threads(2, [&](unsigned i) {
         auto e = svc.enable(user, code->str());
