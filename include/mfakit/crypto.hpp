@@ -127,7 +127,8 @@ using sha256_digest = std::array<unsigned char, 32>;
 [[nodiscard]] inline result<sha256_digest> sha256(byte_view data) {
   sha256_digest out{};
   unsigned int len = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha256(), nullptr) != 1 ||
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // once, not per call
+  if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 ||
       len != out.size())
     return errc::crypto_failure;
   return out;

@@ -116,10 +116,10 @@ class evp_counter_mac {
   ~evp_counter_mac() { EVP_MAC_CTX_free(ctx_); }  // frees and wipes the key schedule
 
   [[nodiscard]] result<void> init(algorithm alg, byte_view key) {
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    // fetched once per process: an implicit fetch per key costs more than the MACs
+    static EVP_MAC* const mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     if (mac == nullptr) return errc::crypto_failure;
     EVP_MAC_CTX* ctx = EVP_MAC_CTX_new(mac);
-    EVP_MAC_free(mac);  // the context holds its own reference
     if (ctx == nullptr) return errc::crypto_failure;
     std::array<char, 8> name{};
     std::memcpy(name.data(), digest_name(alg), std::strlen(digest_name(alg)));

@@ -70,6 +70,15 @@ class service {
     return flow::status(loaded->first);
   }
 
+  /// Checks a second factor for a user without a login challenge (step-up
+  /// checks before a sensitive action). Same rules as a login: replay,
+  /// single-use backup codes, throttling.
+  [[nodiscard]] result<login_result> verify(std::string_view user, std::string_view code, factor via = factor::totp) {
+    return update<login_result>(user, [&](const std::optional<account_record>& cur, std::int64_t now) {
+      return flow::verify(cur, user, code, via, now, cfg_);
+    });
+  }
+
   /// After the password checked out: a challenge when TOTP is enabled,
   /// errc::not_enabled when the host should log the user in directly.
   [[nodiscard]] result<challenge_result> begin_login(std::string_view user) {
