@@ -168,7 +168,8 @@ TEST_CASE("enable without a pending setup is its own error", "[flow][enable]") {
 
 TEST_CASE("enable when already enabled is 409", "[flow][enable]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
   auto r = f.svc.enable("u1", f.code_at(key));
   CHECK(r.error() == errc::already_enabled);
   CHECK(mfakit::http::status_of(mfakit::http::endpoint::enable, r.error()) == 409);
@@ -266,7 +267,8 @@ TEST_CASE("begin_login without TOTP enabled says so (the host logs in directly)"
 
 TEST_CASE("complete_login with a TOTP code returns the user and deletes the challenge", "[flow][login]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
   auto c = f.svc.begin_login("u1");
   REQUIRE(c);
   auto r = f.svc.complete_login(c->token, f.code_at(key));
@@ -292,7 +294,8 @@ TEST_CASE("complete_login: missing token or code is 400", "[flow][login]") {
 
 TEST_CASE("complete_login: unknown or expired challenge is 401", "[flow][login]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
   CHECK(f.svc.complete_login(std::string(64, 'a'), "123456").error() == errc::challenge_invalid);
   CHECK(f.svc.complete_login("not-a-token", "123456").error() == errc::challenge_invalid);
   auto c = f.svc.begin_login("u1");
@@ -309,7 +312,8 @@ TEST_CASE("complete_login: a wrong code is 401 and each attempt counts; the 6th 
   mfakit::flow_config cfg = test_config();
   cfg.throttle = mfakit::throttle_policy::unsafe_none();  // isolate the per-challenge limit
   fixture f(std::move(cfg));
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
   auto c = f.svc.begin_login("u1");
   const std::string wrong = f.code_at(key) == "000000" ? "000001" : "000000";
   for (int i = 0; i < 5; ++i) {
@@ -327,7 +331,8 @@ TEST_CASE("complete_login: a wrong code is 401 and each attempt counts; the 6th 
 
 TEST_CASE("backup codes: single use, any case, with or without the dash", "[flow][login][backup]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& codes = enrolled.second;
   std::string upper(codes[0].str());
   std::transform(upper.begin(), upper.end(), upper.begin(), [](char ch) { return static_cast<char>(std::toupper(ch)); });
   auto r = f.login("u1", upper, factor::backup_code);
@@ -348,7 +353,9 @@ TEST_CASE("backup codes: single use, any case, with or without the dash", "[flow
 
 TEST_CASE("a backup code is not a TOTP code and vice versa", "[flow][login][backup]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
+  auto& codes = enrolled.second;
   CHECK(f.login("u1", codes[0].str(), factor::totp).error() == errc::malformed_code);
   CHECK(f.login("u1", f.code_at(key), factor::backup_code).error() == errc::malformed_code);
   CHECK(f.svc.status("u1")->backup_codes_remaining == 10);
@@ -358,7 +365,8 @@ TEST_CASE("a backup code is not a TOTP code and vice versa", "[flow][login][back
 
 TEST_CASE("replay: an accepted step is never accepted again, and looks like a wrong code", "[flow][replay]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
   const auto code = f.code_at(key);
   REQUIRE(f.login("u1", code));
   f.clock.advance(1);
@@ -385,7 +393,9 @@ TEST_CASE("replay: an accepted step is never accepted again, and looks like a wr
 
 TEST_CASE("throttling: failures grow a delay, refused before verification, reset by a success", "[flow][throttle]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
+  auto& codes = enrolled.second;
   const auto wrong = [&] { return f.code_at(key) == "000000" ? std::string("000001") : std::string("000000"); };
   CHECK(f.login("u1", wrong()).error() == errc::code_mismatch);  // failure 1: 1 s
   auto t = f.login("u1", f.code_at(key));                         // even the right code waits
@@ -411,7 +421,8 @@ TEST_CASE("throttling: the hard lock at the configured count", "[flow][throttle]
   mfakit::flow_config cfg = test_config();
   cfg.throttle = {0, 7, 0};  // no delays, lock after 7, until reset
   fixture f(std::move(cfg));
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
   for (int i = 0; i < 7; ++i) {
     CHECK(f.login("u1", "aaaa-aaaa", factor::backup_code).error() == errc::code_mismatch);
   }
@@ -430,7 +441,8 @@ TEST_CASE("throttling: the PCI DSS preset locks after 10 for 30 minutes", "[flow
   mfakit::flow_config cfg = test_config();
   cfg.throttle = mfakit::throttle_policy::pci_dss();
   fixture f(std::move(cfg));
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
   for (int i = 0; i < 10; ++i) CHECK(f.login("u1", "aaaa-aaaa", factor::backup_code).error() == errc::code_mismatch);
   CHECK(f.login("u1", f.code_at(key)).error() == errc::locked);
   f.clock.advance(30 * 60 - 1);
@@ -443,7 +455,7 @@ TEST_CASE("throttling: the PCI DSS preset locks after 10 for 30 minutes", "[flow
 
 TEST_CASE("disable removes the secret and every backup code", "[flow][disable]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
   REQUIRE(f.svc.disable("u1"));
   const auto rec = f.record("u1");
   CHECK(rec.status == mfakit::account_status::disabled);
@@ -459,7 +471,8 @@ TEST_CASE("disable removes the secret and every backup code", "[flow][disable]")
 
 TEST_CASE("a challenge issued before disable dies with it", "[flow][disable]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& key = enrolled.first;
   auto c = f.svc.begin_login("u1");
   REQUIRE(f.svc.disable("u1"));
   CHECK(f.svc.complete_login(c->token, f.code_at(key)).error() == errc::challenge_invalid);
@@ -469,7 +482,8 @@ TEST_CASE("regenerate replaces all codes at once; not enabled is 400", "[flow][r
   fixture f;
   CHECK(f.svc.regenerate_backup_codes("u1").error() == errc::not_enabled);
   CHECK(mfakit::http::status_of(mfakit::http::endpoint::regenerate, errc::not_enabled) == 400);
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& codes = enrolled.second;
   REQUIRE(f.login("u1", codes[0].str(), factor::backup_code));
   CHECK(f.svc.status("u1")->backup_codes_remaining == 9);
   auto fresh = f.svc.regenerate_backup_codes("u1");
@@ -491,7 +505,8 @@ TEST_CASE("status reports totpEnabled and backupCodesRemaining", "[flow][status]
   REQUIRE(st);
   CHECK_FALSE(st->totp_enabled);
   CHECK(mfakit::http::status_body(*st, 2) == R"({"totpEnabled":false,"backupCodesRemaining":0,"passkeysCount":2})");
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
+  auto& codes = enrolled.second;
   REQUIRE(f.login("u1", codes[4].str(), factor::backup_code));
   REQUIRE(f.login("u1", codes[5].str(), factor::backup_code));
   st = f.svc.status("u1");
@@ -594,7 +609,7 @@ TEST_CASE("HTTP bodies are the documented JSON", "[flow][http]") {
 
 TEST_CASE("bad input never throws and changes nothing", "[flow][input]") {
   fixture f;
-  auto [key, codes] = f.enrol("u1");
+  auto enrolled = f.enrol("u1");
   const auto before = f.record("u1");
   const std::vector<std::string> junk{std::string("\0\0\0\0\0\0", 6), "12345", "1234567", "abcdef", "１２３４５６",
                                       std::string(10000, '9'), "12 34 5", "-12345"};
