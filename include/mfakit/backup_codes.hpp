@@ -86,13 +86,12 @@ template <random_source R = openssl_random>
 [[nodiscard]] result<std::vector<backup_code>> generate_backup_codes(std::size_t count = default_backup_code_count,
                                                                      R&& rng = R{}) {
   if (count == 0 || count > max_backup_code_count) return errc::invalid_argument;
-  std::vector<std::uint8_t> idx(count * 8);
+  std::vector<std::uint8_t, cleansing_allocator<std::uint8_t>> idx(count * 8);
   if (auto r = uniform_indices(rng, idx, static_cast<unsigned>(backup_code_alphabet.size())); !r) return r.error();
   std::vector<backup_code> codes;
   codes.reserve(count);
   for (std::size_t i = 0; i < count; ++i)
     codes.push_back(backup_code::from_indices(std::span<const std::uint8_t, 8>(idx.data() + i * 8, 8)));
-  cleanse(idx.data(), idx.size());
   return codes;
 }
 

@@ -100,6 +100,7 @@ template <random_source R>
   while (filled < out.size()) {
     if (!rng.fill(pool)) {
       cleanse(pool.data(), pool.size());
+      cleanse(out.data(), out.size());
       return errc::random_failure;
     }
     for (unsigned char b : pool) {
@@ -156,9 +157,15 @@ struct scrypt_params {
   friend bool operator==(const scrypt_params&, const scrypt_params&) = default;
 };
 
+/// The most memory one scrypt run may take (128 * r * N bytes). A stored
+/// backup-code set carries its own cost, so a tampered record must not be
+/// able to ask for more.
+inline constexpr std::uint64_t max_scrypt_memory = 256ULL << 20;
+
 [[nodiscard]] inline bool valid(const scrypt_params& s) noexcept {
   const bool pow2 = s.n >= 2 && (s.n & (s.n - 1)) == 0;
-  return pow2 && s.n <= (1ULL << 24) && s.r >= 1 && s.r <= 64 && s.p >= 1 && s.p <= 16;
+  return pow2 && s.n <= (1ULL << 24) && s.r >= 1 && s.r <= 64 && s.p >= 1 && s.p <= 16 &&
+         128ULL * s.r * s.n <= max_scrypt_memory;
 }
 
 /// scrypt through OpenSSL's EVP_PBE_scrypt; `out` receives out.size() bytes.

@@ -252,6 +252,8 @@ template <class Int>
     w.emplace_back("period is not 30 seconds: several apps ignore it and use 30");
   if (k.type == otp_type::hotp) w.emplace_back("hotp: many apps support only totp");
   if (k.issuer.empty()) w.emplace_back("no issuer: apps list the account without the service name");
+  if (k.issuer.find(':') != std::string::npos || (k.issuer.empty() && k.account.find(':') != std::string::npos))
+    w.emplace_back("':' in the issuer (or in the account without an issuer): apps split the label there");
   if (k.key.size() < default_secret_bytes) w.emplace_back("secret shorter than 160 bits (RFC 4226 recommends 160)");
   return w;
 }
