@@ -1,0 +1,291 @@
+// An mfakit record store on PostgreSQL through libpq (a header a host can
+// copy; needs libpq and the mfakit headers, nothing else).
+//
+// Layout:
+//   CREATE SEQUENCE <t>_version;
+//   CREATE TABLE <t> (key text PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL);
+//
+// compare_and_swap (see mfakit/store.hpp for the contract), one statement each,
+// so each is atomic on its own under PostgreSQL's default READ COMMITTED:
+//   create  (expected 0): INSERT INTO <t> VALUES ($1, $2, nextval('<t>_version')) ON CONFLICT (key) DO NOTHING
+//   update:               UPDATE <t> SET data = $2, version = nextval('<t>_version') WHERE key = $1 AND version = $3
+//   delete:               DELETE FROM <t> WHERE key = $1 AND version = $2
+// One row affected: the write is stored; none: another writer won. A
+// concurrent UPDATE waits for the row lock and then re-checks its WHERE
+// against the new row, so two writers that read the same version cannot
+// both succeed. Versions come from the sequence: they only grow, across
+// deletes too (no ABA), and across every app server sharing the database.
+//
+// Threads: a small pool of connections (up to max_connections; callers
+// beyond that wait). A connection that breaks is dropped and replaced on the
+// next call; the call that saw it fail reports storage_failure.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <mfakit/errors.hpp>
+#include <mfakit/store.hpp>
+
+namespace mfakit_examples {
+
+class postgres_store {
+ public:
+  struct options {
+    std::string conninfo;                  ///< libpq connection string, e.g. "host=/tmp/pg port=5432 dbname=app"
+    std::string table = "mfakit_records";  ///< [a-z_][a-z0-9_]*, at most 48 characters
+    unsigned max_connections = 8;          ///< pool size (mind the server's max_connections)
+    bool create_schema = true;             ///< CREATE ... IF NOT EXISTS at start-up
+  };
+
+  /// Connects once and creates the table and sequence if asked. Throws
+  /// std::runtime_error when it cannot: a host fails at start-up, not later.
+  explicit postgres_store(options o) : opt_(std::move(o)) {
+    if (!valid_identifier(opt_.table)) throw std::runtime_error("postgres_store: invalid table name");
+    if (opt_.max_connections == 0) opt_.max_connections = 1;
+    std::string error;
+    auto first = connect(error, opt_.create_schema);
+    if (!first) throw std::runtime_error("postgres_store: " + error);
+    idle_.push_back(std::move(first));
+    open_ = 1;
+  }
+
+  postgres_store(const postgres_store&) = delete;
+  postgres_store& operator=(const postgres_store&) = delete;
+  ~postgres_store() = default;
+
+  [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
+    lease c(*this);
+    if (!c) return mfakit::errc::storage_failure;
+    const std::array<param, 1> p{param::bytes(key)};
+    auto r = c.run("mfakit_load", p);
+    if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return c.failed();
+    if (PQntuples(r.get()) == 0) return std::optional<mfakit::stored_record>{};
+    if (PQntuples(r.get()) != 1 || PQgetlength(r.get(), 0, 1) != 8) return mfakit::errc::storage_failure;
+    mfakit::stored_record rec;
+    rec.bytes.assign(PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(PQgetlength(r.get(), 0, 0)));
+    rec.version = big_endian_u64(PQgetvalue(r.get(), 0, 1));
+    if (rec.version == 0 || rec.version > static_cast<std::uint64_t>(INT64_MAX)) return mfakit::errc::storage_failure;
+    return std::optional<mfakit::stored_record>{std::move(rec)};
+  }
+
+  [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                                      const std::optional<std::string>& next) {
+    if (expected > static_cast<std::uint64_t>(INT64_MAX)) return false;
+    lease c(*this);
+    if (!c) return mfakit::errc::storage_failure;
+    const std::string version = std::to_string(expected);
+    pg_result r;
+    if (!next && expected == 0) {  // "delete a key that must not exist": true iff absent
+      const std::array<param, 1> p{param::bytes(key)};
+      r = c.run("mfakit_exists", p);
+      if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return c.failed();
+      return PQntuples(r.get()) == 0;
+    }
+    if (!next) {
+      const std::array<param, 2> p{param::bytes(key), param::text(version)};
+      r = c.run("mfakit_delete", p);
+    } else if (expected == 0) {
+      const std::array<param, 2> p{param::bytes(key), param::bytes(*next)};
+      r = c.run("mfakit_insert", p);
+    } else {
+      const std::array<param, 3> p{param::bytes(key), param::bytes(*next), param::text(version)};
+      r = c.run("mfakit_update", p);
+    }
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return c.failed();
+    const char* n = PQcmdTuples(r.get());
+    if (std::strcmp(n, "1") == 0) return true;
+    if (std::strcmp(n, "0") == 0) return false;
+    return mfakit::errc::storage_failure;
+  }
+
+  /// Drops the table and its sequence (tests clean up with it).
+  [[nodiscard]] bool drop_schema() {
+    lease c(*this);
+    if (!c) return false;
+    const std::string sql = "DROP TABLE IF EXISTS " + opt_.table + "; DROP SEQUENCE IF EXISTS " + opt_.table +
+                            "_version;";
+    pg_result r(PQexec(c->conn.get(), sql.c_str()));
+    return r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;
+  }
+
+  [[nodiscard]] const std::string& table() const noexcept { return opt_.table; }
+
+ private:
+  struct conn_closer {
+    void operator()(PGconn* c) const noexcept { PQfinish(c); }
+  };
+  struct result_clearer {
+    void operator()(PGresult* r) const noexcept { PQclear(r); }
+  };
+  using pg_result = std::unique_ptr<PGresult, result_clearer>;
+
+  struct connection {
+    std::unique_ptr<PGconn, conn_closer> conn;
+  };
+
+  // One parameter: text (format 0, NUL-terminated) or bytes (format 1, exact).
+  struct param {
+    const char* data;
+    int length;
+    int format;
+    static param text(const std::string& s) noexcept { return {s.c_str(), 0, 0}; }
+    static param bytes(std::string_view s) noexcept {
+      static const char empty = 0;
+      return {s.empty() ? &empty : s.data(), static_cast<int>(s.size()), 1};
+    }
+  };
+
+  class lease {
+   public:
+    explicit lease(postgres_store& s) : store_(s), c_(s.acquire()) {}
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease() { store_.release(std::move(c_), broken_); }
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+    connection* operator->() const noexcept { return c_.get(); }
+
+    template <std::size_t N>
+    [[nodiscard]] pg_result run(const char* statement, const std::array<param, N>& p) const {
+      std::array<const char*, N> values{};
+      std::array<int, N> lengths{};
+      std::array<int, N> formats{};
+      for (std::size_t i = 0; i < N; ++i) {
+        values[i] = p[i].data;
+        lengths[i] = p[i].length;
+        formats[i] = p[i].format;
+      }
+      return pg_result(PQexecPrepared(c_->conn.get(), statement, static_cast<int>(N), values.data(), lengths.data(),
+                                      formats.data(), 1 /* binary results */));
+    }
+
+    /// A statement failed: if the connection broke, it is not reused.
+    [[nodiscard]] mfakit::errc failed() noexcept {
+      if (PQstatus(c_->conn.get()) != CONNECTION_OK) broken_ = true;
+      return mfakit::errc::storage_failure;
+    }
+
+   private:
+    postgres_store& store_;
+    std::unique_ptr<connection> c_;
+    bool broken_ = false;
+  };
+
+  [[nodiscard]] static bool valid_identifier(std::string_view s) noexcept {
+    if (s.empty() || s.size() > 48 || (s[0] >= '0' && s[0] <= '9')) return false;
+    return std::all_of(s.begin(), s.end(),
+                       [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
+  }
+
+  [[nodiscard]] static std::uint64_t big_endian_u64(const char* p) noexcept {
+    std::uint64_t v = 0;
+    for (int i = 0; i < 8; ++i) v = (v << 8U) | static_cast<unsigned char>(p[i]);
+    return v;
+  }
+
+  [[nodiscard]] std::unique_ptr<connection> connect(std::string& error, bool create_schema) const {
+    auto c = std::make_unique<connection>();
+    c->conn.reset(PQconnectdb(opt_.conninfo.c_str()));
+    PGconn* pg = c->conn.get();
+    if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) {
+      error = pg != nullptr ? PQerrorMessage(pg) : "out of memory";
+      return nullptr;
+    }
+    const std::string& t = opt_.table;
+    if (create_schema) {
+      // An advisory lock makes concurrent start-ups of several servers safe.
+      const std::string sql = "BEGIN; SELECT pg_advisory_xact_lock(hashtext('mfakit-schema/" + t +
+                              "')); CREATE SEQUENCE IF NOT EXISTS " + t + "_version; CREATE TABLE IF NOT EXISTS " +
+                              t + " (key text PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL); COMMIT;";
+      pg_result r(PQexec(pg, sql.c_str()));
+      if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        error = PQerrorMessage(pg);
+        return nullptr;
+      }
+    }
+    const auto prepare = [&](const char* name, const std::string& sql, int n) {
+      pg_result r(PQprepare(pg, name, sql.c_str(), n, nullptr));
+      if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
+        error = PQerrorMessage(pg);
+        return false;
+      }
+      return true;
+    };
+    const std::string seq = "nextval('" + t + "_version')";
+    const bool ok =
+        prepare("mfakit_load", "SELECT data, version FROM " + t + " WHERE key = $1::text", 1) &&
+        prepare("mfakit_exists", "SELECT 1 FROM " + t + " WHERE key = $1::text", 1) &&
+        prepare("mfakit_delete", "DELETE FROM " + t + " WHERE key = $1::text AND version = $2::bigint", 2) &&
+        prepare("mfakit_insert",
+                "INSERT INTO " + t + " (key, data, version) VALUES ($1::text, $2::bytea, " + seq +
+                    ") ON CONFLICT (key) DO NOTHING",
+                2) &&
+        prepare("mfakit_update",
+                "UPDATE " + t + " SET data = $2::bytea, version = " + seq + " WHERE key = $1::text AND version = $3::bigint",
+                3);
+    if (!ok) return nullptr;
+    return c;
+  }
+
+  [[nodiscard]] std::unique_ptr<connection> acquire() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [&] { return !idle_.empty() || open_ < opt_.max_connections; });
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;
+    lock.unlock();
+    std::unique_ptr<connection> c;
+    try {
+      std::string error;
+      c = connect(error, false);
+    } catch (...) {
+      c.reset();
+    }
+    if (!c) {
+      lock.lock();
+      --open_;
+      available_.notify_one();
+    }
+    return c;
+  }
+
+  void release(std::unique_ptr<connection> c, bool broken) noexcept {
+    if (!c) return;
+    {
+      const std::lock_guard lock(mutex_);
+      if (broken) {
+        --open_;
+      } else {
+        idle_.push_back(std::move(c));
+      }
+    }
+    available_.notify_one();
+    c.reset();  // a broken connection closes outside the lock
+  }
+
+  options opt_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<connection>> idle_;
+  unsigned open_ = 0;
+};
+
+static_assert(mfakit::record_store<postgres_store>);
+
+}  // namespace mfakit_examples

@@ -1,0 +1,331 @@
+// An mfakit record store on SQLite (a header a host can copy; needs
+// libsqlite3 and the mfakit headers, nothing else).
+//
+// Layout: one table of records and a one-row sequence table.
+//
+//   CREATE TABLE <t>     (key TEXT PRIMARY KEY, data BLOB NOT NULL, version INTEGER NOT NULL)
+//   CREATE TABLE <t>_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)
+//
+// compare_and_swap (see mfakit/store.hpp for the contract):
+//   write:  BEGIN IMMEDIATE; v = (UPDATE <t>_seq SET value = value + 1 RETURNING value);
+//           UPDATE <t> SET data = ?, version = v WHERE key = ? AND version = ?   (expected != 0)
+//           INSERT INTO <t> ... ON CONFLICT (key) DO NOTHING                   (expected == 0)
+//           COMMIT if one row changed, else ROLLBACK (a lost race changes nothing)
+//   delete: DELETE FROM <t> WHERE key = ? AND version = ?   (one statement, atomic)
+// Versions come from the sequence, so they only grow, also across a delete
+// and re-create of a key (no ABA).
+//
+// Threads: a small pool of connections (one per concurrent caller, up to
+// max_connections; callers beyond that wait for a free one). SQLite itself
+// serialises writers with its file lock; a busy handler retries with short
+// back-off up to busy_timeout, so several processes can share the file too.
+// The database runs in WAL mode so readers never wait for the writer.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <mfakit/errors.hpp>
+#include <mfakit/store.hpp>
+
+namespace mfakit_examples {
+
+class sqlite_store {
+ public:
+  struct options {
+    std::string path;                          ///< the database file (created if missing)
+    std::string table = "mfakit_records";      ///< [a-z_][a-z0-9_]*, at most 48 characters
+    unsigned max_connections = 8;              ///< pool size
+    std::chrono::milliseconds busy_timeout{10'000};
+    bool synchronous_full = true;              ///< PRAGMA synchronous=FULL: a spent code survives a power cut
+  };
+
+  /// Opens (and creates) the database and its tables. Throws
+  /// std::runtime_error when it cannot: a host fails at start-up, not later.
+  explicit sqlite_store(options o) : opt_(std::move(o)) {
+    if (!valid_identifier(opt_.table)) throw std::runtime_error("sqlite_store: invalid table name");
+    if (opt_.max_connections == 0) opt_.max_connections = 1;
+    std::string error;
+    auto first = connect(error);
+    if (!first) throw std::runtime_error("sqlite_store: cannot open " + opt_.path + ": " + error);
+    idle_.push_back(std::move(first));
+    open_ = 1;
+  }
+
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+  ~sqlite_store() = default;
+
+  [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
+    lease c(*this);
+    if (!c) return mfakit::errc::storage_failure;
+    sqlite3_stmt* s = c->load.get();
+    statement_reset guard(s);
+    if (!bind_text(s, 1, key)) return mfakit::errc::storage_failure;
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE) return std::optional<mfakit::stored_record>{};
+    if (rc != SQLITE_ROW) return mfakit::errc::storage_failure;
+    mfakit::stored_record r;
+    const auto* data = static_cast<const char*>(sqlite3_column_blob(s, 0));
+    const int n = sqlite3_column_bytes(s, 0);
+    if (n > 0 && data != nullptr) r.bytes.assign(data, static_cast<std::size_t>(n));
+    const sqlite3_int64 v = sqlite3_column_int64(s, 1);
+    if (v <= 0) return mfakit::errc::storage_failure;
+    r.version = static_cast<std::uint64_t>(v);
+    return std::optional<mfakit::stored_record>{std::move(r)};
+  }
+
+  [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                                      const std::optional<std::string>& next) {
+    if (expected > static_cast<std::uint64_t>(std::numeric_limits<sqlite3_int64>::max())) return false;
+    const auto expected_v = static_cast<sqlite3_int64>(expected);
+    lease c(*this);
+    if (!c) return mfakit::errc::storage_failure;
+
+    if (!next) {
+      if (expected == 0) {  // "delete a key that must not exist": true iff absent
+        sqlite3_stmt* s = c->exists.get();
+        statement_reset guard(s);
+        if (!bind_text(s, 1, key)) return mfakit::errc::storage_failure;
+        const int rc = sqlite3_step(s);
+        if (rc == SQLITE_DONE) return true;
+        if (rc == SQLITE_ROW) return false;
+        return mfakit::errc::storage_failure;
+      }
+      sqlite3_stmt* s = c->remove.get();
+      statement_reset guard(s);
+      if (!bind_text(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK)
+        return mfakit::errc::storage_failure;
+      if (sqlite3_step(s) != SQLITE_DONE) return mfakit::errc::storage_failure;
+      return sqlite3_changes(c->db.get()) == 1;
+    }
+
+    if (!exec(*c, c->begin.get())) return mfakit::errc::storage_failure;
+    transaction tx(*c);
+    sqlite3_int64 version = 0;
+    {
+      sqlite3_stmt* s = c->bump.get();
+      statement_reset guard(s);
+      if (sqlite3_step(s) != SQLITE_ROW) return mfakit::errc::storage_failure;
+      version = sqlite3_column_int64(s, 0);
+      if (sqlite3_step(s) != SQLITE_DONE || version <= 0) return mfakit::errc::storage_failure;
+    }
+    sqlite3_stmt* s = expected == 0 ? c->insert.get() : c->update.get();
+    statement_reset guard(s);
+    if (!bind_text(s, 1, key) ||
+        sqlite3_bind_blob64(s, 2, next->data(), next->size(), SQLITE_STATIC) != SQLITE_OK ||
+        sqlite3_bind_int64(s, 3, version) != SQLITE_OK ||
+        (expected != 0 && sqlite3_bind_int64(s, 4, expected_v) != SQLITE_OK))
+      return mfakit::errc::storage_failure;
+    if (sqlite3_step(s) != SQLITE_DONE) return mfakit::errc::storage_failure;
+    if (sqlite3_changes(c->db.get()) != 1) return false;  // lost: the guard rolls back
+    if (!tx.commit()) return mfakit::errc::storage_failure;
+    return true;
+  }
+
+  [[nodiscard]] const std::string& table() const noexcept { return opt_.table; }
+
+ private:
+  struct db_closer {
+    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
+  };
+  struct stmt_finalizer {
+    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+  };
+  using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
+
+  struct connection {
+    std::chrono::milliseconds busy_timeout{};
+    std::chrono::steady_clock::time_point busy_since{};
+    // statements before the handle: they are finalized first
+    std::unique_ptr<sqlite3, db_closer> db;
+    stmt_ptr load, exists, remove, begin, bump, insert, update, commit, rollback;
+  };
+
+  // Resets a statement and its bindings when the scope ends.
+  class statement_reset {
+   public:
+    explicit statement_reset(sqlite3_stmt* s) noexcept : s_(s) {}
+    statement_reset(const statement_reset&) = delete;
+    statement_reset& operator=(const statement_reset&) = delete;
+    ~statement_reset() {
+      sqlite3_reset(s_);
+      sqlite3_clear_bindings(s_);
+    }
+
+   private:
+    sqlite3_stmt* s_;
+  };
+
+  // Rolls back unless committed.
+  class transaction {
+   public:
+    explicit transaction(connection& c) noexcept : c_(c) {}
+    transaction(const transaction&) = delete;
+    transaction& operator=(const transaction&) = delete;
+    ~transaction() {
+      if (!done_) (void)exec(c_, c_.rollback.get());
+    }
+    bool commit() {
+      done_ = exec(c_, c_.commit.get());
+      return done_;
+    }
+
+   private:
+    connection& c_;
+    bool done_ = false;
+  };
+
+  // A connection borrowed from the pool for one call.
+  class lease {
+   public:
+    explicit lease(sqlite_store& s) : store_(s), c_(s.acquire()) {}
+    lease(const lease&) = delete;
+    lease& operator=(const lease&) = delete;
+    ~lease() { store_.release(std::move(c_)); }
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+    connection* operator->() const noexcept { return c_.get(); }
+    connection& operator*() const noexcept { return *c_; }
+
+   private:
+    sqlite_store& store_;
+    std::unique_ptr<connection> c_;
+  };
+
+  [[nodiscard]] static bool valid_identifier(std::string_view s) noexcept {
+    if (s.empty() || s.size() > 48 || (s[0] >= '0' && s[0] <= '9')) return false;
+    return std::all_of(s.begin(), s.end(),
+                       [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
+  }
+
+  [[nodiscard]] static bool bind_text(sqlite3_stmt* s, int index, std::string_view v) noexcept {
+    return sqlite3_bind_text64(s, index, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8) == SQLITE_OK;
+  }
+
+  [[nodiscard]] static bool exec(connection& /*c*/, sqlite3_stmt* s) noexcept {
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE;
+  }
+
+  // Short sleeps that grow to 2 ms, until busy_timeout: SQLite's default
+  // handler sleeps up to 100 ms, which starves a busy pool.
+  static int on_busy(void* ctx, int count) noexcept {
+    auto* c = static_cast<connection*>(ctx);
+    const auto now = std::chrono::steady_clock::now();
+    if (count == 0) c->busy_since = now;
+    if (now - c->busy_since >= c->busy_timeout) return 0;
+    const int shift = std::min(count, 6);
+    std::this_thread::sleep_for(std::chrono::microseconds(30 << shift));
+    return 1;
+  }
+
+  [[nodiscard]] std::unique_ptr<connection> connect(std::string& error) const {
+    auto c = std::make_unique<connection>();
+    c->busy_timeout = opt_.busy_timeout;
+    sqlite3* raw = nullptr;
+    const int rc = sqlite3_open_v2(opt_.path.c_str(), &raw,
+                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    c->db.reset(raw);
+    if (rc != SQLITE_OK) {
+      error = raw != nullptr ? sqlite3_errmsg(raw) : "out of memory";
+      return nullptr;
+    }
+    sqlite3_busy_handler(raw, &sqlite_store::on_busy, c.get());
+    const std::string& t = opt_.table;
+    const std::string setup = std::string("PRAGMA journal_mode=WAL;") +
+                              (opt_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;") +
+                              "BEGIN IMMEDIATE;"
+                              "CREATE TABLE IF NOT EXISTS " + t +
+                              " (key TEXT PRIMARY KEY, data BLOB NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;"
+                              "CREATE TABLE IF NOT EXISTS " + t +
+                              "_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);"
+                              "INSERT OR IGNORE INTO " + t + "_seq (id, value) VALUES (1, 0);"
+                              "COMMIT;";
+    char* err = nullptr;
+    if (sqlite3_exec(raw, setup.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+      error = err != nullptr ? err : sqlite3_errmsg(raw);
+      sqlite3_free(err);
+      return nullptr;
+    }
+    const auto prepare = [&](stmt_ptr& out, const std::string& sql) {
+      sqlite3_stmt* s = nullptr;
+      if (sqlite3_prepare_v3(raw, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
+                             nullptr) != SQLITE_OK) {
+        error = sqlite3_errmsg(raw);
+        return false;
+      }
+      out.reset(s);
+      return true;
+    };
+    const bool ok = prepare(c->load, "SELECT data, version FROM " + t + " WHERE key = ?1") &&
+                    prepare(c->exists, "SELECT 1 FROM " + t + " WHERE key = ?1") &&
+                    prepare(c->remove, "DELETE FROM " + t + " WHERE key = ?1 AND version = ?2") &&
+                    prepare(c->begin, "BEGIN IMMEDIATE") &&
+                    prepare(c->bump, "UPDATE " + t + "_seq SET value = value + 1 WHERE id = 1 RETURNING value") &&
+                    prepare(c->insert, "INSERT INTO " + t +
+                                           " (key, data, version) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO NOTHING") &&
+                    prepare(c->update, "UPDATE " + t + " SET data = ?2, version = ?3 WHERE key = ?1 AND version = ?4") &&
+                    prepare(c->commit, "COMMIT") && prepare(c->rollback, "ROLLBACK");
+    if (!ok) return nullptr;
+    return c;
+  }
+
+  [[nodiscard]] std::unique_ptr<connection> acquire() {
+    std::unique_lock lock(mutex_);
+    available_.wait(lock, [&] { return !idle_.empty() || open_ < opt_.max_connections; });
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;
+    lock.unlock();
+    std::unique_ptr<connection> c;
+    try {
+      std::string error;
+      c = connect(error);
+    } catch (...) {
+      c.reset();
+    }
+    if (!c) {
+      lock.lock();
+      --open_;
+      available_.notify_one();
+    }
+    return c;
+  }
+
+  void release(std::unique_ptr<connection> c) noexcept {
+    if (!c) return;
+    {
+      const std::lock_guard lock(mutex_);
+      idle_.push_back(std::move(c));
+    }
+    available_.notify_one();
+  }
+
+  options opt_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<connection>> idle_;
+  unsigned open_ = 0;
+};
+
+static_assert(mfakit::record_store<sqlite_store>);
+
+}  // namespace mfakit_examples
