@@ -246,12 +246,29 @@ elseif(MODE STREQUAL "fetch_git" OR MODE STREQUAL "fetch_url")
 
 elseif(MODE STREQUAL "add_subdirectory" OR MODE STREQUAL "add_subdirectory_install")
   stage_consumer("${PACKAGE_DIR}/add_subdirectory")
-  # The vendored copy: the working tree, tests and examples included, minus
-  # build output and VCS data.
-  string(REGEX REPLACE "([][+.*()^$?|\\\\])" "\\\\\\1" source_re "${SOURCE_DIR}")
-  file(COPY "${SOURCE_DIR}/" DESTINATION "${WORK}/src/third_party/mfakit"
-    REGEX "^${source_re}/(\\.git|build|out)$" EXCLUDE
-    PATTERN "node_modules" EXCLUDE)
+  # The vendored copy: the working tree as a user would copy it (tests and
+  # examples included), without build output, VCS data or ignored files.
+  set(vendored "${WORK}/src/third_party/mfakit")
+  if(GIT AND EXISTS "${SOURCE_DIR}/.git")
+    run("git ls-files" COMMAND "${GIT}" -C "${SOURCE_DIR}" ls-files --cached --others --exclude-standard
+      OUTPUT_VARIABLE listed)
+    string(REPLACE "\n" ";" listed "${listed}")
+    foreach(f IN LISTS listed)
+      if(f AND EXISTS "${SOURCE_DIR}/${f}" AND NOT IS_DIRECTORY "${SOURCE_DIR}/${f}")
+        get_filename_component(d "${vendored}/${f}" DIRECTORY)
+        file(MAKE_DIRECTORY "${d}")
+        file(COPY_FILE "${SOURCE_DIR}/${f}" "${vendored}/${f}")
+      endif()
+    endforeach()
+  else()
+    string(REGEX REPLACE "([][+.*()^$?|\\\\])" "\\\\\\1" source_re "${SOURCE_DIR}")
+    file(COPY "${SOURCE_DIR}/" DESTINATION "${vendored}"
+      REGEX "^${source_re}/(\\.git|build|out)$" EXCLUDE
+      PATTERN "node_modules" EXCLUDE)
+  endif()
+  if(NOT EXISTS "${vendored}/CMakeLists.txt" OR NOT EXISTS "${vendored}/include/mfakit/mfakit.hpp")
+    message(FATAL_ERROR "the vendored copy in ${vendored} is incomplete")
+  endif()
   if(MODE STREQUAL "add_subdirectory")
     configure_build_run()
     install_consumer("${WORK}/installed")
