@@ -1,0 +1,30 @@
+# cmake -DPROGRAM=path -P check_output.cmake: runs the async example and
+# fails unless it exits 0 and prints every line below.
+execute_process(COMMAND "${PROGRAM}" RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the async example exited with ${rc}")
+endif()
+set(expected
+  "ok   setup issued a pending secret"
+  "enable #[12]: lost the race at version [0-9]+, deciding again"
+  "two enables: first (success, second TOTP is already enabled|TOTP is already enabled, second success)"
+  "ok   exactly one enable succeeded"
+  "ok   the loser lost a compare-and-swap and retried"
+  "ok   the other saw TOTP already enabled"
+  "ok   the winner got 10 backup codes"
+  "login #[12]: lost the race at version [0-9]+, deciding again"
+  "login #[12]: event code_replayed"
+  "ok   exactly one TOTP login succeeded"
+  "backup #[12]: event backup_code_used"
+  "ok   exactly one backup code login succeeded"
+  "status: totp_enabled=true backup_codes_remaining=9"
+  "async example: OK")
+foreach(line IN LISTS expected)
+  if(NOT out MATCHES "${line}")
+    message(FATAL_ERROR "missing from the output: ${line}")
+  endif()
+endforeach()
+if(out MATCHES "FAIL")
+  message(FATAL_ERROR "the example reported a failure")
+endif()
