@@ -167,6 +167,7 @@ class backup_code_hasher {
         return h.error();
       }
       keyed = *h;
+      cleanse(h->data(), h->size());
       input = keyed;
     }
     auto r = scrypt(input, salt, cost, out);

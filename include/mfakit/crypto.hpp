@@ -74,7 +74,7 @@ concept random_source = requires(R& r, std::span<unsigned char> out) {
 /// The default source: OpenSSL's RAND_bytes (the process DRBG).
 struct openssl_random {
   [[nodiscard]] bool fill(std::span<unsigned char> out) const noexcept {
-    constexpr std::size_t max_chunk = static_cast<std::size_t>(std::numeric_limits<int>::max());
+    constexpr auto max_chunk = static_cast<std::size_t>(std::numeric_limits<int>::max());
     while (!out.empty()) {
       const std::size_t n = out.size() < max_chunk ? out.size() : max_chunk;
       if (RAND_bytes(out.data(), static_cast<int>(n)) != 1) return false;
@@ -144,9 +144,13 @@ using sha256_digest = std::array<unsigned char, 32>;
   const unsigned char* k = key.empty() ? &empty_key : key.data();
   if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, k, key.size(), data.data(),
                 data.size(), out.data(), out.size(), &len) == nullptr ||
-      len != out.size())
+      len != out.size()) {
+    cleanse(out.data(), out.size());
     return errc::crypto_failure;
-  return out;
+  }
+  result<sha256_digest> r = out;
+  cleanse(out.data(), out.size());
+  return r;
 }
 
 /// scrypt cost parameters (RFC 7914): N (a power of two), r, p.

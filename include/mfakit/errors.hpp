@@ -121,7 +121,9 @@ class [[nodiscard]] result {
  public:
   // NOLINTBEGIN(google-explicit-constructor): implicit like std::expected
   result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
-  result(std::error_code ec) : state_(std::in_place_index<1>, ec) {}
+  /// An empty error_code still makes a failure (errc::invalid_argument), never
+  /// a failure that reads as "no error".
+  result(std::error_code ec) : state_(std::in_place_index<1>, ec ? ec : make_error_code(errc::invalid_argument)) {}
   result(errc e) : state_(std::in_place_index<1>, make_error_code(e)) {}
   // NOLINTEND(google-explicit-constructor)
 
@@ -154,7 +156,7 @@ class [[nodiscard]] result<void> {
  public:
   result() = default;
   // NOLINTBEGIN(google-explicit-constructor)
-  result(std::error_code ec) : ec_(ec) {}
+  result(std::error_code ec) : ec_(ec ? ec : make_error_code(errc::invalid_argument)) {}
   result(errc e) : ec_(make_error_code(e)) {}
   // NOLINTEND(google-explicit-constructor)
   [[nodiscard]] bool has_value() const noexcept { return !ec_; }

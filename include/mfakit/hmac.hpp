@@ -227,8 +227,10 @@ class lean_counter_mac {
     std::array<unsigned char, H::block> pad{};
     if (key.size() > H::block) {  // RFC 2104: long keys are hashed first
       unsigned int n = 0;
-      if (EVP_Digest(key.data(), key.size(), pad.data(), &n, evp_digest(H::alg), nullptr) != 1)
+      if (EVP_Digest(key.data(), key.size(), pad.data(), &n, evp_digest(H::alg), nullptr) != 1) {
+        cleanse(pad.data(), pad.size());
         return errc::crypto_failure;
+      }
     } else if (!key.empty()) {
       std::memcpy(pad.data(), key.data(), key.size());
     }
@@ -268,6 +270,7 @@ class lean_counter_mac {
     H::read(s, out.data());
     cleanse(&s, sizeof s);
     cleanse(inner_digest.data(), inner_digest.size());
+    cleanse(blk.data(), blk.size());
     return true;
   }
 
@@ -295,6 +298,15 @@ class lean_counter_mac {
 
 }  // namespace detail
 
+// otp_key's layout depends on the engine, so the engine is part of its
+// mangled name: a program that mixes translation units with and without
+// MFAKIT_USE_EVP_HMAC fails to link instead of corrupting memory.
+#if MFAKIT_LEAN_HMAC
+inline namespace hmac_lean {
+#else
+inline namespace hmac_evp {
+#endif
+
 /// A key ready to MAC counters: the key schedule is done once, at make().
 class otp_key {
  public:
@@ -318,6 +330,8 @@ class otp_key {
   [[nodiscard]] algorithm alg() const noexcept { return alg_; }
 
   /// HMAC(key, big-endian counter) into out[0, digest_size(alg())).
+  // std::visit throws only for a valueless variant, which an otp_key never is.
+  // NOLINTNEXTLINE(bugprone-exception-escape)
   [[nodiscard]] bool mac(std::uint64_t counter, mac_bytes& out) const noexcept {
     const counter_bytes c = big_endian(counter);
     return std::visit(
@@ -348,5 +362,7 @@ class otp_key {
   algorithm alg_ = algorithm::sha1;
   engine engine_;
 };
+
+}  // inline namespace
 
 }  // namespace mfakit

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "mfakit/backup_codes.hpp"
+#include "mfakit/crypto.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/transitions.hpp"
 
@@ -70,60 +71,103 @@ enum class endpoint : std::uint8_t { setup, enable, login, verify, disable, rege
   }
 }
 
-/// A JSON string literal, quotes included.
-[[nodiscard]] inline std::string json_string(std::string_view s) {
-  std::string out = "\"";
+namespace detail {
+/// Appends a JSON string literal, quotes included, without temporaries (the
+/// bodies below carry secrets and backup codes: no stale copies on the heap).
+inline void append_json_string(std::string& out, std::string_view s) {
+  constexpr std::string_view hex = "0123456789abcdef";
+  out.push_back('"');
   for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out.push_back(c);
-        }
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out.push_back('\\');
+      out.push_back(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (u < 0x20) {
+      out += "\\u00";
+      out.push_back(hex[u >> 4U]);
+      out.push_back(hex[u & 0xFU]);
+    } else {
+      out.push_back(c);
     }
   }
   out.push_back('"');
-  return out;
 }
 
-namespace detail {
-[[nodiscard]] inline std::string json_codes(std::span<const backup_code> codes) {
-  std::string out = "[";
+/// Room for a JSON string of `s` in the worst case (every byte escaped).
+[[nodiscard]] constexpr std::size_t json_room(std::string_view s) noexcept { return 2 + 6 * s.size(); }
+
+inline void append_json_codes(std::string& out, std::span<const backup_code> codes) {
+  out.push_back('[');
   for (std::size_t i = 0; i < codes.size(); ++i) {
     if (i != 0) out.push_back(',');
-    out += json_string(codes[i].str());
+    append_json_string(out, codes[i].str());
   }
   out.push_back(']');
-  return out;
 }
 }  // namespace detail
 
+/// A JSON string literal, quotes included.
+[[nodiscard]] inline std::string json_string(std::string_view s) {
+  std::string out;
+  out.reserve(detail::json_room(s));
+  detail::append_json_string(out, s);
+  return out;
+}
+
 /// {"error": "..."}
 [[nodiscard]] inline std::string error_body(std::error_code ec) {
-  return fmt::format("{{\"error\":{}}}", json_string(public_message(ec)));
+  std::string out = R"({"error":)";
+  detail::append_json_string(out, public_message(ec));
+  out.push_back('}');
+  return out;
 }
+
+// The bodies below contain a secret or backup codes. Each is built in one
+// buffer reserved up front (no reallocation leaves a copy behind); the caller
+// sends it and should then wipe it (mfakit::cleanse(body.data(), body.size())).
 
 /// Setup: {"secret", "qrCode", "otpauthUri"}. The QR code (a data: URI of a
 /// PNG) is the host's to render from otpauth_uri.
 [[nodiscard]] inline std::string setup_body(const setup_result& r, std::string_view qr_code_data_uri) {
-  return fmt::format("{{\"secret\":{},\"qrCode\":{},\"otpauthUri\":{}}}", json_string(r.key.to_base32()),
-                     json_string(qr_code_data_uri), json_string(r.otpauth_uri));
+  std::string b32 = r.key.to_base32();
+  std::string out;
+  out.reserve(64 + detail::json_room(b32) + detail::json_room(qr_code_data_uri) + detail::json_room(r.otpauth_uri));
+  out += R"({"secret":)";
+  detail::append_json_string(out, b32);
+  cleanse(b32.data(), b32.size());
+  out += R"(,"qrCode":)";
+  detail::append_json_string(out, qr_code_data_uri);
+  out += R"(,"otpauthUri":)";
+  detail::append_json_string(out, r.otpauth_uri);
+  out.push_back('}');
+  return out;
 }
+
+namespace detail {
+[[nodiscard]] inline std::string codes_body(std::string_view head, std::span<const backup_code> codes) {
+  std::string out;
+  out.reserve(head.size() + 4 + codes.size() * (json_room("xxxx-xxxx") + 1));
+  out += head;
+  append_json_codes(out, codes);
+  out.push_back('}');
+  return out;
+}
+}  // namespace detail
 
 /// Enable: {"enabled": true, "backupCodes": [...]}
 [[nodiscard]] inline std::string enable_body(const enable_result& r) {
-  return fmt::format("{{\"enabled\":true,\"backupCodes\":{}}}", detail::json_codes(r.backup_codes));
+  return detail::codes_body(R"({"enabled":true,"backupCodes":)", r.backup_codes);
 }
 
 /// Regenerate: {"backupCodes": [...]}
 [[nodiscard]] inline std::string regenerate_body(const regenerate_result& r) {
-  return fmt::format("{{\"backupCodes\":{}}}", detail::json_codes(r.backup_codes));
+  return detail::codes_body(R"({"backupCodes":)", r.backup_codes);
 }
 
 /// Disable: {"disabled": true}
@@ -131,17 +175,21 @@ namespace detail {
 
 /// Status: {"totpEnabled", "backupCodesRemaining"} (+ the host's passkeysCount).
 [[nodiscard]] inline std::string status_body(const status_result& r, std::optional<int> passkeys_count = std::nullopt) {
-  std::string out = fmt::format("{{\"totpEnabled\":{},\"backupCodesRemaining\":{}", r.totp_enabled ? "true" : "false",
+  std::string out = fmt::format(R"({{"totpEnabled":{},"backupCodesRemaining":{})", r.totp_enabled ? "true" : "false",
                                 r.backup_codes_remaining);
-  if (passkeys_count) out += fmt::format(",\"passkeysCount\":{}", *passkeys_count);
+  if (passkeys_count) out += fmt::format(R"(,"passkeysCount":{})", *passkeys_count);
   out.push_back('}');
   return out;
 }
 
 /// Login with TOTP enabled: {"mfa_required": true, "mfa_token", "mfa_methods"}.
 [[nodiscard]] inline std::string challenge_body(const challenge_result& r) {
-  return fmt::format(R"({{"mfa_required":true,"mfa_token":{},"mfa_methods":["totp","backup_code"]}})",
-                     json_string(r.token));
+  std::string out;
+  out.reserve(64 + detail::json_room(r.token) + 48);
+  out += R"({"mfa_required":true,"mfa_token":)";
+  detail::append_json_string(out, r.token);
+  out += R"(,"mfa_methods":["totp","backup_code"]})";
+  return out;
 }
 
 /// Parses the verify body's "type": "totp" (also when absent) or "backup".

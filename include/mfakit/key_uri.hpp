@@ -11,6 +11,7 @@
 #pragma once
 
 #include <charconv>
+#include <iterator>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -114,16 +115,22 @@ template <class Int>
 }
 }  // namespace detail
 
-/// Builds the URI. The result contains the secret: treat it like one.
+/// Builds the URI. The result contains the secret: treat it like one (it is
+/// built in one buffer reserved up front, so no stale copy is left behind;
+/// wipe it with mfakit::cleanse when done).
 [[nodiscard]] inline std::string to_string(const key_uri& k) {
-  std::string out = k.type == otp_type::totp ? "otpauth://totp/" : "otpauth://hotp/";
+  std::string b32 = k.key.to_base32();
+  std::string out;
+  out.reserve(96 + 3 * (2 * k.issuer.size() + k.account.size()) + b32.size());
+  out += k.type == otp_type::totp ? "otpauth://totp/" : "otpauth://hotp/";
   if (!k.issuer.empty()) {
     detail::percent_encode_to(out, k.issuer);
     out.push_back(':');
   }
   detail::percent_encode_to(out, k.account);
   out += "?secret=";
-  out += k.key.to_base32();
+  out += b32;
+  cleanse(b32.data(), b32.size());
   if (!k.issuer.empty()) {
     out += "&issuer=";
     detail::percent_encode_to(out, k.issuer);
@@ -132,9 +139,9 @@ template <class Int>
     out += "&algorithm=";
     out += to_string(k.alg);
   }
-  if (k.digits != 6) out += fmt::format("&digits={}", k.digits);
-  if (k.type == otp_type::totp && k.period != 30) out += fmt::format("&period={}", k.period);
-  if (k.type == otp_type::hotp) out += fmt::format("&counter={}", k.counter);
+  if (k.digits != 6) fmt::format_to(std::back_inserter(out), "&digits={}", k.digits);
+  if (k.type == otp_type::totp && k.period != 30) fmt::format_to(std::back_inserter(out), "&period={}", k.period);
+  if (k.type == otp_type::hotp) fmt::format_to(std::back_inserter(out), "&counter={}", k.counter);
   return out;
 }
 
@@ -206,7 +213,10 @@ template <class Int>
       return first_time;
     };
     if (name == "secret") {
-      if (!once(seen_secret)) return errc::invalid_uri;
+      if (!once(seen_secret)) {
+        cleanse(value->data(), value->size());
+        return errc::invalid_uri;
+      }
       auto s = secret::from_base32(*value);
       cleanse(value->data(), value->size());
       if (!s) return s.error();

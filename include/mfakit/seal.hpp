@@ -45,6 +45,9 @@ class secret_box {
   [[nodiscard]] static result<secret_box> aes_256_gcm(std::uint32_t current, std::vector<sealing_key> keys) {
     bool has_current = false;
     for (std::size_t i = 0; i < keys.size(); ++i) {
+      unsigned char any = 0;  // an all-zero key is a forgotten configuration, not a key
+      for (unsigned char b : keys[i].bytes) any |= b;
+      if (any == 0) return errc::invalid_argument;
       has_current = has_current || keys[i].id == current;
       for (std::size_t j = i + 1; j < keys.size(); ++j)
         if (keys[i].id == keys[j].id) return errc::invalid_argument;
@@ -68,6 +71,7 @@ class secret_box {
   /// Seals `s` for `user`. The nonce comes from `rng`.
   template <random_source R>
   [[nodiscard]] result<std::string> seal(std::string_view user, const secret& s, R& rng) const {
+    if (s.size() < min_secret_bytes || s.size() > max_secret_bytes) return errc::invalid_secret;
     std::string out(1, static_cast<char>(scheme_));
     if (scheme_ == scheme_unsafe_plaintext) {
       out.append(reinterpret_cast<const char*>(s.bytes().data()), s.size());  // NOLINT
@@ -174,10 +178,8 @@ class secret_box {
       cleanse(out.data(), out.size());
       return false;
     }
-    if (encrypt &&
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag.size()), tag.data()) != 1)
-      return false;
-    return true;
+    return !encrypt ||
+           EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(tag.size()), tag.data()) == 1;
   }
 
   unsigned char scheme_ = scheme_unsafe_plaintext;

@@ -23,8 +23,20 @@
 
 namespace mfakit {
 
-/// Store key of a user's account record.
-[[nodiscard]] inline std::string account_key(std::string_view user) { return "mfakit/account/" + std::string(user); }
+/// Store key of a user's account record. The user id is hex-encoded, so a
+/// database whose keys compare case-insensitively, ignore trailing spaces or
+/// stop at a NUL still gives every user id its own row.
+[[nodiscard]] inline std::string account_key(std::string_view user) {
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::string key = "mfakit/account/";
+  key.reserve(key.size() + 2 * user.size());
+  for (char ch : user) {
+    const auto b = static_cast<unsigned char>(ch);
+    key.push_back(hex[b >> 4U]);
+    key.push_back(hex[b & 0xFU]);
+  }
+  return key;
+}
 
 template <record_store Store, clock_source Clock = system_clock_source, random_source Rng = openssl_random>
 class service {
@@ -43,10 +55,15 @@ class service {
   }
 
   /// Enables TOTP with a code from the app; returns the backup codes, once.
-  [[nodiscard]] result<enable_result> enable(std::string_view user, std::string_view code) {
-    return update<enable_result>(user, [&](const std::optional<account_record>& cur, std::int64_t now) {
-      return flow::enable(cur, user, code, now, cfg_, rng_);
-    });
+  [[nodiscard]] result<enable_result> enable(std::string_view user, std::string_view code,
+                                             attempt_info* info = nullptr) {
+    std::optional<backup_batch> batch;  // made at most once, however many rounds
+    return update<enable_result>(
+        user,
+        [&](const std::optional<account_record>& cur, std::int64_t now) {
+          return flow::enable(cur, user, code, now, cfg_, rng_, &batch);
+        },
+        std::nullopt, info);
   }
 
   /// Removes the secret and all backup codes (check the password first).
@@ -58,8 +75,21 @@ class service {
 
   /// Replaces every backup code (check the password first).
   [[nodiscard]] result<regenerate_result> regenerate_backup_codes(std::string_view user) {
+    std::optional<backup_batch> batch;
     return update<regenerate_result>(user, [&](const std::optional<account_record>& cur, std::int64_t now) {
-      return flow::regenerate(cur, user, now, cfg_, rng_);
+      return flow::regenerate(cur, user, now, cfg_, rng_, &batch);
+    });
+  }
+
+  /// An administrator's unlock: clears the failure count (and so any delay
+  /// or lock). errc::not_enabled when there is nothing to unlock.
+  [[nodiscard]] result<void> reset_throttle(std::string_view user) {
+    return update<void>(user, [&](const std::optional<account_record>& cur, std::int64_t /*now*/) {
+      if (!cur || cur->status == account_status::disabled) return flow::detail::refuse<void>(errc::not_enabled);
+      account_record next = *cur;
+      next.failures = 0;
+      next.last_failure = 0;
+      return decision<void>{std::move(next), result<void>{}, {}, 0};
     });
   }
 
@@ -73,10 +103,14 @@ class service {
   /// Checks a second factor for a user without a login challenge (step-up
   /// checks before a sensitive action). Same rules as a login: replay,
   /// single-use backup codes, throttling.
-  [[nodiscard]] result<login_result> verify(std::string_view user, std::string_view code, factor via = factor::totp) {
-    return update<login_result>(user, [&](const std::optional<account_record>& cur, std::int64_t now) {
-      return flow::verify(cur, user, code, via, now, cfg_);
-    });
+  [[nodiscard]] result<login_result> verify(std::string_view user, std::string_view code, factor via = factor::totp,
+                                            attempt_info* info = nullptr) {
+    return update<login_result>(
+        user,
+        [&](const std::optional<account_record>& cur, std::int64_t now) {
+          return flow::verify(cur, user, code, via, now, cfg_);
+        },
+        std::nullopt, info);
   }
 
   /// After the password checked out: a challenge when TOTP is enabled,
@@ -100,7 +134,7 @@ class service {
   /// POST /api/auth/mfa/verify: the second factor for a challenge. On
   /// success the challenge is gone and the host issues its session.
   [[nodiscard]] result<login_result> complete_login(std::string_view token, std::string_view code,
-                                                    factor via = factor::totp) {
+                                                    factor via = factor::totp, attempt_info* info = nullptr) {
     if (flow::detail::blank(token)) return errc::missing_token;
     if (flow::detail::blank(code)) return errc::missing_code;
     if (!flow::well_formed_token(token)) return errc::challenge_invalid;
@@ -128,6 +162,7 @@ class service {
       bool lock_expired = false;
       if (auto refused = flow::detail::gate<login_result>(*account->first, challenge->user, now, cfg_, lock_expired)) {
         emit_all(refused->events);
+        if (info != nullptr) info->retry_after = refused->retry_after;
         return std::move(refused->outcome);
       }
 
@@ -144,7 +179,7 @@ class service {
           [&](const std::optional<account_record>& cur, std::int64_t at) {
             return flow::verify(cur, challenge->user, code, via, at, cfg_);
           },
-          std::move(account));
+          std::move(account), info);
       if (!outcome) {
         if (outcome.error() == errc::not_enabled) return errc::challenge_invalid;
         if (spent.attempts >= cfg_.challenge_max_attempts &&
@@ -153,9 +188,10 @@ class service {
         }
         return outcome.error();
       }
-      // 5. single use: the challenge goes away (a failure here leaves a
-      //    challenge that can no longer matter: its code is spent)
-      (void)remove(*key);
+      // 5. single use: the challenge goes away. Fail closed: if it cannot be
+      //    deleted, or another attempt on it already completed, this one is
+      //    no login (its code is spent; the user starts over).
+      if (auto gone = remove_challenge(*key); !gone) return gone.error();
       return outcome;
     }
     return errc::storage_conflict;
@@ -190,11 +226,12 @@ class service {
     return loaded_account{std::move(*record), (*loaded)->version};
   }
 
-  [[nodiscard]] result<void> remove(const std::string& key) {
+  // Deletes a challenge; errc::challenge_invalid when it is already gone.
+  [[nodiscard]] result<void> remove_challenge(const std::string& key) {
     for (unsigned round = 0; round < cfg_.max_retries; ++round) {
       auto loaded = guarded([&] { return store_.load(key); });
       if (!loaded) return loaded.error();
-      if (!*loaded) return {};
+      if (!*loaded) return errc::challenge_invalid;
       auto done = guarded([&] { return store_.compare_and_swap(key, (*loaded)->version, std::nullopt); });
       if (!done) return done.error();
       if (*done) return {};
@@ -205,7 +242,8 @@ class service {
   // load -> decide -> compare-and-swap, retried on a lost race.
   template <class T, class Decide>
   [[nodiscard]] result<T> update(std::string_view user, Decide&& decide,
-                                 std::optional<result<loaded_account>> first = std::nullopt) {
+                                 std::optional<result<loaded_account>> first = std::nullopt,
+                                 attempt_info* info = nullptr) {
     if (!valid_user(user)) return errc::invalid_argument;
     const std::string key = account_key(user);
     for (unsigned round = 0; round < cfg_.max_retries; ++round) {
@@ -218,6 +256,7 @@ class service {
         if (!*stored) continue;  // lost the race: decide again on the new record
       }
       emit_all(d.events);
+      if (info != nullptr) info->retry_after = d.retry_after;
       return std::move(d.outcome);
     }
     return errc::storage_conflict;

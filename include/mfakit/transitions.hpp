@@ -55,7 +55,14 @@ struct flow_config {
 
 struct setup_result {
   secret key;               ///< show key.to_base32() for manual entry
-  std::string otpauth_uri;  ///< render as a QR code
+  std::string otpauth_uri;  ///< render as a QR code; holds the secret, wiped on destruction
+
+  setup_result(secret k, std::string uri) : key(std::move(k)), otpauth_uri(std::move(uri)) {}
+  setup_result(const setup_result&) = delete;
+  setup_result& operator=(const setup_result&) = delete;
+  setup_result(setup_result&&) noexcept = default;
+  setup_result& operator=(setup_result&&) noexcept = default;
+  ~setup_result() { cleanse(otpauth_uri.data(), otpauth_uri.size()); }
 };
 
 struct enable_result {
@@ -76,6 +83,18 @@ struct login_result {
   std::string user;
   factor via = factor::totp;
   std::size_t backup_codes_remaining = 0;
+};
+
+/// Backup codes with their digests: made once per request, reused when the
+/// compare-and-swap of that request is retried.
+struct backup_batch {
+  std::vector<backup_code> codes;
+  backup_code_digests digests;
+};
+
+/// Extra detail about a refused attempt, for the host's response headers.
+struct attempt_info {
+  std::int64_t retry_after = 0;  ///< seconds, with errc::throttled / errc::locked (0: not known)
 };
 
 struct challenge_result {
@@ -164,14 +183,18 @@ template <class T>
                      totp_verify_options{cfg.window, r.last_step});
 }
 
+/// A fresh batch, or a copy of the one this request already made.
 template <random_source R>
-[[nodiscard]] result<std::pair<std::vector<backup_code>, backup_code_digests>> fresh_backup_codes(
-    const flow_config& cfg, R& rng) {
+[[nodiscard]] result<backup_batch> fresh_backup_codes(const flow_config& cfg, R& rng,
+                                                      std::optional<backup_batch>* reuse) {
+  if (reuse != nullptr && *reuse) return backup_batch{(*reuse)->codes, (*reuse)->digests};
   auto codes = generate_backup_codes(cfg.backup_code_count, rng);
   if (!codes) return codes.error();
   auto digests = cfg.hasher.digest(*codes, rng);
   if (!digests) return digests.error();
-  return std::pair{std::move(*codes), std::move(*digests)};
+  backup_batch batch{std::move(*codes), std::move(*digests)};
+  if (reuse != nullptr) *reuse = backup_batch{batch.codes, batch.digests};
+  return batch;
 }
 
 [[nodiscard]] inline bool is_enabled(const std::optional<account_record>& r) noexcept {
@@ -213,10 +236,13 @@ template <random_source R>
   return d;
 }
 
-/// POST .../totp/enable: verify a code against the pending secret.
+/// POST .../totp/enable: verify a code against the pending secret. A driver
+/// that retries passes `reuse` so the backup codes are made (and their KDF
+/// paid) once per request.
 template <random_source R>
 [[nodiscard]] decision<enable_result> enable(const std::optional<account_record>& current, std::string_view user,
-                                             std::string_view code, std::int64_t now, const flow_config& cfg, R& rng) {
+                                             std::string_view code, std::int64_t now, const flow_config& cfg, R& rng,
+                                             std::optional<backup_batch>* reuse = nullptr) {
   if (detail::blank(code)) return detail::refuse<enable_result>(errc::missing_code);
   if (!current || current->status == account_status::disabled)
     return detail::refuse<enable_result>(errc::not_pending);
@@ -236,15 +262,15 @@ template <random_source R>
     }
     return d;
   }
-  auto fresh = detail::fresh_backup_codes(cfg, rng);
+  auto fresh = detail::fresh_backup_codes(cfg, rng, reuse);
   if (!fresh) return detail::refuse<enable_result>(fresh.error());
   account_record next = *current;
   next.status = account_status::enabled;
   next.last_step = *step;
-  next.backup = std::move(fresh->second);
+  next.backup = std::move(fresh->digests);
   next.failures = 0;
   next.last_failure = 0;
-  decision<enable_result> d{std::move(next), enable_result{std::move(fresh->first)}, {}, 0};
+  decision<enable_result> d{std::move(next), enable_result{std::move(fresh->codes)}, {}, 0};
   d.events.push_back(detail::make_event(event_kind::code_accepted, user, now));
   event e = detail::make_event(event_kind::enabled, user, now);
   e.backup_codes_remaining = cfg.backup_code_count;
@@ -311,13 +337,13 @@ template <random_source R>
 template <random_source R>
 [[nodiscard]] decision<regenerate_result> regenerate(const std::optional<account_record>& current,
                                                      std::string_view user, std::int64_t now, const flow_config& cfg,
-                                                     R& rng) {
+                                                     R& rng, std::optional<backup_batch>* reuse = nullptr) {
   if (!detail::is_enabled(current)) return detail::refuse<regenerate_result>(errc::not_enabled);
-  auto fresh = detail::fresh_backup_codes(cfg, rng);
+  auto fresh = detail::fresh_backup_codes(cfg, rng, reuse);
   if (!fresh) return detail::refuse<regenerate_result>(fresh.error());
   account_record next = *current;
-  next.backup = std::move(fresh->second);
-  decision<regenerate_result> d{std::move(next), regenerate_result{std::move(fresh->first)}, {}, 0};
+  next.backup = std::move(fresh->digests);
+  decision<regenerate_result> d{std::move(next), regenerate_result{std::move(fresh->codes)}, {}, 0};
   event e = detail::make_event(event_kind::backup_codes_regenerated, user, now);
   e.backup_codes_remaining = cfg.backup_code_count;
   d.events.push_back(std::move(e));
@@ -362,6 +388,7 @@ template <random_source R>
     const std::optional<account_record>& current, std::string_view user, std::int64_t now, const flow_config& cfg,
     R& rng) {
   if (!detail::is_enabled(current)) return errc::not_enabled;
+  if (cfg.challenge_ttl <= 0) return errc::invalid_argument;
   std::array<unsigned char, challenge_token_chars / 2> raw{};
   if (!rng.fill(raw)) return errc::random_failure;
   constexpr std::string_view hex = "0123456789abcdef";
@@ -372,8 +399,15 @@ template <random_source R>
     token.push_back(hex[b & 0xFU]);
   }
   cleanse(raw.data(), raw.size());
-  const std::int64_t expires = now + cfg.challenge_ttl;
+  const std::int64_t expires = ::mfakit::detail::saturating_add(now, cfg.challenge_ttl);
   return std::pair{challenge_result{std::move(token), expires}, challenge_record{std::string(user), expires, 0}};
+}
+
+/// For a host's sweeper: whether stored challenge bytes are past their
+/// expiry (or unreadable) and can be deleted.
+[[nodiscard]] inline bool challenge_expired(std::string_view stored_bytes, std::int64_t now) {
+  auto c = decode_challenge(stored_bytes);
+  return !c || now >= c->expires_at;
 }
 
 /// Whether a stored challenge may take another attempt now.

@@ -241,7 +241,7 @@ TEST_CASE("enable burns the matched step and returns exactly 10 fresh codes, onc
 
 // --- login challenge ----------------------------------------------------------------
 
-TEST_CASE("begin_login issues a 64-character token valid for 5 minutes; only its hash is stored", "[flow][login]") {
+TEST_CASE("begin_login issues a 64-character token valid for 5 minutes, only its hash is stored", "[flow][login]") {
   fixture f;
   f.enrol("u1");
   auto c = f.svc.begin_login("u1");
@@ -308,7 +308,7 @@ TEST_CASE("complete_login: unknown or expired challenge is 401", "[flow][login]"
   CHECK(f.record("u1") == before);  // an expired challenge spends no code
 }
 
-TEST_CASE("complete_login: a wrong code is 401 and each attempt counts; the 6th is 429", "[flow][login]") {
+TEST_CASE("complete_login: a wrong code is 401 and each attempt counts, the 6th is 429", "[flow][login]") {
   mfakit::flow_config cfg = test_config();
   cfg.throttle = mfakit::throttle_policy::unsafe_none();  // isolate the per-challenge limit
   fixture f(std::move(cfg));
@@ -419,7 +419,7 @@ TEST_CASE("throttling: failures grow a delay, refused before verification, reset
 
 TEST_CASE("throttling: the hard lock at the configured count", "[flow][throttle]") {
   mfakit::flow_config cfg = test_config();
-  cfg.throttle = {0, 7, 0};  // no delays, lock after 7, until reset
+  cfg.throttle = {0, 7, 0, 0};  // no delays, lock after 7, until reset
   fixture f(std::move(cfg));
   auto enrolled = f.enrol("u1");
   auto& key = enrolled.first;
@@ -478,7 +478,7 @@ TEST_CASE("a challenge issued before disable dies with it", "[flow][disable]") {
   CHECK(f.svc.complete_login(c->token, f.code_at(key)).error() == errc::challenge_invalid);
 }
 
-TEST_CASE("regenerate replaces all codes at once; not enabled is 400", "[flow][regenerate]") {
+TEST_CASE("regenerate replaces all codes at once, not enabled is 400", "[flow][regenerate]") {
   fixture f;
   CHECK(f.svc.regenerate_backup_codes("u1").error() == errc::not_enabled);
   CHECK(mfakit::http::status_of(mfakit::http::endpoint::regenerate, errc::not_enabled) == 400);
