@@ -7,7 +7,10 @@
 //  - 64 concurrent wrong guesses: the failure count rises by exactly 64;
 //  - two concurrent enables: one enabled record, and only the winner's
 //    backup codes work.
-// Use keys under a fresh `prefix` so a shared database is not disturbed.
+// The raw checks use keys under `prefix`; the service checks create users
+// named `prefix` + a random run id, whose records live where the service
+// keeps accounts and challenges (mfakit/account/..., mfakit/challenge/...).
+// Run it against a test database, not production.
 #pragma once
 
 #include <array>
@@ -22,6 +25,8 @@
 
 #include <fmt/format.h>
 
+#include "mfakit/base32.hpp"
+#include "mfakit/crypto.hpp"
 #include "mfakit/otp.hpp"
 #include "mfakit/records.hpp"
 #include "mfakit/seal.hpp"
@@ -129,28 +134,38 @@ void check_cas_contract(Store& store, const conformance_options& o, conformance_
              "a re-created key never reuses an old version (no ABA)");
   auto other = store.load(k + "x");
   rep.expect(other && !*other, "keys are exact, not prefixes");
+  auto upper = store.load(o.prefix + "CAS");
+  rep.expect(upper && !*upper, "keys are case-sensitive");
+  auto spaced = store.load(k + " ");
+  rep.expect(spaced && !*spaced, "trailing spaces in keys are significant");
+  auto nul = store.load(k + std::string("\0x", 2));
+  rep.expect(nul && !*nul, "keys are not cut at a NUL");
 
   // no lost updates: every thread increments one counter
   const std::string ck = o.prefix + "counter";
   constexpr int per_thread = 20;
   std::atomic<int> errors{0};
   run_threads(o.threads, [&](unsigned) {
-    for (int i = 0; i < per_thread; ++i) {
-      for (;;) {
-        auto cur = store.load(ck);
-        if (!cur) {
-          ++errors;
-          break;
+    try {
+      for (int i = 0; i < per_thread; ++i) {
+        for (;;) {
+          auto cur = store.load(ck);
+          if (!cur) {
+            ++errors;
+            break;
+          }
+          const std::uint64_t ver = *cur ? (*cur)->version : 0;
+          const long n = *cur ? std::stol((*cur)->bytes) : 0;
+          auto w = store.compare_and_swap(ck, ver, std::to_string(n + 1));
+          if (!w) {
+            ++errors;
+            break;
+          }
+          if (*w) break;
         }
-        const std::uint64_t ver = *cur ? (*cur)->version : 0;
-        const long n = *cur ? std::stol((*cur)->bytes) : 0;
-        auto w = store.compare_and_swap(ck, ver, std::to_string(n + 1));
-        if (!w) {
-          ++errors;
-          break;
-        }
-        if (*w) break;
       }
+    } catch (...) {  // a throwing adapter is a failed check, not a crash
+      ++errors;
     }
   });
   auto total = store.load(ck);
@@ -171,17 +186,25 @@ template <record_store Store>
   service<Store, manual_clock> svc(store, detail::conformance_config(), clock);
   const auto& cfg = svc.config();
   unsigned user_seq = 0;
+  std::array<unsigned char, 8> run_id_bytes{};
+  if (!openssl_random{}.fill(run_id_bytes)) {
+    rep.expect(false, "random run id");
+    return rep;
+  }
+  const std::string run_id = base32_encode(run_id_bytes);
+  auto code_at = [&](const secret& key, std::int64_t t) {
+    auto c = totp(key.bytes(), t, totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+    return c ? c->to_string() : std::string();
+  };
 
   for (unsigned trial = 0; trial < o.trials; ++trial) {
     // an enabled user, its secret and its backup codes
     auto enrol = [&](std::string& user, secret& key, std::vector<backup_code>& codes) {
-      user = fmt::format("{}user-{}-{}", o.prefix, trial, user_seq++);
+      user = fmt::format("{}{}-user-{}-{}", o.prefix, run_id, trial, user_seq++);
       auto s = svc.setup(user, "conformance@example.com");
       if (!s) return false;
       key = std::move(s->key);
-      auto code = totp(key.bytes(), clock.unix_time(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
-      if (!code) return false;
-      auto e = svc.enable(user, code->str());
+      auto e = svc.enable(user, code_at(key, clock.unix_time()));
       if (!e) return false;
       codes = std::move(e->backup_codes);
       clock.advance(cfg.period);  // the enable step is burned; move on
@@ -219,10 +242,10 @@ template <record_store Store>
       std::vector<backup_code> codes;
       if (!enrol(user, key, codes)) return rep;
       const auto tokens = challenges(user);
-      auto code = totp(key.bytes(), clock.unix_time(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      const std::string code = code_at(key, clock.unix_time());
       std::atomic<unsigned> wins{0};
       detail::run_threads(o.threads, [&](unsigned i) {
-        if (svc.complete_login(tokens[i], code->str(), factor::totp)) ++wins;
+        if (svc.complete_login(tokens[i], code, factor::totp)) ++wins;
       });
       rep.expect(wins == 1, fmt::format("{} threads submitting one TOTP code: {} successes, expected 1", o.threads,
                                         wins.load()));
@@ -233,36 +256,39 @@ template <record_store Store>
       std::vector<backup_code> codes;
       if (!enrol(user, key, codes)) return rep;
       const auto tokens = challenges(user);
-      // a code for a step far outside the window cannot match
-      auto wrong = totp(key.bytes(), clock.unix_time() + 1000 * cfg.period, totp_params{cfg.alg, cfg.digits, cfg.period, 0});
-      auto current = totp(key.bytes(), clock.unix_time(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
-      const bool distinct = wrong && current && wrong->str() != current->str();
-      std::atomic<unsigned> rejected{0};
-      if (distinct) {
-        detail::run_threads(o.threads, [&](unsigned i) {
-          auto r = svc.complete_login(tokens[i], wrong->str(), factor::totp);
-          if (!r && r.error() == errc::code_mismatch) ++rejected;
-        });
+      // a code no step of the window has
+      std::string wrong = "000000";
+      for (int v = 0; v < 10; ++v) {
+        wrong = std::string(static_cast<std::size_t>(cfg.digits), static_cast<char>('0' + v));
+        bool in_window = false;
+        for (std::int64_t w = -1; w <= 1; ++w)
+          in_window = in_window || code_at(key, clock.unix_time() + w * cfg.period) == wrong;
+        if (!in_window) break;
       }
+      std::atomic<unsigned> rejected{0};
+      detail::run_threads(o.threads, [&](unsigned i) {
+        auto r = svc.complete_login(tokens[i], wrong, factor::totp);
+        if (!r && r.error() == errc::code_mismatch) ++rejected;
+      });
       auto stored = store.load(account_key(user));
       std::optional<account_record> rec;
       if (stored && *stored) {
         auto d = decode_account((*stored)->bytes);
         if (d) rec = std::move(*d);
       }
-      rep.expect(!distinct || (rejected == o.threads && rec && rec->failures == o.threads),
+      rep.expect(rejected == o.threads && rec && rec->failures == o.threads,
                  fmt::format("{} concurrent wrong guesses: failure count {} (expected {})", o.threads,
                              rec ? rec->failures : 0, o.threads));
     }
     {  // two enables race
-      const std::string user = fmt::format("{}enable-race-{}", o.prefix, trial);
+      const std::string user = fmt::format("{}{}-enable-race-{}", o.prefix, run_id, trial);
       auto s = svc.setup(user, "race@example.com");
       rep.expect(s.has_value(), "setup succeeds");
       if (!s) return rep;
-      auto code = totp(s->key.bytes(), clock.unix_time(), totp_params{cfg.alg, cfg.digits, cfg.period, 0});
+      const std::string code = code_at(s->key, clock.unix_time());
       std::array<std::optional<std::vector<backup_code>>, 2> got;
       detail::run_threads(2, [&](unsigned i) {
-        auto e = svc.enable(user, code->str());
+        auto e = svc.enable(user, code);
         if (e) got[i] = std::move(e->backup_codes);
       });
       const int winners = (got[0] ? 1 : 0) + (got[1] ? 1 : 0);
