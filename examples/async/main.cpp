@@ -204,11 +204,14 @@ task<mfakit::result<mfakit::setup_result>> setup(host h, std::string user) {
 }
 
 task<mfakit::result<mfakit::enable_result>> enable(host h, std::string user, std::string code, std::string label) {
-  return update<mfakit::enable_result>(h, user, label,
-                                       [h, user, code, rng = mfakit::openssl_random{}](const auto& cur,
-                                                                                        std::int64_t now) mutable {
-                                         return mfakit::flow::enable(cur, user, code, now, h.cfg, rng);
-                                       });
+  // `batch`: the backup codes (and their KDF work) are made once per request,
+  // and reused if the compare-and-swap loses and the transition runs again.
+  return update<mfakit::enable_result>(
+      h, user, label,
+      [h, user, code, rng = mfakit::openssl_random{}, batch = std::optional<mfakit::backup_batch>{}](
+          const auto& cur, std::int64_t now) mutable {
+        return mfakit::flow::enable(cur, user, code, now, h.cfg, rng, &batch);
+      });
 }
 
 task<mfakit::result<mfakit::login_result>> verify(host h, std::string user, std::string code, mfakit::factor via,

@@ -294,7 +294,23 @@ void reply(httplib::Response& res, int status, const std::string& body) {
   res.set_content(body, "application/json");
 }
 
-void reply_error(httplib::Response& res, http::endpoint ep, std::error_code ec) {
+/// A body that holds a secret, backup codes or tokens: httplib streams it
+/// from our buffer, which is wiped once the response is sent (or dropped).
+void reply_secret(httplib::Response& res, std::string body) {
+  auto buffer = std::make_shared<std::string>(std::move(body));
+  res.status = 200;
+  res.set_content_provider(
+      buffer->size(), "application/json",
+      [buffer](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
+        return sink.write(buffer->data() + offset, length);
+      },
+      [buffer](bool /*success*/) { mfakit::cleanse(buffer->data(), buffer->size()); });
+}
+
+/// An error, with Retry-After when the library knows how long to wait.
+void reply_error(httplib::Response& res, http::endpoint ep, std::error_code ec,
+                 const mfakit::attempt_info& info = {}) {
+  if (info.retry_after > 0) res.set_header("Retry-After", std::to_string(info.retry_after));
   reply(res, http::status_of(ep, ec), http::error_body(ec));
 }
 
@@ -380,10 +396,16 @@ class app {
   void send_tokens(const std::string& user, httplib::Response& res) {
     auto t = sessions_.issue(user);
     if (!t) return reply_error(res, http::endpoint::login, t.error());
-    reply(res, 200,
-          fmt::format("{{\"token\":{},\"refresh_token\":{}}}", http::json_string(t->access), http::json_string(t->refresh)));
+    std::string body;
+    body.reserve(40 + t->access.size() + t->refresh.size());
+    body += R"({"token":")";
+    body += t->access;
+    body += R"(","refresh_token":")";
+    body += t->refresh;
+    body += R"("})";
     wipe(t->access);
     wipe(t->refresh);
+    reply_secret(res, std::move(body));
   }
 
   // POST /api/auth {"email", "password"}
@@ -396,7 +418,7 @@ class app {
     wipe(password);
     if (!user) return reply_message(res, 401, "Invalid email or password");
     auto challenge = svc_.begin_login(*user);
-    if (challenge) return reply(res, 200, http::challenge_body(*challenge));
+    if (challenge) return reply_secret(res, http::challenge_body(*challenge));
     if (challenge.error() == mfakit::errc::not_enabled) return send_tokens(*user, res);  // no second factor
     reply_error(res, http::endpoint::login, challenge.error());
   }
@@ -408,9 +430,10 @@ class app {
     std::string code = field(b, "code");
     auto via = http::parse_factor(field(b, "type"));
     if (!via) return reply_error(res, http::endpoint::verify, via.error());
-    auto done = svc_.complete_login(token, code, *via);
+    mfakit::attempt_info info;
+    auto done = svc_.complete_login(token, code, *via, &info);
     wipe(code);
-    if (!done) return reply_error(res, http::endpoint::verify, done.error());
+    if (!done) return reply_error(res, http::endpoint::verify, done.error(), info);
     send_tokens(done->user, res);
   }
 
@@ -430,9 +453,8 @@ class app {
     if (!r) return reply_error(res, http::endpoint::setup, r.error());
     std::string qr = mfakit_examples::qr_png_data_uri(r->otpauth_uri);
     if (qr.empty()) return reply_message(res, 500, "Internal error");
-    reply(res, 200, http::setup_body(*r, qr));
+    reply_secret(res, http::setup_body(*r, qr));
     wipe(qr);
-    wipe(r->otpauth_uri);
   }
 
   // POST /api/v1/me/mfa/totp/enable {"code"}
@@ -441,10 +463,11 @@ class app {
     if (!user) return;
     json b = body_of(req);
     std::string code = field(b, "code");
-    auto r = svc_.enable(*user, code);
+    mfakit::attempt_info info;
+    auto r = svc_.enable(*user, code, &info);
     wipe(code);
-    if (!r) return reply_error(res, http::endpoint::enable, r.error());
-    reply(res, 200, http::enable_body(*r));
+    if (!r) return reply_error(res, http::endpoint::enable, r.error(), info);
+    reply_secret(res, http::enable_body(*r));
   }
 
   // POST /api/v1/me/mfa/totp/disable {"password"}
@@ -462,7 +485,7 @@ class app {
     if (!user || !password_ok(*user, req, res)) return;
     auto r = svc_.regenerate_backup_codes(*user);
     if (!r) return reply_error(res, http::endpoint::regenerate, r.error());
-    reply(res, 200, http::regenerate_body(*r));
+    reply_secret(res, http::regenerate_body(*r));
   }
 
   // GET /api/v1/me/mfa/status

@@ -3,7 +3,7 @@
 //
 // Layout:
 //   CREATE SEQUENCE <t>_version;
-//   CREATE TABLE <t> (key text PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL);
+//   CREATE TABLE <t> (key bytea PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL);
 //
 // compare_and_swap (see mfakit/store.hpp for the contract), one statement each,
 // so each is atomic on its own under PostgreSQL's default READ COMMITTED:
@@ -15,6 +15,8 @@
 // against the new row, so two writers that read the same version cannot
 // both succeed. Versions come from the sequence: they only grow, across
 // deletes too (no ABA), and across every app server sharing the database.
+// Keys are bytea: exact bytes (case, trailing spaces and NUL bytes count;
+// a text column could hold no NUL at all).
 //
 // Threads: a small pool of connections (up to max_connections; callers
 // beyond that wait). A connection that breaks is dropped and replaced on the
@@ -209,7 +211,7 @@ class postgres_store {
       // An advisory lock makes concurrent start-ups of several servers safe.
       const std::string sql = "BEGIN; SELECT pg_advisory_xact_lock(hashtext('mfakit-schema/" + t +
                               "')); CREATE SEQUENCE IF NOT EXISTS " + t + "_version; CREATE TABLE IF NOT EXISTS " +
-                              t + " (key text PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL); COMMIT;";
+                              t + " (key bytea PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL); COMMIT;";
       pg_result r(PQexec(pg, sql.c_str()));
       if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
         error = PQerrorMessage(pg);
@@ -226,15 +228,15 @@ class postgres_store {
     };
     const std::string seq = "nextval('" + t + "_version')";
     const bool ok =
-        prepare("mfakit_load", "SELECT data, version FROM " + t + " WHERE key = $1::text", 1) &&
-        prepare("mfakit_exists", "SELECT 1 FROM " + t + " WHERE key = $1::text", 1) &&
-        prepare("mfakit_delete", "DELETE FROM " + t + " WHERE key = $1::text AND version = $2::bigint", 2) &&
+        prepare("mfakit_load", "SELECT data, version FROM " + t + " WHERE key = $1::bytea", 1) &&
+        prepare("mfakit_exists", "SELECT 1 FROM " + t + " WHERE key = $1::bytea", 1) &&
+        prepare("mfakit_delete", "DELETE FROM " + t + " WHERE key = $1::bytea AND version = $2::bigint", 2) &&
         prepare("mfakit_insert",
-                "INSERT INTO " + t + " (key, data, version) VALUES ($1::text, $2::bytea, " + seq +
+                "INSERT INTO " + t + " (key, data, version) VALUES ($1::bytea, $2::bytea, " + seq +
                     ") ON CONFLICT (key) DO NOTHING",
                 2) &&
         prepare("mfakit_update",
-                "UPDATE " + t + " SET data = $2::bytea, version = " + seq + " WHERE key = $1::text AND version = $3::bigint",
+                "UPDATE " + t + " SET data = $2::bytea, version = " + seq + " WHERE key = $1::bytea AND version = $3::bigint",
                 3);
     if (!ok) return nullptr;
     return c;

@@ -3,7 +3,7 @@
 //
 // Layout: one table of records and a one-row sequence table.
 //
-//   CREATE TABLE <t>     (key TEXT PRIMARY KEY, data BLOB NOT NULL, version INTEGER NOT NULL)
+//   CREATE TABLE <t>     (key BLOB PRIMARY KEY, data BLOB NOT NULL, version INTEGER NOT NULL)
 //   CREATE TABLE <t>_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)
 //
 // compare_and_swap (see mfakit/store.hpp for the contract):
@@ -13,7 +13,8 @@
 //           COMMIT if one row changed, else ROLLBACK (a lost race changes nothing)
 //   delete: DELETE FROM <t> WHERE key = ? AND version = ?   (one statement, atomic)
 // Versions come from the sequence, so they only grow, also across a delete
-// and re-create of a key (no ABA).
+// and re-create of a key (no ABA). Keys are BLOBs: exact bytes, compared
+// bytewise (case, trailing spaces and NUL bytes all count).
 //
 // Threads: a small pool of connections (one per concurrent caller, up to
 // max_connections; callers beyond that wait for a free one). SQLite itself
@@ -75,7 +76,7 @@ class sqlite_store {
     if (!c) return mfakit::errc::storage_failure;
     sqlite3_stmt* s = c->load.get();
     statement_reset guard(s);
-    if (!bind_text(s, 1, key)) return mfakit::errc::storage_failure;
+    if (!bind_key(s, 1, key)) return mfakit::errc::storage_failure;
     const int rc = sqlite3_step(s);
     if (rc == SQLITE_DONE) return std::optional<mfakit::stored_record>{};
     if (rc != SQLITE_ROW) return mfakit::errc::storage_failure;
@@ -100,7 +101,7 @@ class sqlite_store {
       if (expected == 0) {  // "delete a key that must not exist": true iff absent
         sqlite3_stmt* s = c->exists.get();
         statement_reset guard(s);
-        if (!bind_text(s, 1, key)) return mfakit::errc::storage_failure;
+        if (!bind_key(s, 1, key)) return mfakit::errc::storage_failure;
         const int rc = sqlite3_step(s);
         if (rc == SQLITE_DONE) return true;
         if (rc == SQLITE_ROW) return false;
@@ -108,7 +109,7 @@ class sqlite_store {
       }
       sqlite3_stmt* s = c->remove.get();
       statement_reset guard(s);
-      if (!bind_text(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK)
+      if (!bind_key(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK)
         return mfakit::errc::storage_failure;
       if (sqlite3_step(s) != SQLITE_DONE) return mfakit::errc::storage_failure;
       return sqlite3_changes(c->db.get()) == 1;
@@ -126,7 +127,7 @@ class sqlite_store {
     }
     sqlite3_stmt* s = expected == 0 ? c->insert.get() : c->update.get();
     statement_reset guard(s);
-    if (!bind_text(s, 1, key) ||
+    if (!bind_key(s, 1, key) ||
         sqlite3_bind_blob64(s, 2, next->data(), next->size(), SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(s, 3, version) != SQLITE_OK ||
         (expected != 0 && sqlite3_bind_int64(s, 4, expected_v) != SQLITE_OK))
@@ -212,8 +213,10 @@ class sqlite_store {
                        [](char ch) { return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'; });
   }
 
-  [[nodiscard]] static bool bind_text(sqlite3_stmt* s, int index, std::string_view v) noexcept {
-    return sqlite3_bind_text64(s, index, v.data(), v.size(), SQLITE_STATIC, SQLITE_UTF8) == SQLITE_OK;
+  /// Keys are bound as BLOBs (exact bytes; a zero-length blob for "").
+  [[nodiscard]] static bool bind_key(sqlite3_stmt* s, int index, std::string_view v) noexcept {
+    static const char empty = 0;
+    return sqlite3_bind_blob64(s, index, v.empty() ? &empty : v.data(), v.size(), SQLITE_STATIC) == SQLITE_OK;
   }
 
   [[nodiscard]] static bool exec(connection& /*c*/, sqlite3_stmt* s) noexcept {
@@ -251,7 +254,7 @@ class sqlite_store {
                               (opt_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;") +
                               "BEGIN IMMEDIATE;"
                               "CREATE TABLE IF NOT EXISTS " + t +
-                              " (key TEXT PRIMARY KEY, data BLOB NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;"
+                              " (key BLOB PRIMARY KEY, data BLOB NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;"
                               "CREATE TABLE IF NOT EXISTS " + t +
                               "_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);"
                               "INSERT OR IGNORE INTO " + t + "_seq (id, value) VALUES (1, 0);"

@@ -268,8 +268,9 @@ def run(srv):
     expect(srv.request("POST", "/api/v1/me/mfa/totp/enable", {"code": "12ab56"}, token=token), 422, "malformed code")
     expect(srv.request("POST", "/api/v1/me/mfa/totp/enable", {"code": totp(first["secret"], srv.now())}, token=token),
            422, "a code of the replaced secret")
-    expect(srv.request("POST", "/api/v1/me/mfa/totp/enable", {"code": totp(secret, srv.now())}, token=token), 429,
-           "enable right after a failure is throttled")
+    throttled = srv.request("POST", "/api/v1/me/mfa/totp/enable", {"code": totp(secret, srv.now())}, token=token)
+    expect(throttled, 429, "enable right after a failure is throttled")
+    check(throttled[2].get("Retry-After") == "1", f"Retry-After: 1 after one failure ({throttled[2].get('Retry-After')})")
     srv.advance(2)
     expect(srv.request("POST", "/api/v1/me/mfa/totp/enable", {"code": wrong_code(secret, srv.now())}, token=token),
            422, "a wrong code")
@@ -354,12 +355,19 @@ def run(srv):
     mfa = challenge(srv, "limit")
     wrong = wrong_code(secret_l, srv.now())
     expect(verify(srv, mfa, wrong), 401, "wrong code 1")
-    expect(verify(srv, mfa, totp(secret_l, srv.now())), 429, "right after a failure: throttled")
+    throttled = verify(srv, mfa, totp(secret_l, srv.now()))
+    expect(throttled, 429, "right after a failure: throttled")
+    check(throttled[2].get("Retry-After") == "1", "a throttled login says Retry-After: 1")
     for attempt in range(2, 6):
         srv.advance(2 ** (attempt - 2) + 1)  # the delay after n failures is 2^(n-1) s
         expect(verify(srv, mfa, wrong_code(secret_l, srv.now())), 401, f"wrong code {attempt}")
+    exhausted = verify(srv, mfa, totp(secret_l, srv.now()))
+    expect(exhausted, 429, "a 6th attempt on the challenge, even with the right code: 429")
+    check(exhausted[2].get("Retry-After") is None, "no Retry-After for a dead challenge: log in again")
+    throttled = verify(srv, challenge(srv, "limit"), totp(secret_l, srv.now()))
+    expect(throttled, 429, "a new challenge right after 5 failures: throttled")
+    check(throttled[2].get("Retry-After") == "16", f"Retry-After: 16 after 5 failures ({throttled[2].get('Retry-After')})")
     srv.advance(17)
-    expect(verify(srv, mfa, totp(secret_l, srv.now())), 429, "a 6th attempt, even with the right code: 429")
     expect(verify(srv, mfa, totp(secret_l, srv.now())), 429, "the exhausted challenge stays dead")
     mfa = challenge(srv, "limit")
     srv.advance(301)

@@ -37,7 +37,7 @@ TEST_CASE("sqlite store: conformance with two stores on one file (two app server
   remove_sqlite(path);
 }
 
-TEST_CASE("sqlite store: records and versions survive a reopen; no version is reused") {
+TEST_CASE("sqlite store: records and versions survive a reopen, no version is reused") {
   const std::string path = fresh_sqlite_path("sqlite-reopen");
   std::uint64_t before = 0;
   mfakit_examples::sqlite_store::options o;
