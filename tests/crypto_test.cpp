@@ -389,8 +389,9 @@ TEST_CASE("scrypt: parameter validation", "[crypto][scrypt]") {
     bool ok;
   };
   const auto r = GENERATE(row{{2, 1, 1}, true}, row{{1, 1, 1}, false}, row{{0, 1, 1}, false}, row{{3, 1, 1}, false},
-                          row{{1024, 8, 1}, true}, row{{1000, 8, 1}, false}, row{{1ULL << 21, 1, 1}, true},
-                          row{{1ULL << 22, 1, 1}, false} /* 512 MiB: over max_scrypt_memory */, row{{1ULL << 24, 1, 1}, false},
+                          row{{1024, 8, 1}, true}, row{{1000, 8, 1}, false}, row{{1ULL << 15, 1, 1}, true},
+                          row{{1ULL << 16, 1, 1}, false} /* RFC 7914: N < 2^(16 r) */, row{{1ULL << 18, 8, 1}, true},
+                          row{{1ULL << 19, 8, 1}, false} /* 512 MiB: over max_scrypt_memory */, row{{1ULL << 24, 1, 1}, false},
                           row{{1ULL << 25, 1, 1}, false}, row{{1ULL << 63, 1, 1}, false}, row{{16, 0, 1}, false},
                           row{{16, 64, 1}, true}, row{{16, 65, 1}, false}, row{{16, 1, 0}, false},
                           row{{16, 1, 16}, true}, row{{16, 1, 17}, false});

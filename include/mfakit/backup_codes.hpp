@@ -162,6 +162,7 @@ class backup_code_hasher {
   [[nodiscard]] result<std::size_t> match(const backup_code_digests& d, std::string_view guess) const {
     auto code = backup_code::parse(guess);
     if (!code) return code.error();
+    if (d.digests.empty()) return errc::code_mismatch;  // nothing left to find: no KDF run
     backup_code_digest g{};
     if (auto r = digest_one(*code, d.salt, d.cost, g); !r) return r.error();
     std::size_t index = 0;

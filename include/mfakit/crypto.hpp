@@ -168,7 +168,9 @@ inline constexpr std::uint64_t max_scrypt_memory = 256ULL << 20;
 
 [[nodiscard]] inline bool valid(const scrypt_params& s) noexcept {
   const bool pow2 = s.n >= 2 && (s.n & (s.n - 1)) == 0;
-  return pow2 && s.n <= (1ULL << 24) && s.r >= 1 && s.r <= 64 && s.p >= 1 && s.p <= 16 &&
+  // RFC 7914 also needs N < 2^(128 * r / 8); OpenSSL refuses anything else.
+  const bool n_fits_r = s.r >= 4 || s.n < (1ULL << (16U * s.r));
+  return pow2 && s.n <= (1ULL << 24) && s.r >= 1 && s.r <= 64 && s.p >= 1 && s.p <= 16 && n_fits_r &&
          128ULL * s.r * s.n <= max_scrypt_memory;
 }
 

@@ -98,7 +98,11 @@ class secret_box {
   [[nodiscard]] result<secret> open(std::string_view user, std::string_view sealed) const {
     if (sealed.empty() || static_cast<unsigned char>(sealed[0]) != scheme_) return errc::seal_failure;
     const auto* p = reinterpret_cast<const unsigned char*>(sealed.data());  // NOLINT
-    if (scheme_ == scheme_unsafe_plaintext) return secret::from_bytes({p + 1, sealed.size() - 1});
+    if (scheme_ == scheme_unsafe_plaintext) {
+      auto s = secret::from_bytes({p + 1, sealed.size() - 1});
+      if (!s) return errc::seal_failure;
+      return s;
+    }
     if (sealed.size() < 1 + 4 + nonce_bytes + min_secret_bytes + tag_bytes ||
         sealed.size() > 1 + 4 + nonce_bytes + max_secret_bytes + tag_bytes)
       return errc::seal_failure;

@@ -226,6 +226,15 @@ class service {
     return loaded_account{std::move(*record), (*loaded)->version};
   }
 
+  // After a store error on a write: did the write land anyway (the store
+  // failed after committing)? Our bytes under the key prove it: a success
+  // record carries fresh randomness (salt, nonce) or a new step. Then the
+  // answer is given after all, and no stored backup code goes unseen.
+  [[nodiscard]] bool landed(const std::string& key, const std::string& bytes) {
+    auto now = guarded([&] { return store_.load(key); });
+    return now && *now && (*now)->bytes == bytes;
+  }
+
   // Deletes a challenge; errc::challenge_invalid when it is already gone.
   [[nodiscard]] result<void> remove_challenge(const std::string& key) {
     for (unsigned round = 0; round < cfg_.max_retries; ++round) {
@@ -251,9 +260,10 @@ class service {
       if (!loaded) return loaded.error();
       decision<T> d = decide(loaded->first, unix_seconds(clock_.now()));
       if (d.next) {
-        auto stored = guarded([&] { return store_.compare_and_swap(key, loaded->second, encode(*d.next)); });
-        if (!stored) return stored.error();
-        if (!*stored) continue;  // lost the race: decide again on the new record
+        const std::string bytes = encode(*d.next);
+        auto stored = guarded([&] { return store_.compare_and_swap(key, loaded->second, bytes); });
+        if (!stored && !landed(key, bytes)) return stored.error();
+        if (stored && !*stored) continue;  // lost the race: decide again on the new record
       }
       emit_all(d.events);
       if (info != nullptr) info->retry_after = d.retry_after;

@@ -183,7 +183,7 @@ TEST_CASE("account records round trip for every status and field extreme", "[rec
             if (status != account_status::disabled) {
               r.sealed_secret = pattern(1 + (i * 37 + count) % 256, static_cast<unsigned>(i));
               // a record with no codes left keeps no salt or cost
-              if (count != 0) r.backup = digests(count, count == 64 ? mfakit::scrypt_params{1U << 21, 1, 16}
+              if (count != 0) r.backup = digests(count, count == 64 ? mfakit::scrypt_params{1U << 15, 1, 16}
                                                                    : mfakit::scrypt_params{16, 1, 1});
             }
             const std::string bytes = mfakit::encode(r);
@@ -362,7 +362,9 @@ TEST_CASE("wrong tag, wrong format, out-of-range enums", "[records]") {
     bad_cost.backup.cost = huge;
     CHECK_FALSE(mfakit::decode_account(mfakit::encode(bad_cost)));
   }
-  bad_cost.backup.cost = {1U << 21, 1, 1};  // 256 MiB: the most allowed
+  bad_cost.backup.cost = {1U << 16, 1, 1};  // RFC 7914: N < 2^(16 r)
+  CHECK_FALSE(mfakit::decode_account(mfakit::encode(bad_cost)));
+  bad_cost.backup.cost = {1U << 18, 8, 1};  // 256 MiB: the most allowed
   CHECK(mfakit::decode_account(mfakit::encode(bad_cost)));
   account_record too_many = enabled_record();
   too_many.backup = digests(mfakit::max_backup_code_count + 1);
