@@ -15,6 +15,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -148,6 +149,20 @@ class evp_counter_mac {
     return ok;
   }
 
+  // The batch interface detail::match_counters uses (see lean_counter_mac);
+  // EVP has nothing to gain from it: one counter at a time.
+  static constexpr std::size_t lanes = 1;
+  struct lane {
+    mac_bytes mac;
+  };
+  using batch = std::array<lane, lanes>;
+  static void prepare(batch& /*w*/, std::size_t /*n*/) noexcept {}
+  [[nodiscard]] bool mac_lanes(std::uint64_t first, std::size_t n, batch& w) const noexcept {
+    bool ok = true;
+    for (std::size_t i = 0; i < n; ++i) ok = mac(big_endian(first + i), w[i].mac) && ok;
+    return ok;
+  }
+
  private:
   EVP_MAC_CTX* ctx_ = nullptr;
   std::size_t size_ = 0;
@@ -159,11 +174,21 @@ class evp_counter_mac {
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 #endif
 
+static_assert(std::endian::native == std::endian::little || std::endian::native == std::endian::big);
+
+[[nodiscard]] constexpr std::uint32_t to_big_endian32(std::uint32_t v) noexcept {
+  if constexpr (std::endian::native == std::endian::little) {
+    return (v >> 24U) | ((v >> 8U) & 0xFF00U) | ((v << 8U) & 0xFF0000U) | (v << 24U);  // one bswap
+  } else {
+    return v;
+  }
+}
+// One 4-byte store. (Written byte by byte, GCC 12 -O2 emits four byte
+// stores, and the compression's 16-byte load of them then waits for the
+// store buffer: a store-forwarding stall per block.)
 inline void store_be32(unsigned char* p, std::uint32_t v) noexcept {
-  p[0] = static_cast<unsigned char>(v >> 24U);
-  p[1] = static_cast<unsigned char>(v >> 16U);
-  p[2] = static_cast<unsigned char>(v >> 8U);
-  p[3] = static_cast<unsigned char>(v);
+  v = to_big_endian32(v);
+  std::memcpy(p, &v, sizeof v);
 }
 inline void store_be64(unsigned char* p, std::uint64_t v) noexcept {
   store_be32(p, static_cast<std::uint32_t>(v >> 32U));
@@ -249,28 +274,47 @@ class lean_counter_mac {
     return {};
   }
 
-  [[nodiscard]] bool mac(const counter_bytes& counter, mac_bytes& out) const noexcept {
+  /// Counters MACed together by mac_lanes(). Their compressions are
+  /// independent, so running the inner compressions of a batch back to back,
+  /// then the outer ones, lets the CPU overlap them; one counter at a time,
+  /// each MAC is a chain of two dependent compressions. That pays where a
+  /// compression is latency-bound (the SHA extensions: SHA-1, SHA-256);
+  /// SHA-512's is not, so it goes one at a time.
+  static constexpr std::size_t lanes = H::block == 64 ? 4 : 1;
+  /// One MAC's working memory: a copy of a pad state, both final blocks
+  /// (laid out once by prepare()) and the result. Secret: wipe after use.
+  struct lane {
+    typename H::state s;
+    std::array<unsigned char, H::block> inner_blk;
+    std::array<unsigned char, H::block> outer_blk;
+    mac_bytes mac;
+  };
+  using batch = std::array<lane, lanes>;
+
+  /// Lays out the final blocks of lanes [0, n): the inner one is counter ||
+  /// 0x80 || zeros || bit length, the outer one inner digest || 0x80 ||
+  /// zeros || bit length; mac_lanes() then only writes counter and digest.
+  static void prepare(batch& w, std::size_t n) noexcept {
+    for (std::size_t i = 0; i < n; ++i) prepare(w[i]);
+  }
+
+  /// HMAC(key, first + i) into w[i].mac[0, H::digest) for i < n <= lanes,
+  /// with lanes [0, n) prepared. The caller wipes the lanes when done.
+  [[nodiscard]] bool mac_lanes(std::uint64_t first, std::size_t n, batch& w) const noexcept {
     if (!ready_) return false;  // default-constructed or moved-from: no key
-    std::array<unsigned char, H::block> blk{};
-    // inner hash: ipad block already absorbed; final block = counter || pad
-    std::memcpy(blk.data(), counter.data(), counter.size());
-    blk[counter.size()] = 0x80U;
-    store_be64(blk.data() + H::block - 8, (H::block + counter.size()) * 8U);
-    typename H::state s = inner_;
-    H::compress(s, blk.data());
-    std::array<unsigned char, H::digest> inner_digest{};
-    H::read(s, inner_digest.data());
-    // outer hash: opad block already absorbed; final block = inner digest || pad
-    blk.fill(0);
-    std::memcpy(blk.data(), inner_digest.data(), H::digest);
-    blk[H::digest] = 0x80U;
-    store_be64(blk.data() + H::block - 8, (H::block + H::digest) * 8U);
-    s = outer_;
-    H::compress(s, blk.data());
-    H::read(s, out.data());
-    cleanse(&s, sizeof s);
-    cleanse(inner_digest.data(), inner_digest.size());
-    cleanse(blk.data(), blk.size());
+    for (std::size_t i = 0; i < n; ++i) store_be64(w[i].inner_blk.data(), first + i);
+    run(w.data(), n);
+    return true;
+  }
+
+  [[nodiscard]] bool mac(const counter_bytes& counter, mac_bytes& out) const noexcept {
+    if (!ready_) return false;
+    lane w;
+    prepare(w);
+    std::memcpy(w.inner_blk.data(), counter.data(), counter.size());
+    run(&w, 1);
+    std::memcpy(out.data(), w.mac.data(), H::digest);
+    cleanse(&w, sizeof w);  // pad-state copy, both blocks (inner digest), result
     return true;
   }
 
@@ -286,6 +330,27 @@ class lean_counter_mac {
     cleanse(&outer_, sizeof outer_);
     ready_ = false;
   }
+  static void prepare(lane& l) noexcept {
+    l.inner_blk.fill(0);
+    l.inner_blk[sizeof(counter_bytes)] = 0x80U;
+    store_be64(l.inner_blk.data() + H::block - 8, (H::block + sizeof(counter_bytes)) * 8U);
+    l.outer_blk.fill(0);
+    l.outer_blk[H::digest] = 0x80U;
+    store_be64(l.outer_blk.data() + H::block - 8, (H::block + H::digest) * 8U);
+  }
+  /// The two compressions of lanes [0, n), whose counters are in place.
+  void run(lane* w, std::size_t n) const noexcept {
+    for (std::size_t i = 0; i < n; ++i) {
+      w[i].s = inner_;  // ipad block already absorbed
+      H::compress(w[i].s, w[i].inner_blk.data());
+    }
+    for (std::size_t i = 0; i < n; ++i) H::read(w[i].s, w[i].outer_blk.data());  // inner digest
+    for (std::size_t i = 0; i < n; ++i) {
+      w[i].s = outer_;  // opad block already absorbed
+      H::compress(w[i].s, w[i].outer_blk.data());
+    }
+    for (std::size_t i = 0; i < n; ++i) H::read(w[i].s, w[i].mac.data());
+  }
   typename H::state inner_{};
   typename H::state outer_{};
   bool ready_ = false;
@@ -295,6 +360,13 @@ class lean_counter_mac {
 #pragma GCC diagnostic pop
 #endif
 #endif  // MFAKIT_LEAN_HMAC
+
+/// Selects otp_key's in-place constructor (see otp_key_access).
+struct otp_key_in_place_t {
+  explicit otp_key_in_place_t() = default;
+};
+inline constexpr otp_key_in_place_t otp_key_in_place{};
+struct otp_key_access;
 
 }  // namespace detail
 
@@ -312,20 +384,15 @@ class otp_key {
  public:
   [[nodiscard]] static result<otp_key> make(algorithm alg, byte_view key) {
     otp_key k;
-    k.alg_ = alg;
-    result<void> r = errc::unsupported_algorithm;
-#if MFAKIT_LEAN_HMAC
-    switch (alg) {
-      case algorithm::sha1: r = k.init_as<detail::lean_counter_mac<detail::sha1_compression>>(key); break;
-      case algorithm::sha256: r = k.init_as<detail::lean_counter_mac<detail::sha256_compression>>(key); break;
-      case algorithm::sha512: r = k.init_as<detail::lean_counter_mac<detail::sha512_compression>>(key); break;
-    }
-#else
-    if (detail::evp_digest(alg) != nullptr) r = k.init_as<detail::evp_counter_mac>(alg, key);
-#endif
-    if (!r) return r.error();
+    if (auto r = k.init(alg, key); !r) return r.error();
     return k;
   }
+
+  /// For otp.hpp: a key with no engine, which detail::otp_key_access::init()
+  /// sets up where it stands. (make() returns the key inside a result<>, and
+  /// each move of a key copies and wipes the pad states.) mac() fails until
+  /// then.
+  explicit otp_key(detail::otp_key_in_place_t /*tag*/) noexcept {}
 
   [[nodiscard]] algorithm alg() const noexcept { return alg_; }
 
@@ -346,10 +413,38 @@ class otp_key {
   }
 
  private:
+  friend struct detail::otp_key_access;
   otp_key() = default;
+
+  [[nodiscard]] result<void> init(algorithm alg, byte_view key) {
+    alg_ = alg;
+#if MFAKIT_LEAN_HMAC
+    switch (alg) {
+      case algorithm::sha1: return init_as<detail::lean_counter_mac<detail::sha1_compression>>(key);
+      case algorithm::sha256: return init_as<detail::lean_counter_mac<detail::sha256_compression>>(key);
+      case algorithm::sha512: return init_as<detail::lean_counter_mac<detail::sha512_compression>>(key);
+    }
+#else
+    if (detail::evp_digest(alg) != nullptr) return init_as<detail::evp_counter_mac>(alg, key);
+#endif
+    return errc::unsupported_algorithm;
+  }
   template <class E, class... A>
   result<void> init_as(A&&... args) {
     return engine_.template emplace<E>().init(std::forward<A>(args)...);
+  }
+  /// f(engine) once, for a whole window of counters; false for no engine.
+  template <class F>
+  [[nodiscard]] bool with_engine(F&& f) const {
+    return std::visit(
+        [&](const auto& e) -> bool {
+          if constexpr (std::is_same_v<std::decay_t<decltype(e)>, std::monostate>) {
+            return false;
+          } else {
+            return f(e);
+          }
+        },
+        engine_);
   }
 
 #if MFAKIT_LEAN_HMAC
@@ -364,5 +459,17 @@ class otp_key {
 };
 
 }  // inline namespace
+
+namespace detail {
+/// What otp.hpp needs beyond otp_key's public interface. Every function
+/// takes an otp_key, so its mangled name carries the engine too.
+struct otp_key_access {
+  [[nodiscard]] static result<void> init(otp_key& k, algorithm alg, byte_view key) { return k.init(alg, key); }
+  template <class F>
+  [[nodiscard]] static bool with_engine(const otp_key& k, F&& f) {
+    return k.with_engine(std::forward<F>(f));
+  }
+};
+}  // namespace detail
 
 }  // namespace mfakit

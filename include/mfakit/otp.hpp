@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <openssl/crypto.h>
 
@@ -129,9 +130,9 @@ inline otp_code::otp_code(std::uint32_t value, int digits) noexcept {
 [[nodiscard]] inline result<otp_code> hotp(byte_view key, std::uint64_t counter, const hotp_params& p = {}) {
   if (key.empty()) return errc::invalid_secret;
   if (!detail::valid_digits(p.digits)) return errc::invalid_argument;
-  auto k = otp_key::make(p.alg, key);
-  if (!k) return k.error();
-  return hotp(*k, counter, p.digits);
+  otp_key k(detail::otp_key_in_place);  // set up where it stands: no moves of the key schedule
+  if (auto r = detail::otp_key_access::init(k, p.alg, key); !r) return r.error();
+  return hotp(k, counter, p.digits);
 }
 
 /// The TOTP time step of a Unix time: floor((t - T0) / period).
@@ -149,31 +150,55 @@ inline otp_code::otp_code(std::uint32_t value, int digits) noexcept {
 }
 
 namespace detail {
-/// Compares the code against every counter in [first, last] without an early
-/// exit. Returns the first counter above `after` that matched; a match at or
-/// below `after` only turns a mismatch into errc::code_replayed.
-[[nodiscard]] inline result<std::uint64_t> match_counters(const otp_key& key, const otp_code& code, int digits,
+/// The value of a code normalize_code() accepted (digits only).
+[[nodiscard]] inline std::uint32_t code_value(const otp_code& c) noexcept {
+  std::uint32_t v = 0;
+  for (char ch : c.str()) v = v * 10U + static_cast<std::uint32_t>(ch - '0');
+  return v;
+}
+
+/// Compares the code (its value, < 10^digits) against every counter in
+/// [first, last] without an early exit. Returns the first counter above
+/// `after` that matched; a match at or below `after` only turns a mismatch
+/// into errc::code_replayed. The engine is picked once, the counters are
+/// MACed a batch at a time in one scratch that is wiped once, and each
+/// candidate is compared as a number (truncated value mod 10^digits,
+/// through CRYPTO_memcmp) rather than as a digit string.
+[[nodiscard]] inline result<std::uint64_t> match_counters(const otp_key& key, std::uint32_t code, int digits,
                                                           std::uint64_t first, std::uint64_t last,
                                                           std::optional<std::uint64_t> after) {
   std::uint64_t matched = 0;
   unsigned found = 0;
   unsigned replayed = 0;
-  unsigned failed = 0;
-  mac_bytes mac{};
+  const std::uint32_t modulus = pow10[static_cast<std::size_t>(digits)];
   const std::size_t size = digest_size(key.alg());
-  for (std::uint64_t c = first;; ++c) {
-    failed |= key.mac(c, mac) ? 0U : 1U;
-    const otp_code candidate = otp_code(truncate(mac, size), digits);
-    const unsigned eq = CRYPTO_memcmp(candidate.str().data(), code.str().data(), code.size()) == 0 ? 1U : 0U;
-    const unsigned fresh = (!after || c > *after) ? 1U : 0U;  // counters are public: may branch
-    const unsigned take = eq & fresh & (found ^ 1U);
-    matched |= (static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(take)) & c;
-    found |= take;
-    replayed |= eq & (fresh ^ 1U);
-    if (c == last) break;
-  }
-  cleanse(mac.data(), mac.size());
-  if (failed != 0U) return errc::crypto_failure;
+  const bool ok = otp_key_access::with_engine(key, [&](const auto& e) noexcept {
+    using engine = std::decay_t<decltype(e)>;
+    constexpr std::size_t lanes = engine::lanes;
+    typename engine::batch w;
+    const std::size_t used = last - first >= lanes - 1 ? lanes : static_cast<std::size_t>(last - first) + 1;
+    engine::prepare(w, used);
+    bool macs_ok = true;
+    for (std::uint64_t c = first;;) {
+      const std::size_t n = last - c >= lanes - 1 ? lanes : static_cast<std::size_t>(last - c) + 1;
+      macs_ok = e.mac_lanes(c, n, w) && macs_ok;
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint64_t ci = c + i;
+        const std::uint32_t v = truncate(w[i].mac, size) % modulus;
+        const unsigned eq = CRYPTO_memcmp(&v, &code, sizeof v) == 0 ? 1U : 0U;
+        const unsigned fresh = (!after || ci > *after) ? 1U : 0U;  // counters are public: may branch
+        const unsigned take = eq & fresh & (found ^ 1U);
+        matched |= (static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(take)) & ci;
+        found |= take;
+        replayed |= eq & (fresh ^ 1U);
+      }
+      if (last - c == n - 1) break;
+      c += n;
+    }
+    cleanse(w.data(), used * sizeof(w[0]));
+    return macs_ok;
+  });
+  if (!ok) return errc::crypto_failure;
   if (found != 0U) return matched;
   return replayed != 0U ? errc::code_replayed : errc::code_mismatch;
 }
@@ -194,15 +219,18 @@ namespace detail {
   const std::uint64_t last = *step <= std::numeric_limits<std::uint64_t>::max() - o.window.ahead
                                  ? *step + o.window.ahead
                                  : std::numeric_limits<std::uint64_t>::max();
-  return detail::match_counters(key, *input, p.digits, first, last, o.after_step);
+  std::uint32_t value = detail::code_value(*input);
+  auto r = detail::match_counters(key, value, p.digits, first, last, o.after_step);
+  cleanse(&value, sizeof value);
+  return r;
 }
 
 [[nodiscard]] inline result<std::uint64_t> verify_totp(byte_view key, std::string_view code, std::int64_t unix_time,
                                                        const totp_params& p = {}, const totp_verify_options& o = {}) {
   if (key.empty()) return errc::invalid_secret;
-  auto k = otp_key::make(p.alg, key);
-  if (!k) return k.error();
-  return verify_totp(*k, code, unix_time, p, o);
+  otp_key k(detail::otp_key_in_place);  // set up where it stands: no moves of the key schedule
+  if (auto r = detail::otp_key_access::init(k, p.alg, key); !r) return r.error();
+  return verify_totp(k, code, unix_time, p, o);
 }
 
 /// Verifies an HOTP code at `counter` with a look-ahead of `look_ahead`
@@ -214,9 +242,11 @@ namespace detail {
   if (counter > std::numeric_limits<std::uint64_t>::max() - look_ahead - 1) return errc::invalid_argument;
   auto input = normalize_code(code, p.digits);
   if (!input) return input.error();
-  auto k = otp_key::make(p.alg, key);
-  if (!k) return k.error();
-  auto matched = detail::match_counters(*k, *input, p.digits, counter, counter + look_ahead, std::nullopt);
+  otp_key k(detail::otp_key_in_place);
+  if (auto r = detail::otp_key_access::init(k, p.alg, key); !r) return r.error();
+  std::uint32_t value = detail::code_value(*input);
+  auto matched = detail::match_counters(k, value, p.digits, counter, counter + look_ahead, std::nullopt);
+  cleanse(&value, sizeof value);
   if (!matched) return matched.error();
   return *matched + 1;
 }

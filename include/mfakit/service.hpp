@@ -241,7 +241,8 @@ class service {
       auto loaded = guarded([&] { return store_.load(key); });
       if (!loaded) return loaded.error();
       if (!*loaded) return errc::challenge_invalid;
-      auto done = guarded([&] { return store_.compare_and_swap(key, (*loaded)->version, std::nullopt); });
+      const std::optional<std::string> none;  // (a named empty value: GCC 12 -Wmaybe-uninitialized)
+      auto done = guarded([&] { return store_.compare_and_swap(key, (*loaded)->version, none); });
       if (!done) return done.error();
       if (*done) return {};
     }

@@ -7,6 +7,9 @@
 //                                     the stored version is still v (0: the
 //                                     key must not exist); false if it lost
 //
+// Keys are printable ASCII (the user id inside is hex-encoded) and must be
+// compared exactly: case-sensitive, trailing spaces significant (mind SQL
+// collations). Records are arbitrary bytes (BLOB / bytea, not text).
 // Contract: compare_and_swap is atomic; a successful write gives the key a
 // version it never had before (a counter that only grows, also across a
 // delete and re-create: use a global sequence, not "version + 1" after a
