@@ -235,9 +235,9 @@ TEST_CASE("uniformity: chi-square over 10^6 symbols from the OpenSSL source", "[
 // --- parsing ------------------------------------------------------------------------------------
 
 TEST_CASE("parse: any case, with or without the dash, surrounding white space", "[backup_codes][parse]") {
-  const std::string_view input = GENERATE(as<std::string_view>{}, "abcd-efgh", "abcdefgh", "ABCD-EFGH", "ABCDEFGH",
-                                          "AbCd-eFgH", " abcd-efgh", "abcd-efgh ", "\tabcd-efgh\n", "\r\nABCDEFGH\r\n",
-                                          "  \t abcdefgh \t  ");
+  const std::string_view input =
+      GENERATE(as<std::string_view>{}, "abcd-efgh", "abcdefgh", "ABCD-EFGH", "ABCDEFGH", "AbCd-eFgH", " abcd-efgh",
+               "abcd-efgh ", "\tabcd-efgh\n", "\r\nABCDEFGH\r\n", "  \t abcdefgh \t  ");
   INFO("input [" << std::string(input) << "]");
   auto c = backup_code::parse(input);
   REQUIRE(c);
@@ -245,12 +245,11 @@ TEST_CASE("parse: any case, with or without the dash, surrounding white space", 
 }
 
 TEST_CASE("parse: wrong forms are malformed_code", "[backup_codes][parse]") {
-  const std::string_view input = GENERATE(as<std::string_view>{}, "", " ", "abcd-efg", "abcdefg", "abcd-efghj",
-                                          "abcdefghj", "abc-defgh", "abcde-fgh", "abcdefgh-", "-abcdefgh",
-                                          "abcd--efgh", "abcd efgh", "abcd_efgh", "abcd\tefgh", "abcd-efgi",
-                                          "abcd-efgl", "abcd-efgo", "abcd-efg0", "abcd-efg1", "ABCD-EFGI", "ABCD-EFGL",
-                                          "ABCD-EFGO", "abcd-ef!h", "abcd-éfgh", "abcd-efgh\v", "\fabcd-efgh",
-                                          "ab cd-efgh");
+  const std::string_view input =
+      GENERATE(as<std::string_view>{}, "", " ", "abcd-efg", "abcdefg", "abcd-efghj", "abcdefghj", "abc-defgh",
+               "abcde-fgh", "abcdefgh-", "-abcdefgh", "abcd--efgh", "abcd efgh", "abcd_efgh", "abcd\tefgh", "abcd-efgi",
+               "abcd-efgl", "abcd-efgo", "abcd-efg0", "abcd-efg1", "ABCD-EFGI", "ABCD-EFGL", "ABCD-EFGO", "abcd-ef!h",
+               "abcd-éfgh", "abcd-efgh\v", "\fabcd-efgh", "ab cd-efgh");
   INFO("input [" << std::string(input) << "]");
   mfakit::result<backup_code> c = errc::crypto_failure;
   CHECK_NOTHROW(c = backup_code::parse(input));

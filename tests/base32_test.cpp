@@ -86,18 +86,18 @@ TEST_CASE("the alphabet maps to 0..31 in order", "[base32]") {
 }
 
 TEST_CASE("lenient input: case, spaces anywhere, padding present or absent", "[base32]") {
-  const std::string_view text = GENERATE(as<std::string_view>{}, "MZXW6YTBOI", "MZXW6YTBOI======", "mzxw6ytboi",
-                                         "MzXw6YtBoI", "MZXW 6YTB OI", " MZXW6YTBOI ", "M Z X W 6 Y T B O I",
-                                         "MZXW6YTBOI== ====", "MZXW6YTBOI ======", "mzxw6ytboi======  ");
+  const std::string_view text =
+      GENERATE(as<std::string_view>{}, "MZXW6YTBOI", "MZXW6YTBOI======", "mzxw6ytboi", "MzXw6YtBoI", "MZXW 6YTB OI",
+               " MZXW6YTBOI ", "M Z X W 6 Y T B O I", "MZXW6YTBOI== ====", "MZXW6YTBOI ======", "mzxw6ytboi======  ");
   INFO("input [" << std::string(text) << "]");
   CHECK(decoded(text) == "foobar");
 }
 
 TEST_CASE("foreign characters are rejected", "[base32]") {
-  const std::string_view text = GENERATE(as<std::string_view>{}, "MZXW6YT0", "MZXW6YT1", "MZXW6YT8", "MZXW6YT9",
-                                         "MZXW6YT!", "MZXW-6YTB", "MZXW\t6YTB", "MZXW6YTB\n", "MZXW6YTB\r",
-                                         "MZXW_6YTB", "MZXW+6YTB", "MZXW/6YTB", "ÄZXW6YTB", "MZXW6YT\xff",
-                                         "MZXW6YTB.", "=", "MY=====\xff");
+  const std::string_view text =
+      GENERATE(as<std::string_view>{}, "MZXW6YT0", "MZXW6YT1", "MZXW6YT8", "MZXW6YT9", "MZXW6YT!", "MZXW-6YTB",
+               "MZXW\t6YTB", "MZXW6YTB\n", "MZXW6YTB\r", "MZXW_6YTB", "MZXW+6YTB", "MZXW/6YTB", "ÄZXW6YTB",
+               "MZXW6YT\xff", "MZXW6YTB.", "=", "MY=====\xff");
   INFO("input [" << std::string(text) << "]");
   auto r = mfakit::base32_decode(text);
   REQUIRE_FALSE(r);
@@ -105,7 +105,10 @@ TEST_CASE("foreign characters are rejected", "[base32]") {
 }
 
 TEST_CASE("a NUL byte is a foreign character, not an end of string", "[base32]") {
-  const std::string with_nul("MZXW\0" "6YTB", 9);
+  const std::string with_nul(
+      "MZXW\0"
+      "6YTB",
+      9);
   CHECK(mfakit::base32_decode(with_nul).error() == errc::invalid_base32);
 }
 
@@ -119,8 +122,8 @@ TEST_CASE("misplaced and wrong padding is rejected", "[base32]") {
                                          "MZXW6==",    // 2 instead of 3
                                          "MZXW6YQ==",  // 2 instead of 1
                                          "MZXW6YTB=",  // a full group needs none
-                                         "MZXW6YTB========", "========", "=MZXW6YTB", "MZ=XW6YTB",
-                                         "MY======MY", "MY======MY======", "MZXW6YTBOI======A");
+                                         "MZXW6YTB========", "========", "=MZXW6YTB", "MZ=XW6YTB", "MY======MY",
+                                         "MY======MY======", "MZXW6YTBOI======A");
   INFO("input [" << std::string(text) << "]");
   auto r = mfakit::base32_decode(text);
   REQUIRE_FALSE(r);

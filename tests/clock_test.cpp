@@ -48,8 +48,8 @@ TEST_CASE("unix_seconds floors, also before 1970", "[clock]") {
     std::int64_t ms;
     std::int64_t seconds;
   };
-  const auto r = GENERATE(row{0, 0}, row{1, 0}, row{999, 0}, row{1000, 1}, row{1999, 1}, row{-1, -1},
-                          row{-999, -1}, row{-1000, -1}, row{-1001, -2}, row{-1500, -2}, row{59999, 59},
+  const auto r = GENERATE(row{0, 0}, row{1, 0}, row{999, 0}, row{1000, 1}, row{1999, 1}, row{-1, -1}, row{-999, -1},
+                          row{-1000, -1}, row{-1001, -2}, row{-1500, -2}, row{59999, 59},
                           row{1111111111000, 1111111111}, row{4102444800000, 4102444800},
                           // libstdc++'s system_clock counts nanoseconds: +-2^63 ns is about year 1678..2262
                           row{9000000000500, 9000000000}, row{-9000000000500, -9000000001});

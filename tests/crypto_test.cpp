@@ -111,9 +111,7 @@ TEST_CASE("cleansing_allocator wipes every block it frees, also on vector growth
   SECTION("the scanner sees what a plain vector leaves behind") {
     CHECK(freed_blocks_with_probe<std::vector<unsigned char>>() > 0);
   }
-  SECTION("secure_bytes leaves nothing") {
-    CHECK(freed_blocks_with_probe<mfakit::secure_bytes>() == 0);
-  }
+  SECTION("secure_bytes leaves nothing") { CHECK(freed_blocks_with_probe<mfakit::secure_bytes>() == 0); }
   SECTION("with a wider element type too") {
     freed_with_probe.store(0);
     scanning.store(true);
@@ -363,16 +361,21 @@ TEST_CASE("scrypt: RFC 7914 section 12 vectors", "[crypto][rfc][scrypt]") {
     mfakit::scrypt_params cost;
     std::string_view out;
   };
-  const auto r = GENERATE(
-      row{"", "", {16, 1, 1},
-          "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
-          "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906"},
-      row{"password", "NaCl", {1024, 8, 16},
-          "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
-          "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"},
-      row{"pleaseletmein", "SodiumChloride", {16384, 8, 1},
-          "7023bdcb3afd7348461c06cd81fd38ebfda8fbba904f8e3ea9b543f6545da1f2"
-          "d5432955613f0fcf62d49705242a9af9e61e85dc0d651e40dfcf017b45575887"});
+  const auto r = GENERATE(row{"",
+                              "",
+                              {16, 1, 1},
+                              "77d6576238657b203b19ca42c18a0497f16b4844e3074ae8dfdffa3fede21442"
+                              "fcd0069ded0948f8326a753a0fc81f17e8d3e0fb2e0d3628cf35e20c38d18906"},
+                          row{"password",
+                              "NaCl",
+                              {1024, 8, 16},
+                              "fdbabe1c9d3472007856e7190d01e9fe7c6ad7cbc8237830e77376634b373162"
+                              "2eaf30d92e22a3886ff109279d9830dac727afb94a83ee6d8360cbdfa2cc0640"},
+                          row{"pleaseletmein",
+                              "SodiumChloride",
+                              {16384, 8, 1},
+                              "7023bdcb3afd7348461c06cd81fd38ebfda8fbba904f8e3ea9b543f6545da1f2"
+                              "d5432955613f0fcf62d49705242a9af9e61e85dc0d651e40dfcf017b45575887"});
   INFO("password \"" << std::string(r.password) << "\", N " << r.cost.n);
   std::array<unsigned char, 64> out{};
   REQUIRE(mfakit::scrypt(ascii(r.password), ascii(r.salt), r.cost, out));
@@ -388,13 +391,13 @@ TEST_CASE("scrypt: parameter validation", "[crypto][scrypt]") {
     mfakit::scrypt_params p;
     bool ok;
   };
-  const auto r = GENERATE(row{{2, 1, 1}, true}, row{{1, 1, 1}, false}, row{{0, 1, 1}, false}, row{{3, 1, 1}, false},
-                          row{{1024, 8, 1}, true}, row{{1000, 8, 1}, false}, row{{1ULL << 15, 1, 1}, true},
-                          row{{1ULL << 16, 1, 1}, false} /* RFC 7914: N < 2^(16 r) */, row{{1ULL << 18, 8, 1}, true},
-                          row{{1ULL << 19, 8, 1}, false} /* 512 MiB: over max_scrypt_memory */, row{{1ULL << 24, 1, 1}, false},
-                          row{{1ULL << 25, 1, 1}, false}, row{{1ULL << 63, 1, 1}, false}, row{{16, 0, 1}, false},
-                          row{{16, 64, 1}, true}, row{{16, 65, 1}, false}, row{{16, 1, 0}, false},
-                          row{{16, 1, 16}, true}, row{{16, 1, 17}, false});
+  const auto r = GENERATE(
+      row{{2, 1, 1}, true}, row{{1, 1, 1}, false}, row{{0, 1, 1}, false}, row{{3, 1, 1}, false},
+      row{{1024, 8, 1}, true}, row{{1000, 8, 1}, false}, row{{1ULL << 15, 1, 1}, true},
+      row{{1ULL << 16, 1, 1}, false} /* RFC 7914: N < 2^(16 r) */, row{{1ULL << 18, 8, 1}, true},
+      row{{1ULL << 19, 8, 1}, false} /* 512 MiB: over max_scrypt_memory */, row{{1ULL << 24, 1, 1}, false},
+      row{{1ULL << 25, 1, 1}, false}, row{{1ULL << 63, 1, 1}, false}, row{{16, 0, 1}, false}, row{{16, 64, 1}, true},
+      row{{16, 65, 1}, false}, row{{16, 1, 0}, false}, row{{16, 1, 16}, true}, row{{16, 1, 17}, false});
   INFO("N " << r.p.n << " r " << r.p.r << " p " << r.p.p);
   CHECK(mfakit::valid(r.p) == r.ok);
   if (!r.ok) {

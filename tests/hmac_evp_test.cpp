@@ -9,6 +9,4 @@ static_assert(MFAKIT_LEAN_HMAC == 0, "MFAKIT_USE_EVP_HMAC must select the EVP en
 
 #include "hmac_test.cpp"  // NOLINT(bugprone-suspicious-include): one table, two engines
 
-TEST_CASE("otp_key uses the EVP engine in this build", "[hmac]") {
-  STATIC_REQUIRE(MFAKIT_LEAN_HMAC == 0);
-}
+TEST_CASE("otp_key uses the EVP engine in this build", "[hmac]") { STATIC_REQUIRE(MFAKIT_LEAN_HMAC == 0); }

@@ -107,8 +107,7 @@ TEST_CASE("algorithm names, digest sizes and the big-endian counter", "[hmac]") 
   STATIC_REQUIRE(mfakit::max_digest_size == 64);
   STATIC_REQUIRE(mfakit::big_endian(0x0102030405060708ULL) == mfakit::counter_bytes{1, 2, 3, 4, 5, 6, 7, 8});
   STATIC_REQUIRE(mfakit::big_endian(0) == mfakit::counter_bytes{});
-  STATIC_REQUIRE(mfakit::big_endian(~0ULL) ==
-                 mfakit::counter_bytes{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF});
+  STATIC_REQUIRE(mfakit::big_endian(~0ULL) == mfakit::counter_bytes{0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF});
   STATIC_REQUIRE(mfakit::big_endian(1) == mfakit::counter_bytes{0, 0, 0, 0, 0, 0, 0, 1});
   STATIC_REQUIRE(std::is_same_v<decltype(mfakit::big_endian(0)), std::array<unsigned char, 8>>);
 }
@@ -126,9 +125,9 @@ TEST_CASE("RFC 2202 / RFC 4231 test case 1 (\"Hi There\" is an 8-byte counter)",
     algorithm alg;
     std::string_view expected;
   };
-  const auto r = GENERATE(row{algorithm::sha1, mfakit_test::hi_there_sha1},
-                          row{algorithm::sha256, mfakit_test::hi_there_sha256},
-                          row{algorithm::sha512, mfakit_test::hi_there_sha512});
+  const auto r =
+      GENERATE(row{algorithm::sha1, mfakit_test::hi_there_sha1}, row{algorithm::sha256, mfakit_test::hi_there_sha256},
+               row{algorithm::sha512, mfakit_test::hi_there_sha512});
   INFO("algorithm " << mfakit::to_string(r.alg));
   const std::vector<unsigned char> key(20, 0x0b);
   auto k = otp_key::make(r.alg, key);
@@ -189,9 +188,8 @@ TEST_CASE("otp_key::mac equals OpenSSL HMAC() for every key length 0..200", "[hm
         CHECK(mac_hex(out, alg) == want);
       }
       // nothing is written past the digest
-      const bool tail_untouched =
-          std::all_of(out.begin() + static_cast<std::ptrdiff_t>(mfakit::digest_size(alg)), out.end(),
-                      [](unsigned char b) { return b == 0xEE; });
+      const bool tail_untouched = std::all_of(out.begin() + static_cast<std::ptrdiff_t>(mfakit::digest_size(alg)),
+                                              out.end(), [](unsigned char b) { return b == 0xEE; });
       if (!tail_untouched) {
         INFO("key length " << len << ", counter " << c);
         CHECK(tail_untouched);
@@ -205,8 +203,8 @@ TEST_CASE("otp_key::mac equals OpenSSL HMAC() for every key length 0..200", "[hm
 TEST_CASE("keys around the block size: 63/64/65 and 127/128/129 bytes", "[hmac][differential]") {
   // Spot the hash-the-long-key boundary explicitly (the loop above covers it too).
   const algorithm alg = GENERATE(algorithm::sha1, algorithm::sha256, algorithm::sha512);
-  const std::size_t len = GENERATE(std::size_t{63}, std::size_t{64}, std::size_t{65}, std::size_t{127},
-                                   std::size_t{128}, std::size_t{129});
+  const std::size_t len =
+      GENERATE(std::size_t{63}, std::size_t{64}, std::size_t{65}, std::size_t{127}, std::size_t{128}, std::size_t{129});
   INFO(mfakit::to_string(alg) << " key length " << len);
   const std::vector<unsigned char> key(len, 0xaa);
   auto k = otp_key::make(alg, key);
@@ -322,7 +320,8 @@ TEST_CASE("moving an otp_key: the target works, the source fails cleanly", "[hma
     auto src = otp_key::make(alg, key);
     REQUIRE(src);
     otp_key dst = std::move(*src);
-    auto r = mfakit::verify_totp(*src, "123456", 59, mfakit::totp_params{alg, 6, 30, 0});  // NOLINT(bugprone-use-after-move)
+    auto r =
+        mfakit::verify_totp(*src, "123456", 59, mfakit::totp_params{alg, 6, 30, 0});  // NOLINT(bugprone-use-after-move)
     REQUIRE_FALSE(r);
     CHECK(r.error() == errc::crypto_failure);
   }
@@ -391,9 +390,7 @@ TEMPLATE_TEST_CASE("the lean engine equals the EVP engine", "[hmac][differential
   SUCCEED("lean and EVP agree for key lengths 0.." << max_key_len);
 }
 
-TEST_CASE("otp_key uses the lean engine in this build", "[hmac]") {
-  STATIC_REQUIRE(MFAKIT_LEAN_HMAC == 1);
-}
+TEST_CASE("otp_key uses the lean engine in this build", "[hmac]") { STATIC_REQUIRE(MFAKIT_LEAN_HMAC == 1); }
 #endif
 
 TEST_CASE("otp_key: concurrent mac calls on one shared const key", "[hmac][concurrency]") {

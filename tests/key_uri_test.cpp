@@ -72,8 +72,7 @@ TEST_CASE("to_string: golden strings", "[key_uri]") {
     key_uri k = make_uri("", "Alice Smith");
     k.type = otp_type::hotp;
     k.period = 60;
-    CHECK(mfakit::to_string(k) ==
-          "otpauth://hotp/Alice%20Smith?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0");
+    CHECK(mfakit::to_string(k) == "otpauth://hotp/Alice%20Smith?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0");
     k.counter = 18446744073709551615ULL;
     CHECK(mfakit::to_string(k) ==
           "otpauth://hotp/Alice%20Smith?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=18446744073709551615");
@@ -96,11 +95,11 @@ TEST_CASE("build then parse round-trips issuer and account", "[key_uri]") {
     std::string_view issuer;
     std::string_view account;
   };
-  const auto r = GENERATE(row{"Example", "alice@google.com"}, row{"ACME Co", "john doe"}, row{"a:b", "c:d"},
-                          row{"x", "user:with:colons"}, row{"100%", "50% off"}, row{"A&B", "k=v&x=y"},
-                          row{"What?", "why?/how#"}, row{"Slash/Corp", "a/b/c"}, row{"Zürich AG", "jürgen@bücher.de"},
-                          row{"日本", "ユーザー"}, row{"A+B", "a+b@x.y"}, row{"%3A", "%3A"}, row{"Example", "trailing "},
-                          row{"", "alice"}, row{"", "alice@example.com"}, row{"", "a b+c&d=e?f/g%h"});
+  const auto r = GENERATE(
+      row{"Example", "alice@google.com"}, row{"ACME Co", "john doe"}, row{"a:b", "c:d"}, row{"x", "user:with:colons"},
+      row{"100%", "50% off"}, row{"A&B", "k=v&x=y"}, row{"What?", "why?/how#"}, row{"Slash/Corp", "a/b/c"},
+      row{"Zürich AG", "jürgen@bücher.de"}, row{"日本", "ユーザー"}, row{"A+B", "a+b@x.y"}, row{"%3A", "%3A"},
+      row{"Example", "trailing "}, row{"", "alice"}, row{"", "alice@example.com"}, row{"", "a b+c&d=e?f/g%h"});
   INFO("issuer [" << std::string(r.issuer) << "] account [" << std::string(r.account) << "]");
   const key_uri k = make_uri(std::string(r.issuer), std::string(r.account));
   const std::string s = mfakit::to_string(k);
@@ -154,13 +153,13 @@ TEST_CASE("label: the separator is the first literal ':', else the first %3A", "
     std::string_view issuer;
     std::string_view account;
   };
-  const auto r = GENERATE(row{"Example:alice", "Example", "alice"}, row{"Example%3Aalice", "Example", "alice"},
-                          row{"Example%3aalice", "Example", "alice"}, row{"a%3Ab:c", "a:b", "c"},
-                          row{"a:b%3Ac", "a", "b:c"}, row{"a:b:c", "a", "b:c"}, row{"a%3Ab%3Ac", "a", "b:c"},
-                          row{"Example: alice", "Example", "alice"}, row{"Example:%20%20alice", "Example", "alice"},
-                          row{"Example%3A alice", "Example", "alice"}, row{"alice", "", "alice"},
-                          row{"%20alice", "", "alice"}, row{"A%20B:c%20d", "A B", "c d"},
-                          row{"Example:alice ", "Example", "alice "});
+  const auto r =
+      GENERATE(row{"Example:alice", "Example", "alice"}, row{"Example%3Aalice", "Example", "alice"},
+               row{"Example%3aalice", "Example", "alice"}, row{"a%3Ab:c", "a:b", "c"}, row{"a:b%3Ac", "a", "b:c"},
+               row{"a:b:c", "a", "b:c"}, row{"a%3Ab%3Ac", "a", "b:c"}, row{"Example: alice", "Example", "alice"},
+               row{"Example:%20%20alice", "Example", "alice"}, row{"Example%3A alice", "Example", "alice"},
+               row{"alice", "", "alice"}, row{"%20alice", "", "alice"}, row{"A%20B:c%20d", "A B", "c d"},
+               row{"Example:alice ", "Example", "alice "});
   INFO("label " << std::string(r.label));
   auto p = parse(with_secret("otpauth://totp/" + std::string(r.label)));
   REQUIRE(p);
@@ -205,10 +204,10 @@ TEST_CASE("label: issuer parameter and prefix", "[key_uri][label]") {
 }
 
 TEST_CASE("label: rejected forms", "[key_uri][label]") {
-  const std::string_view label = GENERATE(as<std::string_view>{}, "", ":alice", "%3Aalice", "Example:", "Example:   ",
-                                          "Example%3A", "%20", "Example:al%0Aice", "Ex%00ample:alice",
-                                          "Example:alice%7F", "Example:ali%", "Example:ali%4", "Example:ali%GG",
-                                          "Example:ali%4G", "Ex%ample:alice");
+  const std::string_view label =
+      GENERATE(as<std::string_view>{}, "", ":alice", "%3Aalice", "Example:", "Example:   ", "Example%3A", "%20",
+               "Example:al%0Aice", "Ex%00ample:alice", "Example:alice%7F", "Example:ali%", "Example:ali%4",
+               "Example:ali%GG", "Example:ali%4G", "Ex%ample:alice");
   INFO("label [" << std::string(label) << "]");
   auto p = parse(with_secret("otpauth://totp/" + std::string(label)));
   REQUIRE_FALSE(p);
@@ -250,9 +249,9 @@ TEST_CASE("parameters: algorithm", "[key_uri][params]") {
     std::string_view value;
     algorithm alg;
   };
-  const auto r = GENERATE(row{"SHA1", algorithm::sha1}, row{"SHA256", algorithm::sha256},
-                          row{"SHA512", algorithm::sha512}, row{"sha256", algorithm::sha256},
-                          row{"Sha512", algorithm::sha512});
+  const auto r =
+      GENERATE(row{"SHA1", algorithm::sha1}, row{"SHA256", algorithm::sha256}, row{"SHA512", algorithm::sha512},
+               row{"sha256", algorithm::sha256}, row{"Sha512", algorithm::sha512});
   auto p = parse(with_secret("otpauth://totp/a", "&algorithm=" + std::string(r.value)));
   REQUIRE(p);
   CHECK(p->alg == r.alg);
@@ -267,8 +266,8 @@ TEST_CASE("parameters: digits, period, counter ranges", "[key_uri][params]") {
     CHECK(parse(with_secret("otpauth://totp/a", "&digits=6"))->digits == 6);
     CHECK(parse(with_secret("otpauth://totp/a", "&digits=7"))->digits == 7);
     CHECK(parse(with_secret("otpauth://totp/a", "&digits=8"))->digits == 8);
-    const std::string_view bad =
-        GENERATE(as<std::string_view>{}, "5", "9", "0", "-6", "+6", "6 ", " 6", "6x", "", "six", "99999999999999999999");
+    const std::string_view bad = GENERATE(as<std::string_view>{}, "5", "9", "0", "-6", "+6", "6 ", " 6", "6x", "",
+                                          "six", "99999999999999999999");
     INFO("digits=" << std::string(bad));
     CHECK(parse(with_secret("otpauth://totp/a", "&digits=" + std::string(bad))).error() == errc::invalid_uri);
   }
@@ -283,8 +282,7 @@ TEST_CASE("parameters: digits, period, counter ranges", "[key_uri][params]") {
   }
   SECTION("counter") {
     CHECK(parse(with_secret("otpauth://hotp/a", "&counter=0"))->counter == 0);
-    CHECK(parse(with_secret("otpauth://hotp/a", "&counter=18446744073709551615"))->counter ==
-          18446744073709551615ULL);
+    CHECK(parse(with_secret("otpauth://hotp/a", "&counter=18446744073709551615"))->counter == 18446744073709551615ULL);
     const std::string_view bad =
         GENERATE(as<std::string_view>{}, "-1", "", "18446744073709551616", "1.5", "one", "99999999999999999999999");
     INFO("counter=" << std::string(bad));
@@ -305,9 +303,9 @@ TEST_CASE("hotp requires a counter, totp accepts and ignores one", "[key_uri][pa
 }
 
 TEST_CASE("a repeated known parameter is rejected", "[key_uri][params]") {
-  const std::string_view extra = GENERATE(as<std::string_view>{}, "&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
-                                          "&issuer=I&issuer=I", "&algorithm=SHA1&algorithm=SHA1", "&digits=6&digits=6",
-                                          "&period=30&period=30", "&counter=1&counter=1");
+  const std::string_view extra =
+      GENERATE(as<std::string_view>{}, "&secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "&issuer=I&issuer=I",
+               "&algorithm=SHA1&algorithm=SHA1", "&digits=6&digits=6", "&period=30&period=30", "&counter=1&counter=1");
   INFO("extra " << std::string(extra));
   auto p = parse(with_secret("otpauth://totp/a", extra));
   REQUIRE_FALSE(p);
@@ -351,8 +349,8 @@ TEST_CASE("the secret parameter", "[key_uri][secret]") {
     CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQ=GEZDGNBVGY3TQOJQ").error() == errc::invalid_base32);
   }
   SECTION("lower case, padding, %20 spaces and %3D padding are accepted") {
-    const std::string_view v =
-        GENERATE(as<std::string_view>{}, "gezdgnbvgy3tqojqgezdgnbvgy3tqojq", "GEZD%20GNBV%20GY3T%20QOJQ%20GEZDGNBVGY3TQOJQ");
+    const std::string_view v = GENERATE(as<std::string_view>{}, "gezdgnbvgy3tqojqgezdgnbvgy3tqojq",
+                                        "GEZD%20GNBV%20GY3T%20QOJQ%20GEZDGNBVGY3TQOJQ");
     auto p = parse("otpauth://totp/a?secret=" + std::string(v));
     REQUIRE(p);
     CHECK(p->key == test_secret());
@@ -397,12 +395,14 @@ TEST_CASE("scheme and type", "[key_uri]") {
     CHECK(h->type == otp_type::hotp);
   }
   SECTION("rejected") {
-    const std::string_view bad = GENERATE(as<std::string_view>{}, "", "otpauth:", "otpauth://", "otpauth://totp",
-                                          "http://totp/a", "otpauth:/totp/a", "otpauth:totp/a", " otpauth://totp/a",
-                                          "otpauth://motp/a", "otpauth://totpx/a", "otpauth:///a", "otpauth://tot/a",
-                                          "otpauth://steam/a");
+    const std::string_view bad =
+        GENERATE(as<std::string_view>{}, "", "otpauth:", "otpauth://", "otpauth://totp", "http://totp/a",
+                 "otpauth:/totp/a", "otpauth:totp/a", " otpauth://totp/a", "otpauth://motp/a", "otpauth://totpx/a",
+                 "otpauth:///a", "otpauth://tot/a", "otpauth://steam/a");
     INFO("uri [" << std::string(bad) << "]");
-    const std::string uri = std::string(bad) + (bad.find('/', 10) != std::string_view::npos ? "?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" : "");
+    const std::string uri =
+        std::string(bad) +
+        (bad.find('/', 10) != std::string_view::npos ? "?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ" : "");
     auto p = parse(uri);
     REQUIRE_FALSE(p);
     CHECK(p.error() == errc::invalid_uri);

@@ -210,10 +210,10 @@ TEST_CASE("totp_step: floor((t - t0) / period)", "[otp][params]") {
     std::int64_t t0;
     std::uint64_t step;
   };
-  const auto r = GENERATE(row{0, 30, 0, 0}, row{29, 30, 0, 0}, row{30, 30, 0, 1}, row{59, 30, 0, 1},
-                          row{60, 30, 0, 2}, row{1111111111, 30, 0, 37037037}, row{159, 60, 100, 0},
-                          row{160, 60, 100, 1}, row{100, 60, 100, 0}, row{-1, 30, -90, 2}, row{-91, 30, -91, 0},
-                          row{12345, 1, 0, 12345}, row{i64max, i64max, 0, 1}, row{i64max, 30, 0, 307445734561825860ULL},
+  const auto r = GENERATE(row{0, 30, 0, 0}, row{29, 30, 0, 0}, row{30, 30, 0, 1}, row{59, 30, 0, 1}, row{60, 30, 0, 2},
+                          row{1111111111, 30, 0, 37037037}, row{159, 60, 100, 0}, row{160, 60, 100, 1},
+                          row{100, 60, 100, 0}, row{-1, 30, -90, 2}, row{-91, 30, -91, 0}, row{12345, 1, 0, 12345},
+                          row{i64max, i64max, 0, 1}, row{i64max, 30, 0, 307445734561825860ULL},
                           row{i64max, 1, i64min, u64max}, row{0, 1, i64min, 0x8000000000000000ULL});
   INFO("t " << r.t << " period " << r.period << " t0 " << r.t0);
   auto s = mfakit::totp_step(r.t, totp_params{algorithm::sha1, 6, r.period, r.t0});
@@ -346,7 +346,8 @@ TEST_CASE("strict and asymmetric windows", "[otp][window]") {
     CHECK(*verify_at(far, base_time, drift_window{mfakit::max_window, 0}) == base_step - mfakit::max_window);
     CHECK(verify_at(cur, base_time, drift_window{mfakit::max_window + 1, 0}).error() == errc::invalid_argument);
     CHECK(verify_at(cur, base_time, drift_window{0, mfakit::max_window + 1}).error() == errc::invalid_argument);
-    CHECK(verify_at(cur, base_time, drift_window{std::numeric_limits<std::uint32_t>::max(), 0}).error() == errc::invalid_argument);
+    CHECK(verify_at(cur, base_time, drift_window{std::numeric_limits<std::uint32_t>::max(), 0}).error() ==
+          errc::invalid_argument);
   }
 }
 
@@ -455,12 +456,12 @@ TEST_CASE("verify with a prepared otp_key equals verify with raw bytes", "[otp]"
 // --- code parsing ----------------------------------------------------------------------------
 
 TEST_CASE("malformed codes are malformed_code and never throw", "[otp][parse]") {
-  const std::string_view input = GENERATE(as<std::string_view>{}, "", " ", "      ", "12345", "1234567",
-                                          "12a456", "+12345", "-12345", "12345.", "0x1234", "123\t456", "\t123456",
-                                          "123456\n", "123-456", "１２３４５６",  // full-width digits (UTF-8)
-                                          "\xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93\xEF\xBC\x94\xEF\xBC\x95\xEF\xBC\x96",
-                                          "١٢٣٤٥٦",  // Arabic-Indic digits
-                                          "12345６", "123 4567", "1 2 3 4 5 6 7", "12345\xff", "ABCDEF");
+  const std::string_view input =
+      GENERATE(as<std::string_view>{}, "", " ", "      ", "12345", "1234567", "12a456", "+12345", "-12345", "12345.",
+               "0x1234", "123\t456", "\t123456", "123456\n", "123-456", "１２３４５６",  // full-width digits (UTF-8)
+               "\xEF\xBC\x91\xEF\xBC\x92\xEF\xBC\x93\xEF\xBC\x94\xEF\xBC\x95\xEF\xBC\x96",
+               "١٢٣٤٥٦",  // Arabic-Indic digits
+               "12345６", "123 4567", "1 2 3 4 5 6 7", "12345\xff", "ABCDEF");
   INFO("input [" << std::string(input) << "]");
   mfakit::result<std::uint64_t> r = errc::crypto_failure;
   CHECK_NOTHROW(r = verify_at(input, base_time));
@@ -473,7 +474,10 @@ TEST_CASE("malformed codes are malformed_code and never throw", "[otp][parse]") 
 }
 
 TEST_CASE("embedded NUL and very long input are malformed", "[otp][parse]") {
-  const std::string with_nul("123\0" "456", 7);
+  const std::string with_nul(
+      "123\0"
+      "456",
+      7);
   CHECK(mfakit::normalize_code(with_nul, 6).error() == errc::malformed_code);
   const std::string six_with_nul("12345\0", 6);
   CHECK(mfakit::normalize_code(six_with_nul, 6).error() == errc::malformed_code);
@@ -561,7 +565,8 @@ TEST_CASE("HOTP with SHA-256/512 and 8 digits round-trips through the verifier",
   const algorithm a = GENERATE(algorithm::sha256, algorithm::sha512);
   const int digits = GENERATE(6, 7, 8);
   const hotp_params p{a, digits};
-  const std::string_view key = a == algorithm::sha256 ? mfakit_test::rfc6238_seed_sha256 : mfakit_test::rfc6238_seed_sha512;
+  const std::string_view key =
+      a == algorithm::sha256 ? mfakit_test::rfc6238_seed_sha256 : mfakit_test::rfc6238_seed_sha512;
   for (std::uint64_t c : {std::uint64_t{0}, std::uint64_t{77}, std::uint64_t{1} << 40U}) {
     const std::string code = hotp_str(key, c, p);
     REQUIRE(code.size() == static_cast<std::size_t>(digits));

@@ -114,8 +114,9 @@ TEST_CASE("from_bytes: 16..64 bytes, else invalid_secret", "[secret]") {
 
 TEST_CASE("from_base32: decoding and length errors", "[secret]") {
   SECTION("a 20-byte secret in the forms people type") {
-    const std::string_view text = GENERATE(as<std::string_view>{}, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
-                                           "gezdgnbvgy3tqojqgezdgnbvgy3tqojq", "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ");
+    const std::string_view text =
+        GENERATE(as<std::string_view>{}, "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "gezdgnbvgy3tqojqgezdgnbvgy3tqojq",
+                 "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ");
     auto s = secret::from_base32(text);
     REQUIRE(s);
     CHECK(s->size() == 20);

@@ -295,9 +295,9 @@ int main() {
   // two logins with one backup code: it is spent once
   h.now += 2;  // past the throttle delay the replay earned
   const std::string backup(winner.backup_codes[0].str());
-  const int backup_wins = race(loop, verify(h, user, backup, mfakit::factor::backup_code, "backup #1"),
-                               verify(h, user, backup, mfakit::factor::backup_code, "backup #2"),
-                               "two backup logins, one code");
+  const int backup_wins =
+      race(loop, verify(h, user, backup, mfakit::factor::backup_code, "backup #1"),
+           verify(h, user, backup, mfakit::factor::backup_code, "backup #2"), "two backup logins, one code");
   expect(backup_wins == 1, "exactly one backup code login succeeded");
 
   auto stored = memory.load(mfakit::account_key(user));

@@ -35,12 +35,9 @@ struct rfc6238_row {
 };
 // RFC 6238 appendix B, 8 digits, 30 s steps.
 const rfc6238_row rfc6238[] = {
-    {59, "94287082", "46119246", "90693936"},
-    {1111111109, "07081804", "68084774", "25091201"},
-    {1111111111, "14050471", "67062674", "99943326"},
-    {1234567890, "89005924", "91819424", "93441116"},
-    {2000000000, "69279037", "90698825", "38618901"},
-    {20000000000, "65353130", "77737706", "47863826"},
+    {59, "94287082", "46119246", "90693936"},         {1111111109, "07081804", "68084774", "25091201"},
+    {1111111111, "14050471", "67062674", "99943326"}, {1234567890, "89005924", "91819424", "93441116"},
+    {2000000000, "69279037", "90698825", "38618901"}, {20000000000, "65353130", "77737706", "47863826"},
 };
 // RFC 4226 appendix D, counters 0..9, SHA-1, 6 digits.
 const char* const rfc4226[] = {"755224", "287082", "359152", "969429", "338314",
@@ -87,8 +84,11 @@ TEST_CASE("help and version", "[cli]") {
 
 TEST_CASE("secret prints a new base32 secret of the asked size", "[cli]") {
   std::set<std::string> seen;
-  for (const auto& [args, bytes] : std::vector<std::pair<std::vector<std::string>, std::size_t>>{
-           {{"secret"}, 20}, {{"secret", "--bytes", "16"}, 16}, {{"secret", "--bytes=64"}, 64}, {{"secret", "--bytes", "33"}, 33}}) {
+  for (const auto& [args, bytes] :
+       std::vector<std::pair<std::vector<std::string>, std::size_t>>{{{"secret"}, 20},
+                                                                     {{"secret", "--bytes", "16"}, 16},
+                                                                     {{"secret", "--bytes=64"}, 64},
+                                                                     {{"secret", "--bytes", "33"}, 33}}) {
     const auto r = cli(args);
     require_ok(r);
     const auto out = lines(r.out);
@@ -99,15 +99,16 @@ TEST_CASE("secret prints a new base32 secret of the asked size", "[cli]") {
     CHECK(raw->size() == bytes);
     CHECK(seen.insert(out[0]).second);
   }
-  for (const char* bad : {"15", "65", "0", "-1", "abc", "20x", ""}) require_usage_error(cli({"secret", "--bytes", bad}));
+  for (const char* bad : {"15", "65", "0", "-1", "abc", "20x", ""})
+    require_usage_error(cli({"secret", "--bytes", bad}));
 }
 
 TEST_CASE("code reproduces RFC 6238 appendix B", "[cli][rfc]") {
   for (const auto& row : rfc6238) {
     const std::string t = std::to_string(row.time);
-    for (const auto& [alg, key, expected] : {std::tuple{"sha1", rfc_sha1, row.sha1},
-                                             std::tuple{"sha256", rfc_sha256, row.sha256},
-                                             std::tuple{"SHA512", rfc_sha512, row.sha512}}) {
+    for (const auto& [alg, key, expected] :
+         {std::tuple{"sha1", rfc_sha1, row.sha1}, std::tuple{"sha256", rfc_sha256, row.sha256},
+          std::tuple{"SHA512", rfc_sha512, row.sha512}}) {
       const auto r = cli({"code", "--secret", key, "--algorithm", alg, "--digits", "8", "--time", t});
       INFO(alg << " at " << t);
       require_ok(r);
@@ -152,7 +153,8 @@ TEST_CASE("hotp reproduces RFC 4226 appendix D", "[cli][rfc]") {
   // counters beyond 2^32 and the largest one are accepted and match the library
   const auto key = mfakit::base32_decode(rfc_sha1);
   for (std::uint64_t c : {std::uint64_t{1} << 32, (std::uint64_t{1} << 40) + 7, UINT64_MAX}) {
-    const auto r = cli({"hotp", "--secret", rfc_sha1, "--counter", std::to_string(c), "--digits", "7", "--algorithm", "sha256"});
+    const auto r =
+        cli({"hotp", "--secret", rfc_sha1, "--counter", std::to_string(c), "--digits", "7", "--algorithm", "sha256"});
     require_ok(r);
     CHECK(r.out == mfakit::hotp(*key, c, {mfakit::algorithm::sha256, 7})->to_string() + "\n");
   }
@@ -162,7 +164,8 @@ TEST_CASE("verify: 0 with the matched step, 1 when rejected, 2 when malformed", 
   const auto& row = rfc6238[3];  // 1234567890 -> step 41152263
   const std::string t = std::to_string(row.time);
   const std::string step = std::to_string(row.time / 30);
-  auto ok = cli({"verify", "--secret", rfc_sha256, "--algorithm", "sha256", "--digits", "8", "--code", row.sha256, "--time", t});
+  auto ok = cli(
+      {"verify", "--secret", rfc_sha256, "--algorithm", "sha256", "--digits", "8", "--code", row.sha256, "--time", t});
   require_ok(ok);
   CHECK(ok.out == step + "\n");
 
@@ -194,23 +197,26 @@ TEST_CASE("verify: 0 with the matched step, 1 when rejected, 2 when malformed", 
   // a wrong code (the right one plus one, mod 10^8)
   std::string wrong = row.sha256;
   wrong.back() = wrong.back() == '9' ? '0' : static_cast<char>(wrong.back() + 1);
-  auto bad = cli({"verify", "--secret", rfc_sha256, "--algorithm", "sha256", "--digits", "8", "--code", wrong, "--time", t});
+  auto bad =
+      cli({"verify", "--secret", rfc_sha256, "--algorithm", "sha256", "--digits", "8", "--code", wrong, "--time", t});
   CHECK(bad.exit_code == 1);
   CHECK(bad.err.find(wrong) == std::string::npos);
   // spaces inside a code are fine
   std::string spaced = std::string(row.sha256).substr(0, 4) + " " + std::string(row.sha256).substr(4);
-  auto sp = cli({"verify", "--secret", rfc_sha256, "--algorithm", "sha256", "--digits", "8", "--code", spaced, "--time", t});
+  auto sp =
+      cli({"verify", "--secret", rfc_sha256, "--algorithm", "sha256", "--digits", "8", "--code", spaced, "--time", t});
   require_ok(sp);
   // malformed codes are bad input
   for (const char* m : {"1234567", "123456789", "1234567a", "", "-1234567"}) {
-    auto r = cli({"verify", "--secret", rfc_sha256, "--algorithm", "sha256", "--digits", "8", "--code=" + std::string(m),
-                  "--time", t});
+    auto r = cli({"verify", "--secret", rfc_sha256, "--algorithm", "sha256", "--digits", "8",
+                  "--code=" + std::string(m), "--time", t});
     require_usage_error(r, rfc_sha256);
   }
   // the RFC 6238 table for all algorithms at their exact steps
   for (const auto& rr : rfc6238) {
-    for (const auto& [alg, key, code] : {std::tuple{"sha1", rfc_sha1, rr.sha1}, std::tuple{"sha256", rfc_sha256, rr.sha256},
-                                         std::tuple{"sha512", rfc_sha512, rr.sha512}}) {
+    for (const auto& [alg, key, code] :
+         {std::tuple{"sha1", rfc_sha1, rr.sha1}, std::tuple{"sha256", rfc_sha256, rr.sha256},
+          std::tuple{"sha512", rfc_sha512, rr.sha512}}) {
       auto r = cli({"verify", "--secret", key, "--algorithm", alg, "--digits", "8", "--code", code, "--time",
                     std::to_string(rr.time), "--window", "0"});
       require_ok(r);
@@ -252,8 +258,8 @@ TEST_CASE("uri builds a key URI, lints it, and parses one", "[cli]") {
   CHECK(warnings.size() == 4);  // algorithm, digits, period, no issuer
   for (const auto& line : warnings) CHECK(line.rfind("warning: ", 0) == 0);
 
-  auto h = cli({"uri", "--secret", marker_secret, "--issuer", "X", "--account", "a:b", "--type", "hotp", "--counter",
-                "42"});
+  auto h =
+      cli({"uri", "--secret", marker_secret, "--issuer", "X", "--account", "a:b", "--type", "hotp", "--counter", "42"});
   require_ok(h);
   CHECK(h.out == "otpauth://hotp/X:a%3Ab?secret=" + marker_secret + "&issuer=X&counter=42\n");
 
@@ -268,22 +274,25 @@ TEST_CASE("uri builds a key URI, lints it, and parses one", "[cli]") {
   CHECK(lines(ph.out) == std::vector<std::string>{"type=hotp", "issuer=X", "account=a:b", "secret=" + marker_secret,
                                                   "algorithm=SHA1", "digits=6", "period=30", "counter=42"});
   // lenient input: lower case, padding, spaces in the secret, issuer only as a parameter
-  auto pl = cli({"uri", "--parse", "otpauth://TOTP/carol?secret=gezd%20gnbvgy3tqojqgezdgnbvgy3tqojq&issuer=Big%20Bank"});
+  auto pl =
+      cli({"uri", "--parse", "otpauth://TOTP/carol?secret=gezd%20gnbvgy3tqojqgezdgnbvgy3tqojq&issuer=Big%20Bank"});
   require_ok(pl);
   CHECK(lines(pl.out).at(1) == "issuer=Big Bank");
   CHECK(lines(pl.out).at(3) == "secret=" + rfc_sha1);
 
   // bad URIs and bad builds are input errors
-  for (const char* bad : {"http://totp/a?secret=" "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", "otpauth://totp/a", "otpauth://totp/a?secret=1",
-                          "otpauth://hotp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
-                          "otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=9",
-                          "otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=MD5"})
+  for (const char* bad :
+       {"http://totp/a?secret="
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "otpauth://totp/a", "otpauth://totp/a?secret=1", "otpauth://hotp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&digits=9",
+        "otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&algorithm=MD5"})
     require_usage_error(cli({"uri", "--parse", bad}), rfc_sha1);
   require_usage_error(cli({"uri", "--parse", "otpauth://totp/a?secret=" + marker_secret, "--account", "x"}));
-  require_usage_error(cli({"uri", "--secret", marker_secret}));                                   // no account
+  require_usage_error(cli({"uri", "--secret", marker_secret}));  // no account
   require_usage_error(cli({"uri", "--secret", "GEZDGNBVGY3TQOJQ", "--account", "a"}), "GEZDGNBVGY3TQOJQ");  // 10 bytes
-  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a\tb"}));             // control character
-  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", " lead"}));            // lost on parsing
+  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a\tb"}));   // control character
+  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", " lead"}));  // lost on parsing
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--type", "hotp", "--period", "60"}));
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--counter", "1"}));
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--type", "motp"}));

@@ -323,8 +323,7 @@ int cmd_verify(const options& o) {
   const std::error_code ec = step.error();
   if (ec == mfakit::errc::code_mismatch || ec == mfakit::errc::code_replayed)
     throw cli_error{exit_rejected, ec.message()};
-  if (ec == mfakit::errc::malformed_code)
-    usage_error("--code must be exactly " + std::to_string(p.digits) + " digits");
+  if (ec == mfakit::errc::malformed_code) usage_error("--code must be exactly " + std::to_string(p.digits) + " digits");
   library_error(ec, "verify");
 }
 
@@ -382,15 +381,16 @@ int cmd_uri(const options& o) {
   // no account that is empty or starts with spaces, within the length limit.
   auto back = mfakit::parse_key_uri(uri.str());
   if (!back || back->issuer != k.issuer || back->account != k.account)
-    usage_error("--issuer/--account cannot be carried by a key URI (empty, control characters, leading spaces or too long)");
+    usage_error(
+        "--issuer/--account cannot be carried by a key URI (empty, control characters, leading spaces or too long)");
   for (const auto& w : mfakit::lint(k)) std::fprintf(stderr, "warning: %s\n", w.c_str());
   print_line(uri.str());
   return exit_ok;
 }
 
 int cmd_backup_codes(const options& o) {
-  const auto count = number_option<std::size_t>(o, "count", mfakit::default_backup_code_count, 1,
-                                                mfakit::max_backup_code_count);
+  const auto count =
+      number_option<std::size_t>(o, "count", mfakit::default_backup_code_count, 1, mfakit::max_backup_code_count);
   auto codes = mfakit::generate_backup_codes(count);
   if (!codes) library_error(codes.error(), "backup-codes");
   for (const auto& c : *codes) print_line(c.str());

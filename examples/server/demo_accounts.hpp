@@ -111,7 +111,7 @@ class account_directory {
 
   mfakit::scrypt_params cost_;
   std::map<std::string, password_hash, std::less<>> accounts_;  // filled before the server starts
-  password_hash dummy_;                                          // what an unknown email is checked against
+  password_hash dummy_;                                         // what an unknown email is checked against
 };
 
 /// Bearer sessions kept in memory: token -> user, for a limited time.
@@ -182,7 +182,8 @@ class session_table {
     return h ? to_hex(*h) : std::string();
   }
   void purge(std::chrono::steady_clock::time_point now) {
-    for (auto it = sessions_.begin(); it != sessions_.end();) it = it->second.expires <= now ? sessions_.erase(it) : std::next(it);
+    for (auto it = sessions_.begin(); it != sessions_.end();)
+      it = it->second.expires <= now ? sessions_.erase(it) : std::next(it);
   }
 
   std::chrono::seconds ttl_;

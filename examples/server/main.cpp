@@ -273,7 +273,8 @@ void log_event(const mfakit::event& e) {
     case mfakit::event_kind::backup_code_used: {
       line += fmt::format(" via={}", e.via == mfakit::factor::totp ? "totp" : "backup_code");
       constexpr std::array<std::string_view, 4> reasons{"none", "mismatch", "replayed", "malformed"};
-      if (e.reason != mfakit::reject_reason::none) line += fmt::format(" reason={}", reasons.at(static_cast<std::size_t>(e.reason)));
+      if (e.reason != mfakit::reject_reason::none)
+        line += fmt::format(" reason={}", reasons.at(static_cast<std::size_t>(e.reason)));
       break;
     }
     default: break;
@@ -308,8 +309,7 @@ void reply_secret(httplib::Response& res, std::string body) {
 }
 
 /// An error, with Retry-After when the library knows how long to wait.
-void reply_error(httplib::Response& res, http::endpoint ep, std::error_code ec,
-                 const mfakit::attempt_info& info = {}) {
+void reply_error(httplib::Response& res, http::endpoint ep, std::error_code ec, const mfakit::attempt_info& info = {}) {
   if (info.retry_after > 0) res.set_header("Retry-After", std::to_string(info.retry_after));
   reply(res, http::status_of(ep, ec), http::error_body(ec));
 }
@@ -340,9 +340,15 @@ class app {
       : svc_(svc), accounts_(accounts), sessions_(sessions) {}
 
   void install(httplib::Server& s) {
-    s.Get("/", [](const httplib::Request&, httplib::Response& res) { page(res, demo_assets::index_html, "text/html; charset=utf-8"); });
-    s.Get("/app.js", [](const httplib::Request&, httplib::Response& res) { page(res, demo_assets::app_js, "text/javascript; charset=utf-8"); });
-    s.Get("/app.css", [](const httplib::Request&, httplib::Response& res) { page(res, demo_assets::app_css, "text/css; charset=utf-8"); });
+    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
+      page(res, demo_assets::index_html, "text/html; charset=utf-8");
+    });
+    s.Get("/app.js", [](const httplib::Request&, httplib::Response& res) {
+      page(res, demo_assets::app_js, "text/javascript; charset=utf-8");
+    });
+    s.Get("/app.css", [](const httplib::Request&, httplib::Response& res) {
+      page(res, demo_assets::app_css, "text/css; charset=utf-8");
+    });
 
     post_ = {
         {"/api/auth", [this](const httplib::Request& q, httplib::Response& r) { login(q, r); }},
@@ -531,8 +537,9 @@ int main(int argc, char** argv) {
     if (!opt.clock_offset_file.empty())
       fmt::print(stderr, "mfakit_demo_server: WARNING: --clock-offset-file is a test hook; the clock is not real\n");
     if (opt.fast_kdf)
-      fmt::print(stderr, "mfakit_demo_server: WARNING: --insecure-fast-kdf weakens password and backup code "
-                         "hashing; for tests only\n");
+      fmt::print(stderr,
+                 "mfakit_demo_server: WARNING: --insecure-fast-kdf weakens password and backup code "
+                 "hashing; for tests only\n");
 
     auto key = load_sealing_key(opt);
     auto box = mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, key)});
@@ -552,8 +559,7 @@ int main(int argc, char** argv) {
     demo_clock clock{std::make_shared<const std::string>(opt.clock_offset_file)};
     demo_service svc(store, std::move(cfg), clock);
 
-    account_directory accounts(opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1}
-                                            : mfakit_examples::password_cost);
+    account_directory accounts(opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit_examples::password_cost);
     for (const auto& [email, password] : opt.users) {
       if (auto r = accounts.add(email, password); !r) usage_error("cannot hash a password");
     }

@@ -118,8 +118,8 @@ class postgres_store {
   [[nodiscard]] bool drop_schema() {
     lease c(*this);
     if (!c) return false;
-    const std::string sql = "DROP TABLE IF EXISTS " + opt_.table + "; DROP SEQUENCE IF EXISTS " + opt_.table +
-                            "_version;";
+    const std::string sql =
+        "DROP TABLE IF EXISTS " + opt_.table + "; DROP SEQUENCE IF EXISTS " + opt_.table + "_version;";
     pg_result r(PQexec(c->conn.get(), sql.c_str()));
     return r && PQresultStatus(r.get()) == PGRES_COMMAND_OK;
   }
@@ -210,8 +210,8 @@ class postgres_store {
     if (create_schema) {
       // An advisory lock makes concurrent start-ups of several servers safe.
       const std::string sql = "BEGIN; SELECT pg_advisory_xact_lock(hashtext('mfakit-schema/" + t +
-                              "')); CREATE SEQUENCE IF NOT EXISTS " + t + "_version; CREATE TABLE IF NOT EXISTS " +
-                              t + " (key bytea PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL); COMMIT;";
+                              "')); CREATE SEQUENCE IF NOT EXISTS " + t + "_version; CREATE TABLE IF NOT EXISTS " + t +
+                              " (key bytea PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL); COMMIT;";
       pg_result r(PQexec(pg, sql.c_str()));
       if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
         error = PQerrorMessage(pg);
@@ -236,7 +236,8 @@ class postgres_store {
                     ") ON CONFLICT (key) DO NOTHING",
                 2) &&
         prepare("mfakit_update",
-                "UPDATE " + t + " SET data = $2::bytea, version = " + seq + " WHERE key = $1::bytea AND version = $3::bigint",
+                "UPDATE " + t + " SET data = $2::bytea, version = " + seq +
+                    " WHERE key = $1::bytea AND version = $3::bigint",
                 3);
     if (!ok) return nullptr;
     return c;

@@ -50,8 +50,8 @@ struct wiped_buffer {
   for (auto& p : pixels.bytes) p = 255;
   for (int y = 0; y < qr->width; ++y) {
     for (int x = 0; x < qr->width; ++x) {
-      const auto module = qr->data[static_cast<std::size_t>(y) * static_cast<std::size_t>(qr->width) +
-                                   static_cast<std::size_t>(x)];
+      const auto module =
+          qr->data[static_cast<std::size_t>(y) * static_cast<std::size_t>(qr->width) + static_cast<std::size_t>(x)];
       if ((module & 1U) == 0) continue;
       for (int dy = 0; dy < scale; ++dy) {
         const auto row = static_cast<std::size_t>((y + quiet) * scale + dy) * n;

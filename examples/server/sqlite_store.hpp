@@ -48,11 +48,11 @@ namespace mfakit_examples {
 class sqlite_store {
  public:
   struct options {
-    std::string path;                          ///< the database file (created if missing)
-    std::string table = "mfakit_records";      ///< [a-z_][a-z0-9_]*, at most 48 characters
-    unsigned max_connections = 8;              ///< pool size
+    std::string path;                      ///< the database file (created if missing)
+    std::string table = "mfakit_records";  ///< [a-z_][a-z0-9_]*, at most 48 characters
+    unsigned max_connections = 8;          ///< pool size
     std::chrono::milliseconds busy_timeout{10'000};
-    bool synchronous_full = true;              ///< PRAGMA synchronous=FULL: a spent code survives a power cut
+    bool synchronous_full = true;  ///< PRAGMA synchronous=FULL: a spent code survives a power cut
   };
 
   /// Opens (and creates) the database and its tables. Throws
@@ -127,8 +127,7 @@ class sqlite_store {
     }
     sqlite3_stmt* s = expected == 0 ? c->insert.get() : c->update.get();
     statement_reset guard(s);
-    if (!bind_key(s, 1, key) ||
-        sqlite3_bind_blob64(s, 2, next->data(), next->size(), SQLITE_STATIC) != SQLITE_OK ||
+    if (!bind_key(s, 1, key) || sqlite3_bind_blob64(s, 2, next->data(), next->size(), SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(s, 3, version) != SQLITE_OK ||
         (expected != 0 && sqlite3_bind_int64(s, 4, expected_v) != SQLITE_OK))
       return mfakit::errc::storage_failure;
@@ -253,11 +252,15 @@ class sqlite_store {
     const std::string setup = std::string("PRAGMA journal_mode=WAL;") +
                               (opt_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;") +
                               "BEGIN IMMEDIATE;"
-                              "CREATE TABLE IF NOT EXISTS " + t +
+                              "CREATE TABLE IF NOT EXISTS " +
+                              t +
                               " (key BLOB PRIMARY KEY, data BLOB NOT NULL, version INTEGER NOT NULL) WITHOUT ROWID;"
-                              "CREATE TABLE IF NOT EXISTS " + t +
+                              "CREATE TABLE IF NOT EXISTS " +
+                              t +
                               "_seq (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);"
-                              "INSERT OR IGNORE INTO " + t + "_seq (id, value) VALUES (1, 0);"
+                              "INSERT OR IGNORE INTO " +
+                              t +
+                              "_seq (id, value) VALUES (1, 0);"
                               "COMMIT;";
     char* err = nullptr;
     if (sqlite3_exec(raw, setup.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
@@ -267,23 +270,24 @@ class sqlite_store {
     }
     const auto prepare = [&](stmt_ptr& out, const std::string& sql) {
       sqlite3_stmt* s = nullptr;
-      if (sqlite3_prepare_v3(raw, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
-                             nullptr) != SQLITE_OK) {
+      if (sqlite3_prepare_v3(raw, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
+          SQLITE_OK) {
         error = sqlite3_errmsg(raw);
         return false;
       }
       out.reset(s);
       return true;
     };
-    const bool ok = prepare(c->load, "SELECT data, version FROM " + t + " WHERE key = ?1") &&
-                    prepare(c->exists, "SELECT 1 FROM " + t + " WHERE key = ?1") &&
-                    prepare(c->remove, "DELETE FROM " + t + " WHERE key = ?1 AND version = ?2") &&
-                    prepare(c->begin, "BEGIN IMMEDIATE") &&
-                    prepare(c->bump, "UPDATE " + t + "_seq SET value = value + 1 WHERE id = 1 RETURNING value") &&
-                    prepare(c->insert, "INSERT INTO " + t +
-                                           " (key, data, version) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO NOTHING") &&
-                    prepare(c->update, "UPDATE " + t + " SET data = ?2, version = ?3 WHERE key = ?1 AND version = ?4") &&
-                    prepare(c->commit, "COMMIT") && prepare(c->rollback, "ROLLBACK");
+    const bool ok =
+        prepare(c->load, "SELECT data, version FROM " + t + " WHERE key = ?1") &&
+        prepare(c->exists, "SELECT 1 FROM " + t + " WHERE key = ?1") &&
+        prepare(c->remove, "DELETE FROM " + t + " WHERE key = ?1 AND version = ?2") &&
+        prepare(c->begin, "BEGIN IMMEDIATE") &&
+        prepare(c->bump, "UPDATE " + t + "_seq SET value = value + 1 WHERE id = 1 RETURNING value") &&
+        prepare(c->insert,
+                "INSERT INTO " + t + " (key, data, version) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO NOTHING") &&
+        prepare(c->update, "UPDATE " + t + " SET data = ?2, version = ?3 WHERE key = ?1 AND version = ?4") &&
+        prepare(c->commit, "COMMIT") && prepare(c->rollback, "ROLLBACK");
     if (!ok) return nullptr;
     return c;
   }

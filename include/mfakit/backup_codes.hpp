@@ -75,7 +75,8 @@ class backup_code {
   /// Builds a code from eight alphabet indices (each < 31).
   [[nodiscard]] static backup_code from_indices(std::span<const std::uint8_t, 8> idx) noexcept {
     backup_code c;
-    for (std::size_t i = 0; i < 8; ++i) c.buf_[i < 4 ? i : i + 1] = backup_code_alphabet[idx[i] % backup_code_alphabet.size()];
+    for (std::size_t i = 0; i < 8; ++i)
+      c.buf_[i < 4 ? i : i + 1] = backup_code_alphabet[idx[i] % backup_code_alphabet.size()];
     c.buf_[4] = '-';
     return c;
   }
@@ -139,7 +140,8 @@ class backup_code_hasher {
   static constexpr scrypt_params default_cost{1U << 14, 8, 1};
 
   backup_code_hasher() = default;
-  explicit backup_code_hasher(scrypt_params cost, byte_view host_key = {}) : cost_(cost), key_(host_key.begin(), host_key.end()) {}
+  explicit backup_code_hasher(scrypt_params cost, byte_view host_key = {})
+      : cost_(cost), key_(host_key.begin(), host_key.end()) {}
 
   [[nodiscard]] const scrypt_params& cost() const noexcept { return cost_; }
 

@@ -52,7 +52,8 @@ using secure_bytes = std::vector<unsigned char, cleansing_allocator<unsigned cha
 using byte_view = std::span<const unsigned char>;
 
 [[nodiscard]] inline byte_view as_bytes(std::string_view s) noexcept {
-  return {reinterpret_cast<const unsigned char*>(s.data()), s.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  return {reinterpret_cast<const unsigned char*>(s.data()),
+          s.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
 }
 
 /// Compares in time that depends only on the lengths (which are not secret).
@@ -129,8 +130,7 @@ using sha256_digest = std::array<unsigned char, 32>;
   sha256_digest out{};
   unsigned int len = 0;
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);  // once, not per call
-  if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 ||
-      len != out.size())
+  if (md == nullptr || EVP_Digest(data.data(), data.size(), out.data(), &len, md, nullptr) != 1 || len != out.size())
     return errc::crypto_failure;
   return out;
 }
@@ -142,8 +142,8 @@ using sha256_digest = std::array<unsigned char, 32>;
   std::size_t len = 0;
   static const unsigned char empty_key = 0;
   const unsigned char* k = key.empty() ? &empty_key : key.data();
-  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, k, key.size(), data.data(),
-                data.size(), out.data(), out.size(), &len) == nullptr ||
+  if (EVP_Q_mac(nullptr, "HMAC", nullptr, "SHA256", nullptr, k, key.size(), data.data(), data.size(), out.data(),
+                out.size(), &len) == nullptr ||
       len != out.size()) {
     cleanse(out.data(), out.size());
     return errc::crypto_failure;
@@ -184,8 +184,8 @@ inline constexpr std::uint64_t max_scrypt_memory = 256ULL << 20;
   const auto* pw = password.empty() ? &empty : password.data();
   const auto* sa = salt.empty() ? &empty : salt.data();
   const auto* pw_chars = reinterpret_cast<const char*>(pw);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
-  if (EVP_PBE_scrypt(pw_chars, password.size(), sa, salt.size(), cost.n, cost.r, cost.p, maxmem,
-                     out.data(), out.size()) != 1) {
+  if (EVP_PBE_scrypt(pw_chars, password.size(), sa, salt.size(), cost.n, cost.r, cost.p, maxmem, out.data(),
+                     out.size()) != 1) {
     cleanse(out.data(), out.size());
     return errc::crypto_failure;
   }

@@ -13,32 +13,32 @@ namespace mfakit {
 
 enum class errc {
   // input the caller can fix
-  malformed_code = 1,     // not exactly N digits / not a well-formed backup code
-  missing_code,           // the request carried no code at all
-  missing_token,          // a login verification without its challenge token
+  malformed_code = 1,  // not exactly N digits / not a well-formed backup code
+  missing_code,        // the request carried no code at all
+  missing_token,       // a login verification without its challenge token
   invalid_base32,
-  invalid_secret,         // a secret of an unusable length
+  invalid_secret,  // a secret of an unusable length
   invalid_uri,
-  invalid_argument,       // a parameter out of range (digits, period, window, count...)
+  invalid_argument,  // a parameter out of range (digits, period, window, count...)
   unsupported_algorithm,
   // verification outcomes
-  code_mismatch,          // no candidate matched
-  code_replayed,          // matched a step at or before the last accepted one
+  code_mismatch,  // no candidate matched
+  code_replayed,  // matched a step at or before the last accepted one
   // the flow
-  not_pending,            // enable without a pending setup
+  not_pending,  // enable without a pending setup
   already_enabled,
   not_enabled,
-  challenge_invalid,      // unknown or expired login challenge
-  challenge_exhausted,    // too many attempts on one challenge; it is dead
-  throttled,              // too many consecutive failures: wait (retry-after)
-  locked,                 // the hard lock after the configured failure count
+  challenge_invalid,    // unknown or expired login challenge
+  challenge_exhausted,  // too many attempts on one challenge; it is dead
+  throttled,            // too many consecutive failures: wait (retry-after)
+  locked,               // the hard lock after the configured failure count
   // the environment
-  random_failure,         // the CSPRNG refused
-  crypto_failure,         // an OpenSSL call failed
-  storage_conflict,       // lost compare-and-swap races past the retry budget
-  storage_failure,        // the host's store failed or threw
-  malformed_record,       // a stored record did not decode
-  seal_failure,           // a sealed secret did not open (wrong key, tampered, unknown key id)
+  random_failure,    // the CSPRNG refused
+  crypto_failure,    // an OpenSSL call failed
+  storage_conflict,  // lost compare-and-swap races past the retry budget
+  storage_failure,   // the host's store failed or threw
+  malformed_record,  // a stored record did not decode
+  seal_failure,      // a sealed secret did not open (wrong key, tampered, unknown key id)
 };
 
 /// Groups of errors a host maps to one response (see http.hpp).
@@ -130,9 +130,18 @@ class [[nodiscard]] result {
   [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  [[nodiscard]] T& value() & { check(); return std::get<0>(state_); }
-  [[nodiscard]] const T& value() const& { check(); return std::get<0>(state_); }
-  [[nodiscard]] T&& value() && { check(); return std::get<0>(std::move(state_)); }
+  [[nodiscard]] T& value() & {
+    check();
+    return std::get<0>(state_);
+  }
+  [[nodiscard]] const T& value() const& {
+    check();
+    return std::get<0>(state_);
+  }
+  [[nodiscard]] T&& value() && {
+    check();
+    return std::get<0>(std::move(state_));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -140,9 +149,7 @@ class [[nodiscard]] result {
   const T* operator->() const { return &value(); }
 
   /// The error; a default (empty) error_code when there is a value.
-  [[nodiscard]] std::error_code error() const noexcept {
-    return has_value() ? std::error_code{} : std::get<1>(state_);
-  }
+  [[nodiscard]] std::error_code error() const noexcept { return has_value() ? std::error_code{} : std::get<1>(state_); }
 
  private:
   void check() const {

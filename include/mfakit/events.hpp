@@ -11,18 +11,18 @@
 namespace mfakit {
 
 enum class event_kind : std::uint8_t {
-  setup,                 ///< a (new) pending secret was issued
-  enabled,               ///< TOTP enabled, backup codes issued
-  disabled,              ///< secret and backup codes removed
-  code_accepted,         ///< a TOTP code was accepted (enable or login)
-  code_rejected,         ///< a code was refused; see reason
-  code_replayed,         ///< a TOTP code of an already accepted step was presented
-  backup_code_used,      ///< a backup code was redeemed; see backup_codes_remaining
+  setup,             ///< a (new) pending secret was issued
+  enabled,           ///< TOTP enabled, backup codes issued
+  disabled,          ///< secret and backup codes removed
+  code_accepted,     ///< a TOTP code was accepted (enable or login)
+  code_rejected,     ///< a code was refused; see reason
+  code_replayed,     ///< a TOTP code of an already accepted step was presented
+  backup_code_used,  ///< a backup code was redeemed; see backup_codes_remaining
   backup_codes_regenerated,
-  throttled,             ///< refused before verification: wait retry_after seconds
-  locked,                ///< the failure count reached the lock
-  challenge_issued,      ///< a login challenge began
-  challenge_exhausted,   ///< a challenge used up its attempts and is dead
+  throttled,            ///< refused before verification: wait retry_after seconds
+  locked,               ///< the failure count reached the lock
+  challenge_issued,     ///< a login challenge began
+  challenge_exhausted,  ///< a challenge used up its attempts and is dead
 };
 
 enum class factor : std::uint8_t { totp, backup_code };

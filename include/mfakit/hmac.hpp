@@ -124,8 +124,8 @@ class evp_counter_mac {
     if (ctx == nullptr) return errc::crypto_failure;
     std::array<char, 8> name{};
     std::memcpy(name.data(), digest_name(alg), std::strlen(digest_name(alg)));
-    const std::array<OSSL_PARAM, 2> params{
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name.data(), 0), OSSL_PARAM_construct_end()};
+    const std::array<OSSL_PARAM, 2> params{OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name.data(), 0),
+                                           OSSL_PARAM_construct_end()};
     static const unsigned char empty_key = 0;
     const unsigned char* k = key.empty() ? &empty_key : key.data();
     if (EVP_MAC_init(ctx, k, key.size(), params.data()) != 1) {

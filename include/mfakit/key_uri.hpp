@@ -11,8 +11,8 @@
 #pragma once
 
 #include <charconv>
-#include <iterator>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -256,7 +256,8 @@ template <class Int>
 [[nodiscard]] inline std::vector<std::string> lint(const key_uri& k) {
   std::vector<std::string> w;
   if (k.alg != algorithm::sha1)
-    w.emplace_back("algorithm is not SHA1: several apps (Google Authenticator among them) ignore it and compute SHA1 codes");
+    w.emplace_back(
+        "algorithm is not SHA1: several apps (Google Authenticator among them) ignore it and compute SHA1 codes");
   if (k.digits != 6) w.emplace_back("digits is not 6: several apps ignore it and show 6-digit codes");
   if (k.type == otp_type::totp && k.period != 30)
     w.emplace_back("period is not 30 seconds: several apps ignore it and use 30");

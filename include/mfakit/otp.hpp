@@ -207,8 +207,9 @@ namespace detail {
 /// Verifies a TOTP code with a prepared key. Returns the matched time step;
 /// errc::code_mismatch, errc::code_replayed (matched only at or before
 /// `after_step`) or errc::malformed_code otherwise.
-[[nodiscard]] inline result<std::uint64_t> verify_totp(const otp_key& key, std::string_view code, std::int64_t unix_time,
-                                                       const totp_params& p = {}, const totp_verify_options& o = {}) {
+[[nodiscard]] inline result<std::uint64_t> verify_totp(const otp_key& key, std::string_view code,
+                                                       std::int64_t unix_time, const totp_params& p = {},
+                                                       const totp_verify_options& o = {}) {
   if (o.window.behind > max_window || o.window.ahead > max_window) return errc::invalid_argument;
   if (key.alg() != p.alg) return errc::invalid_argument;
   auto step = totp_step(unix_time, p);

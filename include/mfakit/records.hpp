@@ -181,8 +181,8 @@ class record_reader {
   r.failures = static_cast<std::uint32_t>(failures);
   if (has_codes == 1) {
     std::uint64_t n = 0, rr = 0, p = 0, count = 0;
-    if (!in.raw(r.backup.salt) || !in.varint(n) || !in.varint(rr) || !in.varint(p) || !in.varint(count) ||
-        count == 0 || count > max_backup_code_count || rr > 0xFFFFFFFFU || p > 0xFFFFFFFFU)
+    if (!in.raw(r.backup.salt) || !in.varint(n) || !in.varint(rr) || !in.varint(p) || !in.varint(count) || count == 0 ||
+        count > max_backup_code_count || rr > 0xFFFFFFFFU || p > 0xFFFFFFFFU)
       return errc::malformed_record;
     r.backup.cost = scrypt_params{n, static_cast<std::uint32_t>(rr), static_cast<std::uint32_t>(p)};
     if (!valid(r.backup.cost)) return errc::malformed_record;

@@ -157,9 +157,9 @@ class secret_box {
     return cipher;
   }
 
-  [[nodiscard]] static bool crypt(bool encrypt, const sealing_key& k, const std::array<unsigned char, nonce_bytes>& nonce,
-                                  std::string_view aad_text, byte_view in, std::span<unsigned char> out,
-                                  std::span<unsigned char> tag) {
+  [[nodiscard]] static bool crypt(bool encrypt, const sealing_key& k,
+                                  const std::array<unsigned char, nonce_bytes>& nonce, std::string_view aad_text,
+                                  byte_view in, std::span<unsigned char> out, std::span<unsigned char> tag) {
     const EVP_CIPHER* cipher = aes_256_gcm_cipher();
     if (cipher == nullptr) return false;
     std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
@@ -168,14 +168,14 @@ class secret_box {
     int len = 0;
     const byte_view a = as_bytes(aad_text);
     if (EVP_CipherInit_ex(ctx.get(), cipher, nullptr, nullptr, nullptr, enc) != 1) return false;
-    if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce_bytes), nullptr) != 1) return false;
+    if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce_bytes), nullptr) != 1)
+      return false;
     if (EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, k.bytes.data(), nonce.data(), enc) != 1) return false;
     if (EVP_CipherUpdate(ctx.get(), nullptr, &len, a.data(), static_cast<int>(a.size())) != 1) return false;
     if (EVP_CipherUpdate(ctx.get(), out.data(), &len, in.data(), static_cast<int>(in.size())) != 1 ||
         static_cast<std::size_t>(len) != in.size())
       return false;
-    if (!encrypt &&
-        EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag.size()), tag.data()) != 1)
+    if (!encrypt && EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(tag.size()), tag.data()) != 1)
       return false;
     std::array<unsigned char, 16> final_block{};
     if (EVP_CipherFinal_ex(ctx.get(), final_block.data(), &len) != 1 || len != 0) {

@@ -68,7 +68,9 @@ class secret {
     return s;
   }
 
-  friend bool operator==(const secret& a, const secret& b) noexcept { return constant_time_equal(a.bytes(), b.bytes()); }
+  friend bool operator==(const secret& a, const secret& b) noexcept {
+    return constant_time_equal(a.bytes(), b.bytes());
+  }
   friend std::ostream& operator<<(std::ostream& os, const secret& /*s*/) { return os << "[redacted]"; }
 
  private:

@@ -46,10 +46,10 @@ concept record_store_load = requires(S& s, std::string_view key) {
 };
 
 template <class S>
-concept record_store_cas =
-    requires(S& s, std::string_view key, std::uint64_t expected, const std::optional<std::string>& next) {
-      { s.compare_and_swap(key, expected, next) } -> std::same_as<result<bool>>;
-    };
+concept record_store_cas = requires(S& s, std::string_view key, std::uint64_t expected,
+                                    const std::optional<std::string>& next) {
+  { s.compare_and_swap(key, expected, next) } -> std::same_as<result<bool>>;
+};
 
 /// Both operations; see the contract above.
 template <class S>

@@ -37,20 +37,20 @@ namespace mfakit {
 struct flow_config {
   explicit flow_config(secret_box b) : box(std::move(b)) {}
 
-  secret_box box;                  ///< seals secrets at rest (seal.hpp)
-  std::string issuer = "mfakit";   ///< shown by authenticator apps
-  algorithm alg = algorithm::sha1; ///< for new setups; enrolled users keep theirs
+  secret_box box;                   ///< seals secrets at rest (seal.hpp)
+  std::string issuer = "mfakit";    ///< shown by authenticator apps
+  algorithm alg = algorithm::sha1;  ///< for new setups; enrolled users keep theirs
   int digits = 6;
   std::int64_t period = 30;
-  drift_window window{};           ///< {1, 1}: previous, current and next step
+  drift_window window{};  ///< {1, 1}: previous, current and next step
   std::size_t secret_bytes = default_secret_bytes;
   std::size_t backup_code_count = default_backup_code_count;
   backup_code_hasher hasher{};
   throttle_policy throttle = throttle_policy::nist();
-  std::int64_t challenge_ttl = 300;        ///< seconds a login challenge lives
+  std::int64_t challenge_ttl = 300;  ///< seconds a login challenge lives
   std::uint32_t challenge_max_attempts = 5;
-  unsigned max_retries = 32;               ///< compare-and-swap rounds before storage_conflict
-  event_hook on_event;                     ///< called after each stored change
+  unsigned max_retries = 32;  ///< compare-and-swap rounds before storage_conflict
+  event_hook on_event;        ///< called after each stored change
 };
 
 struct setup_result {
@@ -150,8 +150,8 @@ template <class T>
 
 /// The record after a failed attempt, and its events.
 [[nodiscard]] inline account_record with_failure(account_record r, std::string_view user, std::int64_t now,
-                                                 const flow_config& cfg, bool lock_expired, factor via,
-                                                 bool replayed, std::vector<event>& events) {
+                                                 const flow_config& cfg, bool lock_expired, factor via, bool replayed,
+                                                 std::vector<event>& events) {
   r.failures = (lock_expired ? 0 : r.failures) + 1;
   r.last_failure = now;
   event e = make_event(replayed ? event_kind::code_replayed : event_kind::code_rejected, user, now);
@@ -244,8 +244,7 @@ template <random_source R>
                                              std::string_view code, std::int64_t now, const flow_config& cfg, R& rng,
                                              std::optional<backup_batch>* reuse = nullptr) {
   if (detail::blank(code)) return detail::refuse<enable_result>(errc::missing_code);
-  if (!current || current->status == account_status::disabled)
-    return detail::refuse<enable_result>(errc::not_pending);
+  if (!current || current->status == account_status::disabled) return detail::refuse<enable_result>(errc::not_pending);
   if (current->status == account_status::enabled) return detail::refuse<enable_result>(errc::already_enabled);
   bool lock_expired = false;
   if (auto refused = detail::gate<enable_result>(*current, user, now, cfg, lock_expired)) return std::move(*refused);
@@ -317,7 +316,8 @@ template <random_source R>
   next.last_failure = 0;
   const std::size_t remaining = next.backup.digests.size();
   decision<login_result> d{std::move(next), login_result{std::string(user), via, remaining}, {}, 0};
-  event e = detail::make_event(via == factor::totp ? event_kind::code_accepted : event_kind::backup_code_used, user, now);
+  event e =
+      detail::make_event(via == factor::totp ? event_kind::code_accepted : event_kind::backup_code_used, user, now);
   e.via = via;
   e.backup_codes_remaining = remaining;
   d.events.push_back(std::move(e));

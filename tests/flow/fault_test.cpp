@@ -98,8 +98,8 @@ class faulty_store {
   bool tripped = false;
   bool recording = false;
   long calls = 0;
-  std::vector<std::string> trace;   // "load <key>" / "cas <key>"
-  std::vector<snapshot> after;      // with recording: the content after each call
+  std::vector<std::string> trace;  // "load <key>" / "cas <key>"
+  std::vector<snapshot> after;     // with recording: the content after each call
 
   mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
     const bool fail = begin("load", key);
@@ -152,9 +152,9 @@ class faulty_store {
  private:
   bool begin(std::string_view what, std::string_view key) {
     trace.push_back(fmt::format("{} {}", what, key));
-    const bool fail = (mode == fault_mode::error || mode == fault_mode::throw_before ||
-                       mode == fault_mode::throw_after) &&
-                      calls == fail_at;
+    const bool fail =
+        (mode == fault_mode::error || mode == fault_mode::throw_before || mode == fault_mode::throw_after) &&
+        calls == fail_at;
     ++calls;
     if (fail) tripped = true;
     return fail;
@@ -374,10 +374,11 @@ void check_fault(const operation& op, const reference& ref, fault_mode mode, lon
   const snapshot s1 = w->store.content();
   ++t.runs;
 
-  INFO(fmt::format("{}: {} at call {} (of {} store calls, {} random fills in the fault-free run)\n"
-                   "fault-free store calls: {}\nanswer: {} (fault-free: {})\nbefore:\n{}after:\n{}",
-                   op.name, name(mode), k, ref.trace.size(), ref.random_calls, fmt::join(ref.trace, ", "),
-                   got.describe(), ref.result.describe(), describe(s0), describe(s1)));
+  INFO(
+      fmt::format("{}: {} at call {} (of {} store calls, {} random fills in the fault-free run)\n"
+                  "fault-free store calls: {}\nanswer: {} (fault-free: {})\nbefore:\n{}after:\n{}",
+                  op.name, name(mode), k, ref.trace.size(), ref.random_calls, fmt::join(ref.trace, ", "),
+                  got.describe(), ref.result.describe(), describe(s0), describe(s1)));
 
   if (!tripped) {  // past the last call: the fault-free answer and state
     CHECK(got.ec == ref.result.ec);
@@ -499,7 +500,8 @@ TEST_CASE("a fault at any store call or random fill: nothing claimed, nothing ha
       long expected_faults = static_cast<long>(ref.trace.size());
       if (mode == fault_mode::random) expected_faults = ref.random_calls;
       if (mode == fault_mode::lose_race)
-        expected_faults = std::count_if(ref.trace.begin(), ref.trace.end(), [](const std::string& c) { return c.rfind("cas ", 0) == 0; });
+        expected_faults = std::count_if(ref.trace.begin(), ref.trace.end(),
+                                        [](const std::string& c) { return c.rfind("cas ", 0) == 0; });
       CHECK(static_cast<long>(t.faults) == expected_faults);
     }
   }

@@ -37,8 +37,7 @@ struct fixture {
   std::vector<mfakit::event> events;
   mfakit::service<mfakit::memory_store, mfakit::testing::manual_clock> svc;
 
-  explicit fixture(mfakit::flow_config cfg = test_config())
-      : svc(store, with_hook(std::move(cfg)), clock) {}
+  explicit fixture(mfakit::flow_config cfg = test_config()) : svc(store, with_hook(std::move(cfg)), clock) {}
 
   mfakit::flow_config with_hook(mfakit::flow_config cfg) {
     cfg.on_event = [this](const mfakit::event& e) { events.push_back(e); };
@@ -71,10 +70,12 @@ struct fixture {
   }
 
   std::size_t count(mfakit::event_kind k) const {
-    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.kind == k; }));
+    return static_cast<std::size_t>(
+        std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.kind == k; }));
   }
 
-  mfakit::result<mfakit::login_result> login(const std::string& user, std::string_view code, factor via = factor::totp) {
+  mfakit::result<mfakit::login_result> login(const std::string& user, std::string_view code,
+                                             factor via = factor::totp) {
     auto c = svc.begin_login(user);
     REQUIRE(c);
     return svc.complete_login(c->token, code, via);
@@ -326,7 +327,7 @@ TEST_CASE("complete_login: a wrong code is 401 and each attempt counts, the 6th 
   CHECK(dead.error() == errc::challenge_exhausted);
   CHECK(mfakit::http::status_of(mfakit::http::endpoint::verify, dead.error()) == 429);
   CHECK(f.record("u1").last_step < static_cast<std::uint64_t>(f.clock.unix_time() / 30));  // not spent
-  CHECK(f.login("u1", f.code_at(key)));  // a new login works
+  CHECK(f.login("u1", f.code_at(key)));                                                    // a new login works
 }
 
 TEST_CASE("backup codes: single use, any case, with or without the dash", "[flow][login][backup]") {
@@ -334,7 +335,8 @@ TEST_CASE("backup codes: single use, any case, with or without the dash", "[flow
   auto enrolled = f.enrol("u1");
   auto& codes = enrolled.second;
   std::string upper(codes[0].str());
-  std::transform(upper.begin(), upper.end(), upper.begin(), [](char ch) { return static_cast<char>(std::toupper(ch)); });
+  std::transform(upper.begin(), upper.end(), upper.begin(),
+                 [](char ch) { return static_cast<char>(std::toupper(ch)); });
   auto r = f.login("u1", upper, factor::backup_code);
   REQUIRE(r);
   CHECK(r->via == factor::backup_code);
@@ -398,7 +400,7 @@ TEST_CASE("throttling: failures grow a delay, refused before verification, reset
   auto& codes = enrolled.second;
   const auto wrong = [&] { return f.code_at(key) == "000000" ? std::string("000001") : std::string("000000"); };
   CHECK(f.login("u1", wrong()).error() == errc::code_mismatch);  // failure 1: 1 s
-  auto t = f.login("u1", f.code_at(key));                         // even the right code waits
+  auto t = f.login("u1", f.code_at(key));                        // even the right code waits
   CHECK(t.error() == errc::throttled);
   CHECK(mfakit::http::status_of(mfakit::http::endpoint::verify, t.error()) == 429);
   f.clock.advance(1);
@@ -528,9 +530,9 @@ TEST_CASE("key rotation: records sealed under an old key still open", "[flow][se
     REQUIRE(svc.enable("u1", mfakit::totp(key.bytes(), clock.unix_time())->str()));
   }
   clock.advance(30);
-  mfakit::flow_config rotated(mfakit::secret_box::aes_256_gcm(
-                                  8, {mfakit::sealing_key(7, key_bytes(1)), mfakit::sealing_key(8, key_bytes(2))})
-                                  .value());
+  mfakit::flow_config rotated(
+      mfakit::secret_box::aes_256_gcm(8, {mfakit::sealing_key(7, key_bytes(1)), mfakit::sealing_key(8, key_bytes(2))})
+          .value());
   rotated.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
   mfakit::service svc(store, std::move(rotated), clock);
   auto c = svc.begin_login("u1");
@@ -591,8 +593,8 @@ TEST_CASE("HTTP bodies are the documented JSON", "[flow][http]") {
   auto s = f.svc.setup("u1", "alice@example.com");
   REQUIRE(s);
   CHECK(mfakit::http::setup_body(*s, "data:image/png;base64,AAAA") ==
-        fmt::format(R"({{"secret":"{}","qrCode":"data:image/png;base64,AAAA","otpauthUri":"{}"}})",
-                    s->key.to_base32(), s->otpauth_uri));
+        fmt::format(R"({{"secret":"{}","qrCode":"data:image/png;base64,AAAA","otpauthUri":"{}"}})", s->key.to_base32(),
+                    s->otpauth_uri));
   auto e = f.svc.enable("u1", f.code_at(s->key));
   REQUIRE(e);
   std::string expected = R"({"enabled":true,"backupCodes":[)";
@@ -611,8 +613,8 @@ TEST_CASE("bad input never throws and changes nothing", "[flow][input]") {
   fixture f;
   auto enrolled = f.enrol("u1");
   const auto before = f.record("u1");
-  const std::vector<std::string> junk{std::string("\0\0\0\0\0\0", 6), "12345", "1234567", "abcdef", "１２３４５６",
-                                      std::string(10000, '9'), "12 34 5", "-12345"};
+  const std::vector<std::string> junk{std::string("\0\0\0\0\0\0", 6), "12345",   "1234567", "abcdef", "１２３４５６",
+                                      std::string(10000, '9'),        "12 34 5", "-12345"};
   for (const auto& j : junk) {
     CHECK_NOTHROW((void)f.login("u1", j));
     CHECK_NOTHROW((void)f.login("u1", j, factor::backup_code));

@@ -68,7 +68,8 @@ class json_reader {
 
  private:
   void ws() {
-    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\n' || in_[pos_] == '\r' || in_[pos_] == '\t')) ++pos_;
+    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\n' || in_[pos_] == '\r' || in_[pos_] == '\t'))
+      ++pos_;
   }
   bool eat(char c) {
     ws();
@@ -142,10 +143,14 @@ class json_reader {
           for (int i = 0; i < 4; ++i) {
             const char h = in_[pos_++];
             cp <<= 4U;
-            if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
-            else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
-            else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
-            else return std::nullopt;
+            if (h >= '0' && h <= '9')
+              cp |= static_cast<unsigned>(h - '0');
+            else if (h >= 'a' && h <= 'f')
+              cp |= static_cast<unsigned>(h - 'a' + 10);
+            else if (h >= 'A' && h <= 'F')
+              cp |= static_cast<unsigned>(h - 'A' + 10);
+            else
+              return std::nullopt;
           }
           if (cp >= 0x80) return std::nullopt;  // not needed here
           out.push_back(static_cast<char>(cp));
@@ -223,13 +228,15 @@ std::vector<errc> all_errors() {
 int documented_status(endpoint ep, errc e) {
   switch (e) {
     // 400: the request is incomplete or does not fit the state
-    case errc::missing_code:    // enable and verify: "code missing"
-    case errc::missing_token:   // verify: "mfaToken missing"
+    case errc::missing_code:   // enable and verify: "code missing"
+    case errc::missing_token:  // verify: "mfaToken missing"
     case errc::invalid_argument:
-    case errc::not_pending: return 400;  // enable before setup
+    case errc::not_pending:
+      return 400;  // enable before setup
     // regenerate: "400: MFA is not enabled"; on verify the challenge no longer counts
     case errc::not_enabled: return ep == endpoint::verify ? 401 : 400;
-    case errc::already_enabled: return 409;  // setup and enable
+    case errc::already_enabled:
+      return 409;  // setup and enable
     // enable: "422: the code is wrong"; verify: "401 ... or a wrong code"
     case errc::malformed_code:
     case errc::code_mismatch:
@@ -239,7 +246,8 @@ int documented_status(endpoint ep, errc e) {
     case errc::throttled:
     case errc::locked: return 429;
     case errc::storage_conflict:
-    case errc::storage_failure: return 503;  // try again
+    case errc::storage_failure:
+      return 503;  // try again
     // the server's own state or environment: nothing the client can fix
     case errc::invalid_base32:
     case errc::invalid_secret:
@@ -400,7 +408,8 @@ TEST_CASE("JSON bodies are exactly the documented ones", "[http]") {
   CHECK(status_body({false, true, 0}, 2) == R"({"totpEnabled":false,"backupCodesRemaining":0,"passkeysCount":2})");
 
   std::vector<mfakit::backup_code> codes;
-  for (std::string_view c : {"a3km-v7np", "ABCD2345", "zzzz-9999"}) codes.push_back(mfakit::backup_code::parse(c).value());
+  for (std::string_view c : {"a3km-v7np", "ABCD2345", "zzzz-9999"})
+    codes.push_back(mfakit::backup_code::parse(c).value());
   CHECK(enable_body({codes}) == R"({"enabled":true,"backupCodes":["a3km-v7np","abcd-2345","zzzz-9999"]})");
   CHECK(regenerate_body({codes}) == R"({"backupCodes":["a3km-v7np","abcd-2345","zzzz-9999"]})");
   CHECK(enable_body({}) == R"({"enabled":true,"backupCodes":[]})");
@@ -500,8 +509,8 @@ TEST_CASE("parse_factor: totp by default, backup by name, nothing else", "[http]
   CHECK(parse_factor("backup").value() == factor::backup_code);
   CHECK(parse_factor("backup_code").value() == factor::backup_code);
   using sv = std::string_view;
-  for (std::string_view bad : std::initializer_list<sv>{"TOTP", "Backup", "sms", "totp ", " totp", "backup-code", "backupcode", "webauthn",
-                               std::string_view("totp\0", 5)}) {
+  for (std::string_view bad : std::initializer_list<sv>{"TOTP", "Backup", "sms", "totp ", " totp", "backup-code",
+                                                        "backupcode", "webauthn", std::string_view("totp\0", 5)}) {
     auto r = parse_factor(bad);
     CHECK_FALSE(r);
     CHECK(r.error() == errc::invalid_argument);

@@ -244,7 +244,8 @@ class sequence {
     if (kind == "replayed" && has_secret) return totp_at_step(u.secret, u.last_step ? *u.last_step : cur - 2);
     if (kind == "wrong" && has_secret) return totp_at_step(u.secret, cur + 3 + pick(1000));
     if (kind == "malformed") {
-      static const std::array<std::string_view, 6> bad{"12345", "1234567", "12a456", "abcdef", "12-345", "１２３４５６"};
+      static const std::array<std::string_view, 6> bad{"12345",  "1234567", "12a456",
+                                                       "abcdef", "12-345",  "１２３４５６"};
       return std::string(bad[pick(bad.size())]);
     }
     if (kind == "blank") return chance(50) ? "" : " \t";
@@ -254,7 +255,8 @@ class sequence {
     if (kind == "right" && !u.codes.empty()) {
       std::string c = u.codes[pick(u.codes.size())];
       if (chance(25)) c.erase(4, 1);
-      if (chance(25)) std::transform(c.begin(), c.end(), c.begin(), [](char ch) { return static_cast<char>(std::toupper(ch)); });
+      if (chance(25))
+        std::transform(c.begin(), c.end(), c.begin(), [](char ch) { return static_cast<char>(std::toupper(ch)); });
       if (chance(15)) c = " " + c + "\n";
       return c;
     }
@@ -286,7 +288,8 @@ class sequence {
       u.last_step.reset();
       for (auto& c : u.codes) u.spent.push_back(c);
       u.codes.clear();
-      if (r->otpauth_uri.find("secret=" + r->key.to_base32()) == std::string::npos) return fail("key URI without the secret");
+      if (r->otpauth_uri.find("secret=" + r->key.to_base32()) == std::string::npos)
+        return fail("key URI without the secret");
     }
     return check_all();
   }
@@ -361,9 +364,10 @@ class sequence {
   std::pair<factor, std::string> code_for(const model_user& u) {
     factor via = chance(45) ? factor::backup_code : factor::totp;
     if (via == factor::backup_code && u.st == state::enabled && u.codes.empty()) via = factor::totp;
-    static const std::array<std::string_view, 6> totp_kinds{"right", "right", "wrong", "replayed", "malformed", "wrong"};
+    static const std::array<std::string_view, 6> totp_kinds{"right",    "right",     "wrong",
+                                                            "replayed", "malformed", "wrong"};
     static const std::array<std::string_view, 6> backup_kinds{"right", "right", "used", "wrong", "malformed", "wrong"};
-    const std::string_view kind = chance(4)               ? "blank"
+    const std::string_view kind = chance(4)             ? "blank"
                                   : via == factor::totp ? totp_kinds[pick(totp_kinds.size())]
                                                         : backup_kinds[pick(backup_kinds.size())];
     std::string code = via == factor::totp ? totp_input(u, kind) : backup_input(u, kind);
@@ -528,7 +532,8 @@ class sequence {
   }
 
   bool advance() {
-    static const std::array<std::int64_t, 16> jumps{1, 2, 3, 5, 10, 29, 30, 31, 60, 119, 120, 299, 300, 301, 1800, 86400};
+    static const std::array<std::int64_t, 16> jumps{1,  2,   3,   5,   10,  29,  30,   31,
+                                                    60, 119, 120, 299, 300, 301, 1800, 86400};
     const std::int64_t d = chance(30) ? static_cast<std::int64_t>(pick(40)) : jumps[pick(jumps.size())];
     now_ += d;
     clock_.advance(d);
@@ -537,7 +542,7 @@ class sequence {
   }
 
   bool step() {
-    static const std::array<std::string_view, 7> enable_kinds{"right", "right", "right", "wrong",
+    static const std::array<std::string_view, 7> enable_kinds{"right",    "right",     "right", "wrong",
                                                               "replayed", "malformed", "blank"};
     const std::size_t ui = pick(users_.size());
     const model_user& u = users_[ui];
@@ -595,18 +600,19 @@ class sequence {
           rec->last_step != (u.st == state::enabled ? u.last_step : std::nullopt) ||
           rec->backup.digests.size() != (u.st == state::disabled ? 0 : u.codes.size()) ||
           (u.st == state::disabled) != rec->sealed_secret.empty())
-        return fail(fmt::format("record of {}: status {} failures {} (model {}) last_failure {} (model {}) "
-                                "last_step {} (model {}) digests {} (model {})",
-                                u.id, static_cast<int>(rec->status), rec->failures, u.failures, rec->last_failure,
-                                u.last_failure, rec->last_step ? std::to_string(*rec->last_step) : "-",
-                                u.last_step ? std::to_string(*u.last_step) : "-", rec->backup.digests.size(),
-                                u.codes.size()));
+        return fail(
+            fmt::format("record of {}: status {} failures {} (model {}) last_failure {} (model {}) "
+                        "last_step {} (model {}) digests {} (model {})",
+                        u.id, static_cast<int>(rec->status), rec->failures, u.failures, rec->last_failure,
+                        u.last_failure, rec->last_step ? std::to_string(*rec->last_step) : "-",
+                        u.last_step ? std::to_string(*u.last_step) : "-", rec->backup.digests.size(), u.codes.size()));
     }
     for (const auto& c : challenges_) {
       auto stored = store_.load(mfakit::flow::challenge_key(c.token).value());
       if (!stored) return fail("load failed");
-      if (c.gone != !*stored) return fail(fmt::format("challenge {}...: stored {}, model gone {}", c.token.substr(0, 8),
-                                                      static_cast<bool>(*stored), c.gone));
+      if (c.gone != !*stored)
+        return fail(fmt::format("challenge {}...: stored {}, model gone {}", c.token.substr(0, 8),
+                                static_cast<bool>(*stored), c.gone));
       if (c.gone) continue;
       auto rec = mfakit::decode_challenge((*stored)->bytes);
       if (!rec || rec->user != users_[c.user].id || rec->expires_at != c.expires || rec->attempts != c.attempts)
@@ -670,21 +676,36 @@ TEST_CASE("the service agrees with the model on 100000 random operation sequence
                    secs, table));
   // the sequences reached every rule: none of these may be missing
   if (n >= 100'000) {
-    for (std::string_view must : {
-             "setup: success", "setup: TOTP is already enabled", "enable: success", "enable: code rejected",
-             "enable: malformed code", "enable: code missing", "enable: no pending TOTP setup",
-             "enable: TOTP is already enabled", "enable: too many failed attempts; retry later",
-             "enable: account locked after too many failed attempts", "begin_login: success",
-             "begin_login: TOTP is not enabled", "complete_login: success", "complete_login: code rejected",
-             "complete_login: code rejected: already used", "complete_login: malformed code",
-             "complete_login: code missing", "complete_login: challenge token missing",
-             "complete_login: unknown or expired login challenge",
-             "complete_login: too many attempts on this login challenge",
-             "complete_login: too many failed attempts; retry later",
-             "complete_login: account locked after too many failed attempts", "verify: success",
-             "verify: code rejected", "verify: code rejected: already used", "verify: TOTP is not enabled",
-             "disable: success", "disable: TOTP is not enabled", "regenerate: success",
-             "regenerate: TOTP is not enabled"}) {
+    for (std::string_view must : {"setup: success",
+                                  "setup: TOTP is already enabled",
+                                  "enable: success",
+                                  "enable: code rejected",
+                                  "enable: malformed code",
+                                  "enable: code missing",
+                                  "enable: no pending TOTP setup",
+                                  "enable: TOTP is already enabled",
+                                  "enable: too many failed attempts; retry later",
+                                  "enable: account locked after too many failed attempts",
+                                  "begin_login: success",
+                                  "begin_login: TOTP is not enabled",
+                                  "complete_login: success",
+                                  "complete_login: code rejected",
+                                  "complete_login: code rejected: already used",
+                                  "complete_login: malformed code",
+                                  "complete_login: code missing",
+                                  "complete_login: challenge token missing",
+                                  "complete_login: unknown or expired login challenge",
+                                  "complete_login: too many attempts on this login challenge",
+                                  "complete_login: too many failed attempts; retry later",
+                                  "complete_login: account locked after too many failed attempts",
+                                  "verify: success",
+                                  "verify: code rejected",
+                                  "verify: code rejected: already used",
+                                  "verify: TOTP is not enabled",
+                                  "disable: success",
+                                  "disable: TOTP is not enabled",
+                                  "regenerate: success",
+                                  "regenerate: TOTP is not enabled"}) {
       INFO(must);
       CHECK(cov.outcomes[std::string(must)] > 0);
     }

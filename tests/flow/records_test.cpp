@@ -123,7 +123,8 @@ template <class Decode>
 void check_truncations_and_trailers(const std::string& valid, Decode&& decode) {
   for (std::size_t n = 0; n < valid.size(); ++n) {
     auto r = decode(std::string_view(valid).substr(0, n));
-    if (r || r.error() != errc::malformed_record) FAIL(fmt::format("truncation to {} of {} bytes accepted", n, valid.size()));
+    if (r || r.error() != errc::malformed_record)
+      FAIL(fmt::format("truncation to {} of {} bytes accepted", n, valid.size()));
   }
   for (unsigned v = 0; v < 256; ++v) {
     std::string longer = valid;
@@ -145,7 +146,8 @@ TEST_CASE("account encoding matches the documented layout byte for byte", "[reco
   b.bytes(r.sealed_secret).u8(1);
   b.raw(std::string(reinterpret_cast<const char*>(r.backup.salt.data()), r.backup.salt.size()));  // NOLINT
   b.varint(16).varint(1).varint(1).varint(10);
-  for (const auto& d : r.backup.digests) b.raw(std::string(reinterpret_cast<const char*>(d.data()), d.size()));  // NOLINT
+  for (const auto& d : r.backup.digests)
+    b.raw(std::string(reinterpret_cast<const char*>(d.data()), d.size()));  // NOLINT
   CHECK(hex(mfakit::encode(r)) == hex(b.out));
 
   account_record disabled;
@@ -160,8 +162,8 @@ TEST_CASE("account encoding matches the documented layout byte for byte", "[reco
 }
 
 TEST_CASE("account records round trip for every status and field extreme", "[records]") {
-  const std::vector<std::optional<std::uint64_t>> steps{std::nullopt, 0, 1, 127, 128, 56'666'666,
-                                                        std::uint64_t{1} << 63U, u64_max};
+  const std::vector<std::optional<std::uint64_t>> steps{
+      std::nullopt, 0, 1, 127, 128, 56'666'666, std::uint64_t{1} << 63U, u64_max};
   const std::vector<std::uint32_t> failures{0, 1, 99, 100, u32_max};
   const std::vector<std::int64_t> times{0, 1, -1, 1'700'000'000, i64_min, i64_max};
   const std::vector<std::int64_t> periods{1, 30, 60, 1LL << 40, i64_max};
@@ -183,8 +185,9 @@ TEST_CASE("account records round trip for every status and field extreme", "[rec
             if (status != account_status::disabled) {
               r.sealed_secret = pattern(1 + (i * 37 + count) % 256, static_cast<unsigned>(i));
               // a record with no codes left keeps no salt or cost
-              if (count != 0) r.backup = digests(count, count == 64 ? mfakit::scrypt_params{1U << 15, 1, 16}
-                                                                   : mfakit::scrypt_params{16, 1, 1});
+              if (count != 0)
+                r.backup = digests(
+                    count, count == 64 ? mfakit::scrypt_params{1U << 15, 1, 16} : mfakit::scrypt_params{16, 1, 1});
             }
             const std::string bytes = mfakit::encode(r);
             auto back = mfakit::decode_account(bytes);
@@ -216,7 +219,8 @@ TEST_CASE("a record without remaining codes decodes to the default set (salt and
 }
 
 TEST_CASE("challenge records round trip", "[records]") {
-  for (std::size_t len : {std::size_t{1}, std::size_t{2}, std::size_t{127}, std::size_t{128}, mfakit::max_user_id_bytes}) {
+  for (std::size_t len :
+       {std::size_t{1}, std::size_t{2}, std::size_t{127}, std::size_t{128}, mfakit::max_user_id_bytes}) {
     for (std::int64_t t : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{1'700'000'300}, i64_min, i64_max}) {
       for (std::uint32_t a : {0U, 1U, 5U, u32_max}) {
         challenge_record c{pattern(len, static_cast<unsigned>(len)), t, a};
@@ -276,8 +280,8 @@ TEST_CASE("every single-byte change is rejected or is itself a canonical encodin
     const std::size_t n = check_single_byte_changes(mfakit::encode(r), account_decoder);
     accepted += n;
   }
-  const std::size_t cn = check_single_byte_changes(mfakit::encode(challenge_record{"bob", 1'700'000'300, 1}),
-                                                   challenge_decoder);
+  const std::size_t cn =
+      check_single_byte_changes(mfakit::encode(challenge_record{"bob", 1'700'000'300, 1}), challenge_decoder);
   // Many changes land in free fields (digest bytes, the secret, a time);
   // those must decode, or the check above would be vacuous.
   CHECK(accepted > 1000);
@@ -434,9 +438,10 @@ TEST_CASE("an enabled record with ten codes and a sealed 64-byte SHA-512 secret 
   r.backup.cost = {1U << 21, 1, 16};  // the largest N within the memory cap
   const std::size_t worst = mfakit::encode(r).size();
   const std::size_t challenge = mfakit::encode(challenge_record{std::string(64, 'u'), 1'700'000'300, 5}).size();
-  WARN(fmt::format("record sizes: enabled, 10 codes, SHA-512 secret: {} bytes (every varint at its longest: {}); "
-                   "challenge for a 64-byte user id: {} bytes",
-                   typical, worst, challenge));
+  WARN(
+      fmt::format("record sizes: enabled, 10 codes, SHA-512 secret: {} bytes (every varint at its longest: {}); "
+                  "challenge for a 64-byte user id: {} bytes",
+                  typical, worst, challenge));
   CHECK(typical < 512);
   CHECK(worst < 512);
 }

@@ -122,13 +122,15 @@ TEST_CASE("changing any byte of a sealed secret makes it fail to open", "[seal]"
       std::string t = *sealed;
       t[pos] = static_cast<char>(static_cast<unsigned char>(t[pos]) ^ (1U << bit));
       auto r = box.open("alice", t);
-      if (r || r.error() != errc::seal_failure) FAIL(fmt::format("bit {} of byte {} flipped: not a seal_failure", bit, pos));
+      if (r || r.error() != errc::seal_failure)
+        FAIL(fmt::format("bit {} of byte {} flipped: not a seal_failure", bit, pos));
       ++checked;
     }
   }
   CHECK(checked == sealed->size() * 8);
   // shorter and longer blobs
-  for (std::size_t n = 0; n < sealed->size(); ++n) CHECK(box.open("alice", sealed->substr(0, n)).error() == errc::seal_failure);
+  for (std::size_t n = 0; n < sealed->size(); ++n)
+    CHECK(box.open("alice", sealed->substr(0, n)).error() == errc::seal_failure);
   CHECK(box.open("alice", *sealed + '\0').error() == errc::seal_failure);
   CHECK(box.open("alice", *sealed + std::string(100, 'x')).error() == errc::seal_failure);
   // the id of the other key held by the box: a known key, still refused
@@ -142,10 +144,10 @@ TEST_CASE("unknown key ids and wrong key material are refused", "[seal]") {
   const auto s = make_secret(20);
   auto sealed = box_with(1, {{1, 1}}).seal("alice", s, rng);
   REQUIRE(sealed);
-  CHECK(box_with(2, {{2, 2}}).open("alice", *sealed).error() == errc::seal_failure);          // id unknown
-  CHECK(box_with(1, {{1, 9}}).open("alice", *sealed).error() == errc::seal_failure);          // same id, other key
-  CHECK(box_with(7, {{7, 1}}).open("alice", *sealed).error() == errc::seal_failure);          // same key, other id
-  CHECK(box_with(2, {{2, 2}, {1, 1}}).open("alice", *sealed).value() == s);                   // held: opens
+  CHECK(box_with(2, {{2, 2}}).open("alice", *sealed).error() == errc::seal_failure);  // id unknown
+  CHECK(box_with(1, {{1, 9}}).open("alice", *sealed).error() == errc::seal_failure);  // same id, other key
+  CHECK(box_with(7, {{7, 1}}).open("alice", *sealed).error() == errc::seal_failure);  // same key, other id
+  CHECK(box_with(2, {{2, 2}, {1, 1}}).open("alice", *sealed).value() == s);           // held: opens
 }
 
 TEST_CASE("key rotation: old records open, new records use the new key", "[seal]") {
@@ -181,8 +183,8 @@ TEST_CASE("key rotation: old records open, new records use the new key", "[seal]
 TEST_CASE("keyrings with duplicate ids or without the current key are refused", "[seal]") {
   CHECK(secret_box::aes_256_gcm(1, {sealing_key(1, key_bytes(1)), sealing_key(1, key_bytes(2))}).error() ==
         errc::invalid_argument);
-  CHECK(secret_box::aes_256_gcm(1, {sealing_key(1, key_bytes(1)), sealing_key(2, key_bytes(2)),
-                                    sealing_key(2, key_bytes(3))})
+  CHECK(secret_box::aes_256_gcm(
+            1, {sealing_key(1, key_bytes(1)), sealing_key(2, key_bytes(2)), sealing_key(2, key_bytes(3))})
             .error() == errc::invalid_argument);
   CHECK(secret_box::aes_256_gcm(3, {sealing_key(1, key_bytes(1)), sealing_key(2, key_bytes(2))}).error() ==
         errc::invalid_argument);

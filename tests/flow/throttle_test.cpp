@@ -148,7 +148,7 @@ struct world {
 };
 
 struct attack_outcome {
-  std::size_t evaluated = 0;       // guesses the verifier actually checked
+  std::size_t evaluated = 0;        // guesses the verifier actually checked
   std::size_t rejected_events = 0;  // code_rejected events (reason mismatch)
   std::size_t refused = 0;          // requests refused as throttled or locked
   std::size_t lock_events = 0;
@@ -199,7 +199,8 @@ attack_outcome attack(world& w, std::int64_t horizon) {
     }
   }
   for (const auto& e : *w.events) {
-    if (e.kind == mfakit::event_kind::code_rejected && e.reason == mfakit::reject_reason::mismatch) ++out.rejected_events;
+    if (e.kind == mfakit::event_kind::code_rejected && e.reason == mfakit::reject_reason::mismatch)
+      ++out.rejected_events;
     if (e.kind == mfakit::event_kind::locked) ++out.lock_events;
   }
   return out;
@@ -347,7 +348,7 @@ TEST_CASE("an attacker with unlimited parallel requests, 30 days, nist policy", 
   WARN(fmt::format("nist, 30 days: {} guesses evaluated (bound {}; closed form {}), {} requests refused", out.evaluated,
                    bound, closed, out.refused));
   CHECK(bound == closed);
-  CHECK(bound == 22);  // the figure the design promises: "about 22 guesses a month"
+  CHECK(bound == 22);             // the figure the design promises: "about 22 guesses a month"
   CHECK(out.evaluated == bound);  // the attacker got exactly what the policy allows, no more
   CHECK(out.rejected_events == out.evaluated);
   CHECK(w.record().failures == out.evaluated);
@@ -369,7 +370,8 @@ TEST_CASE("an attacker with unlimited parallel requests, 30 days, pci_dss policy
   CHECK(out.lock_events == closed / 10);
 }
 
-TEST_CASE("a hard lock ends the attack for good, reaching it takes longer than a lifetime under nist", "[throttle][attack]") {
+TEST_CASE("a hard lock ends the attack for good, reaching it takes longer than a lifetime under nist",
+          "[throttle][attack]") {
   // nist locks at 100 but its delays reach 2^40 s first: use the lock without
   // delays to see the permanent lock happen
   const throttle_policy lock_only{0, 100, 0};

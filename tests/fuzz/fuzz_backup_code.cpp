@@ -36,7 +36,8 @@ std::optional<std::string> model(std::string_view s) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view input(reinterpret_cast<const char*>(data), size);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  const std::string_view input(reinterpret_cast<const char*>(data),
+                               size);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
   auto code = mfakit::backup_code::parse(input);
   const auto expected = model(input);
   FUZZ_CHECK(code.has_value() == expected.has_value());

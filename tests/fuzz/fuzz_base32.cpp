@@ -50,7 +50,8 @@ bool same(const mfakit::secure_bytes& a, const mfakit::secure_bytes& b) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view text(reinterpret_cast<const char*>(data), size);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  const std::string_view text(reinterpret_cast<const char*>(data),
+                              size);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
 
   // 1. decode as text: accepted exactly when the model accepts
   auto decoded = mfakit::base32_decode(text);

@@ -25,7 +25,8 @@ bool has_control(std::string_view s) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view text(reinterpret_cast<const char*>(data), size);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  const std::string_view text(reinterpret_cast<const char*>(data),
+                              size);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
   auto k = mfakit::parse_key_uri(text);
   if (!k) {
     const auto e = k.error();

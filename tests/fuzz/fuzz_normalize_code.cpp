@@ -14,7 +14,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const int digits = static_cast<int>(data[0] % 12);  // 0..11: 6, 7, 8 valid
-  const std::string_view input(reinterpret_cast<const char*>(data + 1), size - 1);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  const std::string_view input(reinterpret_cast<const char*>(data + 1),
+                               size - 1);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
   auto code = mfakit::normalize_code(input, digits);
 
   if (digits < mfakit::min_digits || digits > mfakit::max_digits) {

@@ -14,7 +14,8 @@
 #include "fuzz_check.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const std::string_view in(reinterpret_cast<const char*>(data), size);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+  const std::string_view in(reinterpret_cast<const char*>(data),
+                            size);  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
 
   auto a = mfakit::decode_account(in);
   if (a) {

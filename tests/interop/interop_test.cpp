@@ -241,7 +241,8 @@ struct tally {
     const std::string mine = ours(c);
     if (mine != reference) {
       ++mismatches;
-      if (report.size() < 10) report.push_back("mismatch: ours " + mine + " reference " + reference + " for " + describe(c));
+      if (report.size() < 10)
+        report.push_back("mismatch: ours " + mine + " reference " + reference + " for " + describe(c));
       return;
     }
     if (auto why = verify_reference(c, reference); !why.empty()) {
@@ -466,9 +467,32 @@ namespace {
 /// literal ':', so an encoded ':' inside an issuer is read differently; see
 /// key_uri.hpp) and no leading spaces (both parsers drop them).
 std::string uri_text(case_generator& gen, bool allow_colon) {
-  static const std::vector<std::string> pieces{"a", "Z", "7", "-", ".", "_", "~", " ", "@", "&", "=", "?", "#",
-                                               "/", "+", "%", "'", "(", "!", "*", ",", ";", "\xc3\xa9",
-                                               "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x94\x91", ":"};
+  static const std::vector<std::string> pieces{"a",
+                                               "Z",
+                                               "7",
+                                               "-",
+                                               ".",
+                                               "_",
+                                               "~",
+                                               " ",
+                                               "@",
+                                               "&",
+                                               "=",
+                                               "?",
+                                               "#",
+                                               "/",
+                                               "+",
+                                               "%",
+                                               "'",
+                                               "(",
+                                               "!",
+                                               "*",
+                                               ",",
+                                               ";",
+                                               "\xc3\xa9",
+                                               "\xe6\x97\xa5\xe6\x9c\xac",
+                                               "\xf0\x9f\x94\x91",
+                                               ":"};
   std::string s;
   const auto n = gen.between(1, 24);
   while (s.size() < n) {

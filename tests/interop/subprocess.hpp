@@ -46,7 +46,8 @@ inline run_result run(const std::vector<std::string>& argv, const std::string& i
 
   std::vector<char*> args;
   args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+  for (const auto& a : argv)
+    args.push_back(const_cast<char*>(a.c_str()));  // NOLINT(cppcoreguidelines-pro-type-const-cast)
   args.push_back(nullptr);
 
   pid_t pid = 0;

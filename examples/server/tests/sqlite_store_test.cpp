@@ -70,4 +70,3 @@ TEST_CASE("sqlite store: an unusable path fails at construction") {
   o.table = "bad name; DROP TABLE x";
   CHECK_THROWS_AS(mfakit_examples::sqlite_store(o), std::runtime_error);
 }
-

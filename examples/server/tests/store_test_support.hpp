@@ -18,7 +18,6 @@
 #include <mfakit/crypto.hpp>
 #include <mfakit/testing/store_conformance.hpp>
 
-
 namespace store_test {
 
 inline std::string random_suffix() {
@@ -64,4 +63,3 @@ inline void require_conformance(const mfakit::testing::conformance_report& rep) 
 }
 
 }  // namespace store_test
-

@@ -167,9 +167,9 @@ void check_cas_contract(Store& store, const conformance_options& o, conformance_
     }
   });
   auto total = store.load(ck);
-  rep.expect(errors == 0 && total && *total &&
-                 (*total)->bytes == std::to_string(static_cast<long>(o.threads) * per_thread),
-             fmt::format("{} threads x {} increments: no update lost", o.threads, per_thread));
+  rep.expect(
+      errors == 0 && total && *total && (*total)->bytes == std::to_string(static_cast<long>(o.threads) * per_thread),
+      fmt::format("{} threads x {} increments: no update lost", o.threads, per_thread));
 }
 
 }  // namespace detail
@@ -230,8 +230,8 @@ template <record_store Store>
         if (svc.complete_login(tokens[i], codes[0].str(), factor::backup_code)) ++wins;
       });
       auto st = svc.status(user);
-      rep.expect(wins == 1, fmt::format("{} threads redeeming one backup code: {} successes, expected 1", o.threads,
-                                        wins.load()));
+      rep.expect(wins == 1,
+                 fmt::format("{} threads redeeming one backup code: {} successes, expected 1", o.threads, wins.load()));
       rep.expect(st && st->backup_codes_remaining == codes.size() - 1, "the redeemed code is gone, the others remain");
     }
     {  // one TOTP code, many submitters
@@ -245,8 +245,8 @@ template <record_store Store>
       detail::run_threads(o.threads, [&](unsigned i) {
         if (svc.complete_login(tokens[i], code, factor::totp)) ++wins;
       });
-      rep.expect(wins == 1, fmt::format("{} threads submitting one TOTP code: {} successes, expected 1", o.threads,
-                                        wins.load()));
+      rep.expect(wins == 1,
+                 fmt::format("{} threads submitting one TOTP code: {} successes, expected 1", o.threads, wins.load()));
     }
     {  // wrong guesses are all counted
       std::string user;
@@ -296,7 +296,8 @@ template <record_store Store>
         const auto& codes = got[0] ? *got[0] : *got[1];
         clock.advance(cfg.period);
         auto c = svc.begin_login(user);
-        auto r = c ? svc.complete_login(c->token, codes[3].str(), factor::backup_code) : result<login_result>(errc::storage_failure);
+        auto r = c ? svc.complete_login(c->token, codes[3].str(), factor::backup_code)
+                   : result<login_result>(errc::storage_failure);
         rep.expect(r.has_value(), "the winner's backup codes are the stored ones");
       }
     }

@@ -7,8 +7,8 @@
 
 struct odr_probe {
   const std::error_category* category = nullptr;  // must be one object program-wide
-  const std::uint32_t* max_window = nullptr;       // an inline variable: one address
-  std::string code;                                // RFC 6238 SHA-1, T=59
+  const std::uint32_t* max_window = nullptr;      // an inline variable: one address
+  std::string code;                               // RFC 6238 SHA-1, T=59
   std::string message;
   bool matches_enum = false;
 };
