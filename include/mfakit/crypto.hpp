@@ -10,6 +10,7 @@
 #include <limits>
 #include <memory>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -54,6 +55,16 @@ using byte_view = std::span<const unsigned char>;
 [[nodiscard]] inline byte_view as_bytes(std::string_view s) noexcept {
   return {reinterpret_cast<const unsigned char*>(s.data()),
           s.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
+}
+
+/// Appends lowercase hex of `data` to `out` (store keys, tokens).
+inline void append_hex(std::string& out, byte_view data) {
+  constexpr std::string_view digits = "0123456789abcdef";
+  out.reserve(out.size() + 2 * data.size());
+  for (unsigned char b : data) {
+    out.push_back(digits[b >> 4U]);
+    out.push_back(digits[b & 0xFU]);
+  }
 }
 
 /// Compares in time that depends only on the lengths (which are not secret).

@@ -27,14 +27,8 @@ namespace mfakit {
 /// database whose keys compare case-insensitively, ignore trailing spaces or
 /// stop at a NUL still gives every user id its own row.
 [[nodiscard]] inline std::string account_key(std::string_view user) {
-  constexpr std::string_view hex = "0123456789abcdef";
   std::string key = "mfakit/account/";
-  key.reserve(key.size() + 2 * user.size());
-  for (char ch : user) {
-    const auto b = static_cast<unsigned char>(ch);
-    key.push_back(hex[b >> 4U]);
-    key.push_back(hex[b & 0xFU]);
-  }
+  append_hex(key, as_bytes(user));
   return key;
 }
 

@@ -366,12 +366,8 @@ inline constexpr std::size_t challenge_token_chars = 64;
 [[nodiscard]] inline result<std::string> challenge_key(std::string_view token) {
   auto h = sha256(as_bytes(token));
   if (!h) return h.error();
-  constexpr std::string_view hex = "0123456789abcdef";
   std::string key = "mfakit/challenge/";
-  for (unsigned char b : *h) {
-    key.push_back(hex[b >> 4U]);
-    key.push_back(hex[b & 0xFU]);
-  }
+  append_hex(key, *h);
   return key;
 }
 
@@ -391,13 +387,8 @@ template <random_source R>
   if (cfg.challenge_ttl <= 0) return errc::invalid_argument;
   std::array<unsigned char, challenge_token_chars / 2> raw{};
   if (!rng.fill(raw)) return errc::random_failure;
-  constexpr std::string_view hex = "0123456789abcdef";
   std::string token;
-  token.reserve(challenge_token_chars);
-  for (unsigned char b : raw) {
-    token.push_back(hex[b >> 4U]);
-    token.push_back(hex[b & 0xFU]);
-  }
+  append_hex(token, raw);
   cleanse(raw.data(), raw.size());
   const std::int64_t expires = ::mfakit::detail::saturating_add(now, cfg.challenge_ttl);
   return std::pair{challenge_result{std::move(token), expires}, challenge_record{std::string(user), expires, 0}};
