@@ -31,9 +31,8 @@ void note_alloc(void* p, std::size_t requested) noexcept {
   if (p == nullptr || !counting.load(std::memory_order_relaxed)) return;
   n_allocs.fetch_add(1, std::memory_order_relaxed);
   n_bytes.fetch_add(static_cast<long long>(requested), std::memory_order_relaxed);
-  const long long now =
-      live.fetch_add(static_cast<long long>(malloc_usable_size(p)), std::memory_order_relaxed) +
-      static_cast<long long>(malloc_usable_size(p));
+  const long long now = live.fetch_add(static_cast<long long>(malloc_usable_size(p)), std::memory_order_relaxed) +
+                        static_cast<long long>(malloc_usable_size(p));
   long long old = peak.load(std::memory_order_relaxed);
   while (now > old && !peak.compare_exchange_weak(old, now, std::memory_order_relaxed)) {
   }
@@ -48,10 +47,10 @@ void note_free(void* p) noexcept {
 // glibc exports its allocator under these names too; the executable's malloc
 // takes precedence over libc's for every library in the process.
 extern "C" {
-void* __libc_malloc(std::size_t);             // NOLINT(bugprone-reserved-identifier)
+void* __libc_malloc(std::size_t);               // NOLINT(bugprone-reserved-identifier)
 void* __libc_calloc(std::size_t, std::size_t);  // NOLINT(bugprone-reserved-identifier)
-void* __libc_realloc(void*, std::size_t);     // NOLINT(bugprone-reserved-identifier)
-void __libc_free(void*);                      // NOLINT(bugprone-reserved-identifier)
+void* __libc_realloc(void*, std::size_t);       // NOLINT(bugprone-reserved-identifier)
+void __libc_free(void*);                        // NOLINT(bugprone-reserved-identifier)
 
 void* malloc(std::size_t n) noexcept {
   void* p = __libc_malloc(n);

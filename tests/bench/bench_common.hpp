@@ -21,17 +21,17 @@ inline constexpr std::array<mfakit::algorithm, 3> all_algorithms{mfakit::algorit
 
 struct otp_case {
   mfakit::algorithm alg{};
-  std::string alg_name;   ///< "SHA1", "SHA256", "SHA512" (benchmark names)
-  std::string botan_name; ///< "SHA-1", ...
+  std::string alg_name;    ///< "SHA1", "SHA256", "SHA512" (benchmark names)
+  std::string botan_name;  ///< "SHA-1", ...
   std::vector<unsigned char> key;
   std::string key_base32;
   std::int64_t period = 30;
-  std::int64_t unix_time = 0;   ///< the middle of a step
-  std::uint64_t step = 0;       ///< unix_time / period
+  std::int64_t unix_time = 0;               ///< the middle of a step
+  std::uint64_t step = 0;                   ///< unix_time / period
   std::array<std::string, 3> window_codes;  ///< codes of step-1, step, step+1
-  std::string wrong_code;       ///< matches none of window_codes
+  std::string wrong_code;                   ///< matches none of window_codes
   std::uint64_t hotp_counter = 0;
-  std::string hotp_code;        ///< the code of hotp_counter
+  std::string hotp_code;  ///< the code of hotp_counter
 };
 
 /// The case of one algorithm, computed once with mfakit itself (every other
@@ -60,8 +60,7 @@ void register_evp();
 void register_naive();
 void register_compress();
 void register_backup();
-void register_proto();
-void register_parts();
+void register_flow();
 void register_oath();
 void register_cotp();
 void register_botan();

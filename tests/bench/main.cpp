@@ -33,8 +33,7 @@ int main(int argc, char** argv) {
   register_naive();
   register_compress();
   register_backup();
-  register_proto();
-  register_parts();
+  register_flow();
 #if MFAKIT_BENCH_HAVE_OATH
   register_oath();
   peers += "liboath ";

@@ -36,8 +36,8 @@ int generate(const otp_case& c, std::array<char, 16>& out) {
 }
 
 int validate(const otp_case& c, const char* code) {
-  return oath_totp_validate4(key_of(c), c.key.size(), static_cast<time_t>(c.unix_time),
-                             static_cast<unsigned>(c.period), 0, 1, nullptr, nullptr, flags_of(c), code);
+  return oath_totp_validate4(key_of(c), c.key.size(), static_cast<time_t>(c.unix_time), static_cast<unsigned>(c.period),
+                             0, 1, nullptr, nullptr, flags_of(c), code);
 }
 
 void hotp(benchmark::State& st, const otp_case& c) {
