@@ -60,10 +60,12 @@ using byte_view = std::span<const unsigned char>;
 /// Appends lowercase hex of `data` to `out` (store keys, tokens).
 inline void append_hex(std::string& out, byte_view data) {
   constexpr std::string_view digits = "0123456789abcdef";
-  out.reserve(out.size() + 2 * data.size());
+  const std::size_t at = out.size();
+  out.resize(at + 2 * data.size());  // then plain stores: push_back checks the capacity per character
+  char* p = out.data() + at;
   for (unsigned char b : data) {
-    out.push_back(digits[b >> 4U]);
-    out.push_back(digits[b & 0xFU]);
+    *p++ = digits[b >> 4U];
+    *p++ = digits[b & 0xFU];
   }
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -52,6 +53,7 @@ inline constexpr unsigned char tag_challenge = 'C';
 
 class record_writer {
  public:
+  explicit record_writer(std::size_t capacity) { out_.reserve(capacity); }
   void u8(unsigned v) { out_.push_back(static_cast<char>(v & 0xFFU)); }
   void varint(std::uint64_t v) {
     while (v >= 0x80U) {
@@ -102,7 +104,8 @@ class record_reader {
   }
   bool raw(std::span<unsigned char> out) {
     if (in_.size() < out.size()) return false;
-    std::copy(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(out.size()), out.begin());
+    // (std::copy from char to unsigned char compiles to a byte loop)
+    if (!out.empty()) std::memcpy(out.data(), in_.data(), out.size());
     in_.remove_prefix(out.size());
     return true;
   }
@@ -122,7 +125,9 @@ class record_reader {
 
 /// Encodes an account record (a few hundred bytes with ten backup codes).
 [[nodiscard]] inline std::string encode(const account_record& r) {
-  detail::record_writer w;
+  // fixed fields and varints take at most 64 bytes: one allocation
+  detail::record_writer w(64 + r.sealed_secret.size() + r.backup.salt.size() +
+                          r.backup.digests.size() * backup_code_digest_bytes);
   w.u8(detail::tag_account);
   w.u8(detail::record_format);
   w.u8(static_cast<unsigned>(r.status));
@@ -148,7 +153,7 @@ class record_reader {
 }
 
 [[nodiscard]] inline std::string encode(const challenge_record& c) {
-  detail::record_writer w;
+  detail::record_writer w(32 + c.user.size());
   w.u8(detail::tag_challenge);
   w.u8(detail::record_format);
   w.bytes(c.user);

@@ -56,7 +56,12 @@ class secret_box {
     secret_box b;
     b.scheme_ = scheme_aes_256_gcm;
     b.current_ = current;
-    b.keys_ = std::move(keys);
+    b.keys_.reserve(keys.size());
+    for (const auto& k : keys) {
+      auto ctx = keyed_context(k);
+      if (!ctx) return errc::crypto_failure;
+      b.keys_.push_back(keyed_key{k.id, std::move(ctx)});
+    }
     return b;
   }
 
@@ -77,7 +82,7 @@ class secret_box {
       out.append(reinterpret_cast<const char*>(s.bytes().data()), s.size());  // NOLINT
       return out;
     }
-    const sealing_key* k = find(current_);
+    const keyed_key* k = find(current_);
     if (k == nullptr) return errc::seal_failure;
     std::array<unsigned char, nonce_bytes> nonce{};
     if (!rng.fill(nonce)) return errc::random_failure;
@@ -85,7 +90,7 @@ class secret_box {
     auto* p = reinterpret_cast<unsigned char*>(out.data());  // NOLINT
     put_u32(p + 1, k->id);
     std::copy(nonce.begin(), nonce.end(), p + 5);
-    if (!crypt(true, *k, nonce, aad(user, k->id), s.bytes(), {p + 5 + nonce_bytes, s.size()},
+    if (!crypt(true, *k, nonce, aad_text(user, k->id).bytes(), s.bytes(), {p + 5 + nonce_bytes, s.size()},
                {p + 5 + nonce_bytes + s.size(), tag_bytes})) {
       cleanse(out.data(), out.size());
       return errc::crypto_failure;
@@ -96,27 +101,42 @@ class secret_box {
   /// Opens a sealed secret; errc::seal_failure for a wrong user, a tampered
   /// record, an unknown key id or a scheme this box does not use.
   [[nodiscard]] result<secret> open(std::string_view user, std::string_view sealed) const {
+    std::array<unsigned char, max_secret_bytes> plain{};
+    auto n = open_into(user, sealed, plain);
+    auto s = n ? secret::from_bytes({plain.data(), *n}) : result<secret>(n.error());
+    cleanse(plain.data(), plain.size());
+    return s;
+  }
+
+  /// open() into the caller's buffer, for a caller that uses the secret at
+  /// once and wipes it (no heap copy): the secret is out[0, returned size).
+  /// Same errors as open(); out holds nothing on failure.
+  [[nodiscard]] result<std::size_t> open_into(std::string_view user, std::string_view sealed,
+                                              std::span<unsigned char, max_secret_bytes> out) const {
     if (sealed.empty() || static_cast<unsigned char>(sealed[0]) != scheme_) return errc::seal_failure;
     const auto* p = reinterpret_cast<const unsigned char*>(sealed.data());  // NOLINT
     if (scheme_ == scheme_unsafe_plaintext) {
-      auto s = secret::from_bytes({p + 1, sealed.size() - 1});
-      if (!s) return errc::seal_failure;
-      return s;
+      const std::size_t n = sealed.size() - 1;
+      if (n < min_secret_bytes || n > max_secret_bytes) return errc::seal_failure;
+      std::copy(p + 1, p + 1 + n, out.begin());
+      return n;
     }
     if (sealed.size() < 1 + 4 + nonce_bytes + min_secret_bytes + tag_bytes ||
         sealed.size() > 1 + 4 + nonce_bytes + max_secret_bytes + tag_bytes)
       return errc::seal_failure;
     const std::uint32_t id = get_u32(p + 1);
-    const sealing_key* k = find(id);
+    const keyed_key* k = find(id);
     if (k == nullptr) return errc::seal_failure;
     std::array<unsigned char, nonce_bytes> nonce{};
     std::copy(p + 5, p + 5 + nonce_bytes, nonce.begin());
-    const std::size_t n = sealed.size() - (1 + 4 + nonce_bytes + tag_bytes);
-    secure_bytes plain(n);
-    auto* tag = const_cast<unsigned char*>(p + 5 + nonce_bytes + n);  // NOLINT: read only, EVP takes void*
-    if (!crypt(false, *k, nonce, aad(user, id), {p + 5 + nonce_bytes, n}, plain, {tag, tag_bytes}))
+    const std::size_t n = sealed.size() - (1 + 4 + nonce_bytes + tag_bytes);  // <= max_secret_bytes (checked above)
+    auto* tag = const_cast<unsigned char*>(p + 5 + nonce_bytes + n);          // NOLINT: read only, EVP takes void*
+    if (!crypt(false, *k, nonce, aad_text(user, id).bytes(), {p + 5 + nonce_bytes, n}, out.first(n),
+               {tag, tag_bytes})) {
+      cleanse(out.data(), out.size());
       return errc::seal_failure;
-    return secret::from_bytes(plain);
+    }
+    return n;
   }
 
   [[nodiscard]] bool is_unsafe_plaintext() const noexcept { return scheme_ == scheme_unsafe_plaintext; }
@@ -125,7 +145,18 @@ class secret_box {
  private:
   secret_box() = default;
 
-  [[nodiscard]] const sealing_key* find(std::uint32_t id) const noexcept {
+  /// A key of the ring as the box keeps it: an AES-256-GCM context keyed
+  /// once (the AES key schedule and the GHASH key are computed here, not per
+  /// call). It is never modified after construction: seal() and open() work
+  /// on a copy of it (EVP_CIPHER_CTX_copy only reads its source) and set only
+  /// the nonce, so copies of the box and concurrent calls share it safely.
+  /// Freeing it wipes the key schedule (the provider clears its context).
+  struct keyed_key {
+    std::uint32_t id = 0;
+    std::shared_ptr<EVP_CIPHER_CTX> ctx;
+  };
+
+  [[nodiscard]] const keyed_key* find(std::uint32_t id) const noexcept {
     for (const auto& k : keys_)
       if (k.id == id) return &k;
     return nullptr;
@@ -139,16 +170,35 @@ class secret_box {
   [[nodiscard]] static std::uint32_t get_u32(const unsigned char* p) noexcept {
     return (std::uint32_t{p[0]} << 24U) | (std::uint32_t{p[1]} << 16U) | (std::uint32_t{p[2]} << 8U) | p[3];
   }
-  // Associated data: a purpose label, the key id and the user id.
-  [[nodiscard]] static std::string aad(std::string_view user, std::uint32_t id) {
-    std::string a = "mfakit/totp-secret/v1";
-    a.push_back('\0');
-    std::array<unsigned char, 4> idb{};
-    put_u32(idb.data(), id);
-    a.append(reinterpret_cast<const char*>(idb.data()), idb.size());  // NOLINT
-    a.append(user);
-    return a;
-  }
+  // Associated data: a purpose label, the key id and the user id; on the
+  // stack when they fit (user ids up to 230 bytes), else on the heap.
+  static constexpr std::string_view aad_label{"mfakit/totp-secret/v1\0", 22};
+  class aad_text {
+   public:
+    aad_text(std::string_view user, std::uint32_t id) {
+      const std::size_t n = aad_label.size() + 4 + user.size();
+      unsigned char* p = small_.data();
+      if (n > small_.size()) {
+        large_.resize(n);
+        p = large_.data();
+      }
+      std::copy(aad_label.begin(), aad_label.end(), p);
+      put_u32(p + aad_label.size(), id);
+      std::copy(user.begin(), user.end(), p + aad_label.size() + 4);
+      view_ = byte_view(p, n);
+    }
+    aad_text(const aad_text&) = delete;  // view_ points into small_
+    aad_text& operator=(const aad_text&) = delete;
+    aad_text(aad_text&&) = delete;
+    aad_text& operator=(aad_text&&) = delete;
+    ~aad_text() = default;
+    [[nodiscard]] byte_view bytes() const noexcept { return view_; }
+
+   private:
+    std::array<unsigned char, 256> small_{};
+    std::vector<unsigned char> large_;
+    byte_view view_;
+  };
 
   // Fetched once per process: OpenSSL 3's implicit fetch by EVP_aes_256_gcm()
   // on every init costs more than the decryption and serialises threads.
@@ -157,21 +207,26 @@ class secret_box {
     return cipher;
   }
 
-  [[nodiscard]] static bool crypt(bool encrypt, const sealing_key& k,
-                                  const std::array<unsigned char, nonce_bytes>& nonce, std::string_view aad_text,
-                                  byte_view in, std::span<unsigned char> out, std::span<unsigned char> tag) {
+  [[nodiscard]] static std::shared_ptr<EVP_CIPHER_CTX> keyed_context(const sealing_key& k) {
     const EVP_CIPHER* cipher = aes_256_gcm_cipher();
-    if (cipher == nullptr) return false;
+    if (cipher == nullptr) return nullptr;
+    std::shared_ptr<EVP_CIPHER_CTX> ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+    if (!ctx || EVP_CipherInit_ex(ctx.get(), cipher, nullptr, k.bytes.data(), nullptr, 0) != 1) return nullptr;
+    return ctx;
+  }
+
+  // The nonce is set with GCM's default IV length.
+  static_assert(nonce_bytes == 12);
+
+  [[nodiscard]] static bool crypt(bool encrypt, const keyed_key& k, const std::array<unsigned char, nonce_bytes>& nonce,
+                                  byte_view aad, byte_view in, std::span<unsigned char> out,
+                                  std::span<unsigned char> tag) {
     std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
-    if (!ctx) return false;
+    if (!ctx || EVP_CIPHER_CTX_copy(ctx.get(), k.ctx.get()) != 1) return false;
     const int enc = encrypt ? 1 : 0;
     int len = 0;
-    const byte_view a = as_bytes(aad_text);
-    if (EVP_CipherInit_ex(ctx.get(), cipher, nullptr, nullptr, nullptr, enc) != 1) return false;
-    if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(nonce_bytes), nullptr) != 1)
-      return false;
-    if (EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, k.bytes.data(), nonce.data(), enc) != 1) return false;
-    if (EVP_CipherUpdate(ctx.get(), nullptr, &len, a.data(), static_cast<int>(a.size())) != 1) return false;
+    if (EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, nullptr, nonce.data(), enc) != 1) return false;
+    if (EVP_CipherUpdate(ctx.get(), nullptr, &len, aad.data(), static_cast<int>(aad.size())) != 1) return false;
     if (EVP_CipherUpdate(ctx.get(), out.data(), &len, in.data(), static_cast<int>(in.size())) != 1 ||
         static_cast<std::size_t>(len) != in.size())
       return false;
@@ -188,7 +243,7 @@ class secret_box {
 
   unsigned char scheme_ = scheme_unsafe_plaintext;
   std::uint32_t current_ = 0;
-  std::vector<sealing_key> keys_;
+  std::vector<keyed_key> keys_;
 };
 
 }  // namespace mfakit

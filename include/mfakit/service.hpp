@@ -211,7 +211,10 @@ class service {
   }
 
   [[nodiscard]] result<loaded_account> load_account(std::string_view user) {
-    const std::string key = account_key(user);
+    return load_account_at(account_key(user));
+  }
+
+  [[nodiscard]] result<loaded_account> load_account_at(const std::string& key) {
     auto loaded = guarded([&] { return store_.load(key); });
     if (!loaded) return loaded.error();
     if (!*loaded) return loaded_account{std::nullopt, 0};
@@ -251,7 +254,7 @@ class service {
     if (!valid_user(user)) return errc::invalid_argument;
     const std::string key = account_key(user);
     for (unsigned round = 0; round < cfg_.max_retries; ++round) {
-      result<loaded_account> loaded = round == 0 && first ? std::move(*first) : load_account(user);
+      result<loaded_account> loaded = round == 0 && first ? std::move(*first) : load_account_at(key);
       if (!loaded) return loaded.error();
       decision<T> d = decide(loaded->first, unix_seconds(clock_.now()));
       if (d.next) {

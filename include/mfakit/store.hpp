@@ -21,8 +21,10 @@
 // follows from this one primitive, on one server or many.
 #pragma once
 
+#include <array>
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -55,44 +57,67 @@ concept record_store_cas = requires(S& s, std::string_view key, std::uint64_t ex
 template <class S>
 concept record_store = record_store_load<S> && record_store_cas<S>;
 
-/// The reference store: a map behind a mutex, safe to share between threads.
+/// The reference store: maps behind mutexes, safe to share between threads.
+/// Keys are spread over 64 stripes (by hash), each with its own map, mutex
+/// and version counter, so requests for different users rarely meet on a
+/// lock or a cache line. A key always lives in the same stripe, so its
+/// versions still only grow.
 class memory_store {
  public:
   [[nodiscard]] result<std::optional<stored_record>> load(std::string_view key) const {
-    const std::lock_guard lock(mutex_);
-    auto it = records_.find(key);
-    if (it == records_.end()) return std::optional<stored_record>{};
+    const stripe& s = stripe_of(key);
+    const std::lock_guard lock(s.mutex);
+    auto it = s.records.find(key);
+    if (it == s.records.end()) return std::optional<stored_record>{};
     return std::optional<stored_record>{it->second};
   }
 
   [[nodiscard]] result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
                                               const std::optional<std::string>& next) {
-    const std::lock_guard lock(mutex_);
-    auto it = records_.find(key);
-    const std::uint64_t current = it == records_.end() ? 0 : it->second.version;
+    stripe& s = stripe_of(key);
+    const std::lock_guard lock(s.mutex);
+    auto it = s.records.find(key);
+    const std::uint64_t current = it == s.records.end() ? 0 : it->second.version;
     if (current != expected) return false;
     if (!next) {
-      if (it != records_.end()) records_.erase(it);
+      if (it != s.records.end()) s.records.erase(it);
       return true;
     }
-    const std::uint64_t version = ++sequence_;
-    if (it == records_.end()) {
-      records_.emplace(std::string(key), stored_record{*next, version});
+    const std::uint64_t version = ++s.sequence;
+    if (it == s.records.end()) {
+      s.records.emplace(std::string(key), stored_record{*next, version});
     } else {
-      it->second = stored_record{*next, version};
+      it->second.bytes.assign(*next);  // reuses the stored buffer
+      it->second.version = version;
     }
     return true;
   }
 
+  /// The number of records (stripe by stripe: not a snapshot while writes run).
   [[nodiscard]] std::size_t size() const {
-    const std::lock_guard lock(mutex_);
-    return records_.size();
+    std::size_t n = 0;
+    for (const auto& s : stripes_) {
+      const std::lock_guard lock(s.mutex);
+      n += s.records.size();
+    }
+    return n;
   }
 
  private:
-  mutable std::mutex mutex_;
-  std::map<std::string, stored_record, std::less<>> records_;
-  std::uint64_t sequence_ = 0;
+  static constexpr std::size_t stripe_count = 64;
+  struct alignas(64) stripe {  // on cache lines of its own
+    mutable std::mutex mutex;
+    std::map<std::string, stored_record, std::less<>> records;
+    std::uint64_t sequence = 0;
+  };
+  [[nodiscard]] stripe& stripe_of(std::string_view key) noexcept {
+    return stripes_[std::hash<std::string_view>{}(key) % stripe_count];
+  }
+  [[nodiscard]] const stripe& stripe_of(std::string_view key) const noexcept {
+    return stripes_[std::hash<std::string_view>{}(key) % stripe_count];
+  }
+
+  std::array<stripe, stripe_count> stripes_;
 };
 static_assert(record_store<memory_store>);
 

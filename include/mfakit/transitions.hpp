@@ -177,10 +177,13 @@ template <class T>
 /// Checks a TOTP code against the record's secret: the matched step, or why not.
 [[nodiscard]] inline result<std::uint64_t> check_totp(const account_record& r, std::string_view user,
                                                       std::string_view code, std::int64_t now, const flow_config& cfg) {
-  auto key = cfg.box.open(user, r.sealed_secret);
-  if (!key) return key.error();
-  return verify_totp(key->bytes(), code, now, totp_params{r.alg, r.digits, r.period, 0},
-                     totp_verify_options{cfg.window, r.last_step});
+  std::array<unsigned char, max_secret_bytes> key{};  // unsealed on the stack, wiped here
+  auto n = cfg.box.open_into(user, r.sealed_secret, key);
+  if (!n) return n.error();
+  auto step = verify_totp(byte_view(key.data(), *n), code, now, totp_params{r.alg, r.digits, r.period, 0},
+                          totp_verify_options{cfg.window, r.last_step});
+  cleanse(key.data(), key.size());
+  return step;
 }
 
 /// A fresh batch, or a copy of the one this request already made.
