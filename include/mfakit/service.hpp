@@ -79,11 +79,7 @@ class service {
   /// or lock). errc::not_enabled when there is nothing to unlock.
   [[nodiscard]] result<void> reset_throttle(std::string_view user) {
     return update<void>(user, [&](const std::optional<account_record>& cur, std::int64_t /*now*/) {
-      if (!cur || cur->status == account_status::disabled) return flow::detail::refuse<void>(errc::not_enabled);
-      account_record next = *cur;
-      next.failures = 0;
-      next.last_failure = 0;
-      return decision<void>{std::move(next), result<void>{}, {}, 0};
+      return flow::reset_throttle(cur);
     });
   }
 
@@ -149,7 +145,9 @@ class service {
       if (auto ok = flow::check_challenge(challenge, now, cfg_); !ok) return ok.error();
       const std::uint64_t challenge_version = (*loaded)->version;
 
-      // 2. the account must still have TOTP, and must not be throttled
+      // 2. the account must still have TOTP, and must not be throttled. Checked
+      //    here as well as in flow::verify so a refused attempt spends none of
+      //    the challenge's attempts.
       auto account = load_account(challenge->user);
       if (!account) return account.error();
       if (!flow::detail::is_enabled(account->first)) return errc::challenge_invalid;

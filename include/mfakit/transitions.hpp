@@ -353,6 +353,15 @@ template <random_source R>
   return d;
 }
 
+/// An administrator's unlock: the failure count (and so any delay or lock) cleared.
+[[nodiscard]] inline decision<void> reset_throttle(const std::optional<account_record>& current) {
+  if (!current || current->status == account_status::disabled) return detail::refuse<void>(errc::not_enabled);
+  account_record next = *current;
+  next.failures = 0;
+  next.last_failure = 0;
+  return decision<void>{std::move(next), result<void>{}, {}, 0};
+}
+
 /// GET .../mfa/status
 [[nodiscard]] inline status_result status(const std::optional<account_record>& current) noexcept {
   if (!current) return {};
