@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -53,27 +54,48 @@ inline constexpr unsigned char tag_challenge = 'C';
 
 class record_writer {
  public:
-  explicit record_writer(std::size_t capacity) { out_.reserve(capacity); }
-  void u8(unsigned v) { out_.push_back(static_cast<char>(v & 0xFFU)); }
-  void varint(std::uint64_t v) {
+  /// `capacity` must cover everything written (encode() sizes it).
+  explicit record_writer(std::size_t capacity) : out_(capacity, '\0'), p_(out_.data()), end_(p_ + capacity) {}
+  void u8(unsigned v) noexcept {
+    if (p_ != end_) *p_++ = static_cast<char>(v & 0xFFU);
+    else overflow_ = true;
+  }
+  void varint(std::uint64_t v) noexcept {
     while (v >= 0x80U) {
       u8(static_cast<unsigned>(v & 0x7FU) | 0x80U);
       v >>= 7U;
     }
     u8(static_cast<unsigned>(v));
   }
-  void svarint(std::int64_t v) {  // zigzag
+  void svarint(std::int64_t v) noexcept {  // zigzag
     varint((static_cast<std::uint64_t>(v) << 1U) ^ static_cast<std::uint64_t>(v >> 63));
   }
-  void raw(byte_view b) { out_.append(reinterpret_cast<const char*>(b.data()), b.size()); }  // NOLINT
-  void bytes(std::string_view s) {
+  void raw(byte_view b) noexcept { append(b.data(), b.size()); }
+  void bytes(std::string_view s) noexcept {
     varint(s.size());
-    out_.append(s);
+    append(s.data(), s.size());
   }
-  std::string take() { return std::move(out_); }
+  /// The encoding. A capacity that was too small is a bug in encode(): it
+  /// throws rather than store a truncated record.
+  std::string take() {
+    if (overflow_) throw std::logic_error("mfakit: record_writer capacity too small");
+    out_.resize(static_cast<std::size_t>(p_ - out_.data()));
+    return std::move(out_);
+  }
 
  private:
+  void append(const void* data, std::size_t n) noexcept {
+    if (n > static_cast<std::size_t>(end_ - p_)) {
+      overflow_ = true;
+      return;
+    }
+    if (n != 0) std::memcpy(p_, data, n);
+    p_ += n;
+  }
   std::string out_;
+  char* p_;
+  char* end_;
+  bool overflow_ = false;
 };
 
 class record_reader {
@@ -125,8 +147,8 @@ class record_reader {
 
 /// Encodes an account record (a few hundred bytes with ten backup codes).
 [[nodiscard]] inline std::string encode(const account_record& r) {
-  // fixed fields and varints take at most 64 bytes: one allocation
-  detail::record_writer w(64 + r.sealed_secret.size() + r.backup.salt.size() +
+  // fixed fields and varints take at most 8 + 6 * 10 + 2 * 10 bytes: one allocation
+  detail::record_writer w(96 + r.sealed_secret.size() + r.backup.salt.size() +
                           r.backup.digests.size() * backup_code_digest_bytes);
   w.u8(detail::tag_account);
   w.u8(detail::record_format);
@@ -153,7 +175,7 @@ class record_reader {
 }
 
 [[nodiscard]] inline std::string encode(const challenge_record& c) {
-  detail::record_writer w(32 + c.user.size());
+  detail::record_writer w(48 + c.user.size());
   w.u8(detail::tag_challenge);
   w.u8(detail::record_format);
   w.bytes(c.user);

@@ -6,6 +6,8 @@
 // fails or throws turns into errc::storage_failure with nothing changed.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -23,11 +25,35 @@
 
 namespace mfakit {
 
+namespace detail {
+/// account_key() on the stack, for the request path (a key is built per
+/// request; a heap string for it was one allocation of every login).
+class account_key_buffer {
+ public:
+  static constexpr std::string_view prefix = "mfakit/account/";
+  /// `user` must be at most max_user_id_bytes long (the service checks it first).
+  explicit account_key_buffer(std::string_view user) noexcept
+      : size_(prefix.size() + 2 * std::min(user.size(), max_user_id_bytes)) {
+    constexpr std::string_view digits = "0123456789abcdef";
+    char* p = std::copy(prefix.begin(), prefix.end(), buf_.data());
+    for (unsigned char b : user.substr(0, max_user_id_bytes)) {
+      *p++ = digits[b >> 4U];
+      *p++ = digits[b & 0xFU];
+    }
+  }
+  [[nodiscard]] std::string_view view() const noexcept { return {buf_.data(), size_}; }
+
+ private:
+  std::array<char, prefix.size() + 2 * max_user_id_bytes> buf_;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+  std::size_t size_;
+};
+}  // namespace detail
+
 /// Store key of a user's account record. The user id is hex-encoded, so a
 /// database whose keys compare case-insensitively, ignore trailing spaces or
 /// stop at a NUL still gives every user id its own row.
 [[nodiscard]] inline std::string account_key(std::string_view user) {
-  std::string key = "mfakit/account/";
+  std::string key(detail::account_key_buffer::prefix);
   append_hex(key, as_bytes(user));
   return key;
 }
@@ -97,8 +123,8 @@ class service {
                                             attempt_info* info = nullptr) {
     return update<login_result>(
         user,
-        [&](const std::optional<account_record>& cur, std::int64_t now) {
-          return flow::verify(cur, user, code, via, now, cfg_);
+        [&](std::optional<account_record>& cur, std::int64_t now) {
+          return flow::verify(std::move(cur), user, code, via, now, cfg_);
         },
         std::nullopt, info);
   }
@@ -168,8 +194,8 @@ class service {
       // 4. verify against the account, compare-and-swap it
       auto outcome = update<login_result>(
           challenge->user,
-          [&](const std::optional<account_record>& cur, std::int64_t at) {
-            return flow::verify(cur, challenge->user, code, via, at, cfg_);
+          [&](std::optional<account_record>& cur, std::int64_t at) {
+            return flow::verify(std::move(cur), challenge->user, code, via, at, cfg_);
           },
           std::move(account), info);
       if (!outcome) {
@@ -209,10 +235,10 @@ class service {
   }
 
   [[nodiscard]] result<loaded_account> load_account(std::string_view user) {
-    return load_account_at(account_key(user));
+    return load_account_at(detail::account_key_buffer(user).view());
   }
 
-  [[nodiscard]] result<loaded_account> load_account_at(const std::string& key) {
+  [[nodiscard]] result<loaded_account> load_account_at(std::string_view key) {
     auto loaded = guarded([&] { return store_.load(key); });
     if (!loaded) return loaded.error();
     if (!*loaded) return loaded_account{std::nullopt, 0};
@@ -225,7 +251,7 @@ class service {
   // failed after committing)? Our bytes under the key prove it: a success
   // record carries fresh randomness (salt, nonce) or a new step. Then the
   // answer is given after all, and no stored backup code goes unseen.
-  [[nodiscard]] bool landed(const std::string& key, const std::string& bytes) {
+  [[nodiscard]] bool landed(std::string_view key, std::string_view bytes) {
     auto now = guarded([&] { return store_.load(key); });
     return now && *now && (*now)->bytes == bytes;
   }
@@ -244,21 +270,23 @@ class service {
     return errc::storage_conflict;
   }
 
-  // load -> decide -> compare-and-swap, retried on a lost race.
+  // load -> decide -> compare-and-swap, retried on a lost race. `decide`
+  // may move from the loaded record (each round loads its own).
   template <class T, class Decide>
   [[nodiscard]] result<T> update(std::string_view user, Decide&& decide,
                                  std::optional<result<loaded_account>> first = std::nullopt,
                                  attempt_info* info = nullptr) {
     if (!valid_user(user)) return errc::invalid_argument;
-    const std::string key = account_key(user);
+    const detail::account_key_buffer key_buffer(user);
+    const std::string_view key = key_buffer.view();
     for (unsigned round = 0; round < cfg_.max_retries; ++round) {
       result<loaded_account> loaded = round == 0 && first ? std::move(*first) : load_account_at(key);
       if (!loaded) return loaded.error();
       decision<T> d = decide(loaded->first, unix_seconds(clock_.now()));
       if (d.next) {
-        const std::string bytes = encode(*d.next);
+        const std::optional<std::string> bytes = encode(*d.next);  // the store's parameter type: not copied
         auto stored = guarded([&] { return store_.compare_and_swap(key, loaded->second, bytes); });
-        if (!stored && !landed(key, bytes)) return stored.error();
+        if (!stored && !landed(key, *bytes)) return stored.error();
         if (stored && !*stored) continue;  // lost the race: decide again on the new record
       }
       emit_all(d.events);

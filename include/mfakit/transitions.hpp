@@ -280,8 +280,12 @@ template <random_source R>
   return d;
 }
 
-/// The second factor of a login: a TOTP code or a backup code.
-[[nodiscard]] inline decision<login_result> verify(const std::optional<account_record>& current, std::string_view user,
+/// The second factor of a login: a TOTP code or a backup code. Takes the
+/// record by value because the record to store is this one changed in two
+/// fields: a driver that has no further use for its copy moves it in (the
+/// service does), which saves copying the sealed secret and the backup-code
+/// digests on every login.
+[[nodiscard]] inline decision<login_result> verify(std::optional<account_record> current, std::string_view user,
                                                    std::string_view code, factor via, std::int64_t now,
                                                    const flow_config& cfg) {
   if (detail::blank(code)) return detail::refuse<login_result>(errc::missing_code);
@@ -289,19 +293,21 @@ template <random_source R>
   bool lock_expired = false;
   if (auto refused = detail::gate<login_result>(*current, user, now, cfg, lock_expired)) return std::move(*refused);
 
-  account_record next = *current;
+  account_record& r = *current;  // becomes the record to store
   std::error_code ec;
+  std::optional<std::uint64_t> step;
+  std::optional<std::size_t> used;
   if (via == factor::totp) {
-    auto step = detail::check_totp(*current, user, code, now, cfg);
-    if (step) {
-      next.last_step = *step;
+    auto matched = detail::check_totp(r, user, code, now, cfg);
+    if (matched) {
+      step = *matched;
     } else {
-      ec = step.error();
+      ec = matched.error();
     }
   } else {
-    auto index = cfg.hasher.match(current->backup, code);
+    auto index = cfg.hasher.match(r.backup, code);
     if (index) {
-      next.backup.digests.erase(next.backup.digests.begin() + static_cast<std::ptrdiff_t>(*index));
+      used = *index;
     } else {
       ec = index.error();
     }
@@ -311,14 +317,17 @@ template <random_source R>
     if (ec == errc::malformed_code) {
       d.events.push_back(detail::malformed_event(user, now, via));
     } else if (ec == errc::code_mismatch || ec == errc::code_replayed) {
-      d.next = detail::with_failure(*current, user, now, cfg, lock_expired, via, ec == errc::code_replayed, d.events);
+      d.next = detail::with_failure(std::move(r), user, now, cfg, lock_expired, via, ec == errc::code_replayed,
+                                    d.events);
     }
     return d;
   }
-  next.failures = 0;
-  next.last_failure = 0;
-  const std::size_t remaining = next.backup.digests.size();
-  decision<login_result> d{std::move(next), login_result{std::string(user), via, remaining}, {}, 0};
+  if (step) r.last_step = *step;
+  if (used) r.backup.digests.erase(r.backup.digests.begin() + static_cast<std::ptrdiff_t>(*used));
+  r.failures = 0;
+  r.last_failure = 0;
+  const std::size_t remaining = r.backup.digests.size();
+  decision<login_result> d{std::move(current), login_result{std::string(user), via, remaining}, {}, 0};
   event e =
       detail::make_event(via == factor::totp ? event_kind::code_accepted : event_kind::backup_code_used, user, now);
   e.via = via;
