@@ -23,6 +23,7 @@ enum class event_kind : std::uint8_t {
   locked,               ///< the failure count reached the lock
   challenge_issued,     ///< a login challenge began
   challenge_exhausted,  ///< a challenge used up its attempts and is dead
+  secret_resealed,      ///< the secret was sealed again under the current key (rotation)
 };
 
 enum class factor : std::uint8_t { totp, backup_code };
@@ -54,6 +55,7 @@ struct event {
     case event_kind::locked: return "locked";
     case event_kind::challenge_issued: return "challenge_issued";
     case event_kind::challenge_exhausted: return "challenge_exhausted";
+    case event_kind::secret_resealed: return "secret_resealed";
   }
   return "unknown";
 }

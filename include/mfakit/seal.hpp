@@ -143,6 +143,25 @@ class secret_box {
     return n;
   }
 
+  /// Whether `sealed` was sealed by this box's scheme under a key other than
+  /// the current one: after a rotation, such records still open, but the old
+  /// key can only be retired once none is left (reseal() them first).
+  [[nodiscard]] bool needs_reseal(std::string_view sealed) const noexcept {
+    if (scheme_ == scheme_unsafe_plaintext || sealed.size() < 1 + 4 ||
+        static_cast<unsigned char>(sealed[0]) != scheme_)
+      return false;
+    return get_u32(reinterpret_cast<const unsigned char*>(sealed.data()) + 1) != current_;  // NOLINT
+  }
+
+  /// Opens `sealed` and seals the secret again under the current key, with a
+  /// fresh nonce. Same errors as open() and seal().
+  template <random_source R>
+  [[nodiscard]] result<std::string> reseal(std::string_view user, std::string_view sealed, R& rng) const {
+    auto s = open(user, sealed);
+    if (!s) return s.error();
+    return seal(user, *s, rng);
+  }
+
   [[nodiscard]] bool is_unsafe_plaintext() const noexcept { return scheme_ == scheme_unsafe_plaintext; }
   [[nodiscard]] std::uint32_t current_key_id() const noexcept { return current_; }
 

@@ -109,6 +109,16 @@ class service {
     });
   }
 
+  /// After a key rotation: seals the user's secret again under the current
+  /// key (true), or leaves a record already under it alone (false). Run it
+  /// over every user with a secret, then retire the old key from the ring.
+  /// errc::not_enabled when the user has no secret (nothing to move).
+  [[nodiscard]] result<bool> reseal(std::string_view user) {
+    return update<bool>(user, [&](const std::optional<account_record>& cur, std::int64_t now) {
+      return flow::reseal(cur, user, now, cfg_, rng_);
+    });
+  }
+
   [[nodiscard]] result<status_result> status(std::string_view user) {
     if (!valid_user(user)) return errc::invalid_argument;
     auto loaded = load_account(user);

@@ -371,6 +371,24 @@ template <random_source R>
   return decision<void>{std::move(next), result<void>{}, {}, 0};
 }
 
+/// Key rotation: the secret sealed again under the box's current key (a
+/// fresh nonce), nothing else changed; true when it was rewritten, false (and
+/// no write) when it already was under the current key. A record the box
+/// cannot open is errc::seal_failure and stays as it is.
+template <random_source R>
+[[nodiscard]] decision<bool> reseal(const std::optional<account_record>& current, std::string_view user,
+                                    std::int64_t now, const flow_config& cfg, R& rng) {
+  if (!current || current->status == account_status::disabled) return detail::refuse<bool>(errc::not_enabled);
+  if (!cfg.box.needs_reseal(current->sealed_secret)) return decision<bool>{std::nullopt, false, {}, 0};
+  auto sealed = cfg.box.reseal(user, current->sealed_secret, rng);
+  if (!sealed) return detail::refuse<bool>(sealed.error());
+  account_record next = *current;
+  next.sealed_secret = std::move(*sealed);
+  decision<bool> d{std::move(next), true, {}, 0};
+  d.events.push_back(detail::make_event(event_kind::secret_resealed, user, now));
+  return d;
+}
+
 /// GET .../mfa/status
 [[nodiscard]] inline status_result status(const std::optional<account_record>& current) noexcept {
   if (!current) return {};

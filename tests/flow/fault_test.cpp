@@ -14,7 +14,7 @@
 // itself took effect) — byte for byte, versions included. A compare-and-swap
 // that loses a race at each write in turn must change nothing in the answer.
 // What this allows, stated per operation:
-//  - setup, enable, disable, regenerate, begin_login, status, step-up
+//  - setup, enable, disable, regenerate, reseal, begin_login, status, step-up
 //    verify: their one write is their last store call, so a fault leaves the
 //    store as it was, unless it hit that write after it took effect (then
 //    the write is stored but the answer is storage_failure and no backup
@@ -184,15 +184,22 @@ struct world {
   std::string token;
 
   world() {
-    std::array<unsigned char, 32> k{};
-    k.fill(0x42);
-    mfakit::flow_config cfg(mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, k)}).value());
+    // key 2 is current; key 1 is an older key of the ring (reseal moves records off it)
+    mfakit::flow_config cfg(
+        mfakit::secret_box::aes_256_gcm(2, {mfakit::sealing_key(1, ring_key(0x42)), mfakit::sealing_key(2, ring_key(0x43))})
+            .value());
     cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
     cfg.throttle = mfakit::throttle_policy::nist();
     auto sink = events;
     cfg.on_event = [sink](const mfakit::event& e) { sink->push_back(e); };
     clock.set(1'700'000'010);
     svc.emplace(store, std::move(cfg), clock, fault_rng{rng});
+  }
+
+  static std::array<unsigned char, 32> ring_key(unsigned char fill) {
+    std::array<unsigned char, 32> k{};
+    k.fill(fill);
+    return k;
   }
 
   std::string code_now() const { return mfakit::totp(key.bytes(), clock.unix_time())->to_string(); }
@@ -217,6 +224,17 @@ struct world {
     REQUIRE(e);
     codes = std::move(e->backup_codes);
     clock.advance(30);  // the enable step is burned
+  }
+  // enabled by a service that still sealed with key 1 (before the rotation)
+  void enabled_under_old_key() {
+    mfakit::flow_config cfg(mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, ring_key(0x42))}).value());
+    cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
+    svc_t old(store, std::move(cfg), clock, fault_rng{rng});
+    auto s = old.setup(user, "alice@example.com");
+    REQUIRE(s);
+    key = std::move(s->key);
+    REQUIRE(old.enable(user, code_now()));
+    clock.advance(30);
   }
   void challenged() {
     enabled();
@@ -284,6 +302,8 @@ std::vector<operation> operations() {
          return o;
        }},
       {"status", [](W& w) { w.enabled(); }, [](W& w) { return from(w.svc->status(user)); }},
+      {"reseal (after a key rotation)", [](W& w) { w.enabled_under_old_key(); },
+       [](W& w) { return from(w.svc->reseal(user)); }},
   };
 }
 
@@ -531,6 +551,17 @@ TEST_CASE("the store calls of each operation are the ones the fault test assumes
   CHECK(ref.decisive == 3);
   CHECK_FALSE(ref.result.ec);
   CHECK_FALSE(challenge_in(ref.after.back()));  // a successful login deletes its challenge
+
+  // reseal really moves the record (one nonce drawn, one write), so its faults test something
+  const auto ops = operations();
+  auto reseal = std::find_if(ops.begin(), ops.end(), [](const operation& o) { return o.name.rfind("reseal", 0) == 0; });
+  REQUIRE(reseal != ops.end());
+  const reference moved = reference_run(*reseal);
+  CHECK_FALSE(moved.result.ec);
+  REQUIRE(moved.trace.size() == 2);
+  CHECK(moved.trace[1] == "cas " + mfakit::account_key(user));
+  CHECK(moved.random_calls == 1);
+  CHECK(moved.after.back() != moved.before);
 }
 
 namespace {

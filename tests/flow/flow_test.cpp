@@ -546,6 +546,98 @@ TEST_CASE("key rotation: records sealed under an old key still open", "[flow][se
         errc::seal_failure);
 }
 
+TEST_CASE("key rotation: reseal moves every secret to the current key, then the old key can go", "[flow][seal]") {
+  mfakit::memory_store store;
+  mfakit::testing::manual_clock clock;
+  auto config_with = [](std::uint32_t current, std::vector<mfakit::sealing_key> keys) {
+    mfakit::flow_config cfg(mfakit::secret_box::aes_256_gcm(current, std::move(keys)).value());
+    cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
+    return cfg;
+  };
+  auto key_id = [&](const std::string& user) {
+    auto stored = store.load(mfakit::account_key(user)).value();
+    REQUIRE(stored);
+    const std::string sealed = mfakit::decode_account(stored->bytes).value().sealed_secret;
+    REQUIRE(sealed.size() > 5);
+    std::uint32_t id = 0;
+    for (int i = 1; i <= 4; ++i) id = (id << 8U) | static_cast<unsigned char>(sealed[static_cast<std::size_t>(i)]);
+    return id;
+  };
+  mfakit::secret enabled_key, pending_key;
+  {
+    mfakit::service old(store, config_with(7, {mfakit::sealing_key(7, key_bytes(1))}), clock);
+    auto s = old.setup("enabled", "a");
+    REQUIRE(s);
+    enabled_key = std::move(s->key);
+    REQUIRE(old.enable("enabled", mfakit::totp(enabled_key.bytes(), clock.unix_time())->str()));
+    auto p = old.setup("pending", "b");
+    REQUIRE(p);
+    pending_key = std::move(p->key);
+    REQUIRE(old.setup("gone", "c"));
+    REQUIRE(old.disable("gone"));
+  }
+  clock.advance(30);
+  CHECK(key_id("enabled") == 7);
+  CHECK(key_id("pending") == 7);
+
+  std::vector<mfakit::event> events;
+  auto rotated_cfg = config_with(8, {mfakit::sealing_key(7, key_bytes(1)), mfakit::sealing_key(8, key_bytes(2))});
+  rotated_cfg.on_event = [&](const mfakit::event& e) { events.push_back(e); };
+  mfakit::service rotated(store, std::move(rotated_cfg), clock);
+  CHECK(rotated.config().box.needs_reseal(
+      mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value().sealed_secret));
+
+  // the one field that changes is the sealed secret
+  auto before = mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value();
+  CHECK(rotated.reseal("enabled").value() == true);
+  auto after = mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value();
+  CHECK(after.sealed_secret != before.sealed_secret);
+  after.sealed_secret = before.sealed_secret;
+  CHECK(after == before);
+  CHECK(key_id("enabled") == 8);
+  REQUIRE(events.size() == 1);
+  CHECK(events[0].kind == mfakit::event_kind::secret_resealed);
+  CHECK(events[0].user == "enabled");
+
+  // already under the current key: no write, no event
+  const auto version = store.load(mfakit::account_key("enabled")).value()->version;
+  CHECK(rotated.reseal("enabled").value() == false);
+  CHECK(store.load(mfakit::account_key("enabled")).value()->version == version);
+  CHECK(events.size() == 1);
+  CHECK(rotated.reseal("pending").value() == true);
+  CHECK(key_id("pending") == 8);
+  CHECK(rotated.reseal("gone").error() == errc::not_enabled);
+  CHECK(rotated.reseal("nobody").error() == errc::not_enabled);
+  CHECK(rotated.reseal("").error() == errc::invalid_argument);
+
+  // key 7 retired: both users carry on
+  mfakit::service retired(store, config_with(8, {mfakit::sealing_key(8, key_bytes(2))}), clock);
+  auto c = retired.begin_login("enabled");
+  REQUIRE(c);
+  CHECK(retired.complete_login(c->token, mfakit::totp(enabled_key.bytes(), clock.unix_time())->str()));
+  CHECK(retired.enable("pending", mfakit::totp(pending_key.bytes(), clock.unix_time())->str()));
+}
+
+TEST_CASE("reseal of a record the box cannot open is an error and changes nothing", "[flow][seal]") {
+  mfakit::memory_store store;
+  mfakit::testing::manual_clock clock;
+  mfakit::flow_config old_cfg = test_config();  // key 7
+  {
+    mfakit::service old(store, std::move(old_cfg), clock);
+    REQUIRE(old.setup("u1", "a"));
+  }
+  const auto before = store.load(mfakit::account_key("u1")).value();
+  mfakit::flow_config lost(mfakit::secret_box::aes_256_gcm(8, {mfakit::sealing_key(8, key_bytes(2))}).value());
+  mfakit::service svc(store, std::move(lost), clock);
+  CHECK(svc.reseal("u1").error() == errc::seal_failure);
+  CHECK(store.load(mfakit::account_key("u1")).value() == before);
+  // a plaintext box has nothing to move
+  mfakit::memory_store plain_store;
+  mfakit::service plain(plain_store, mfakit::flow_config(mfakit::secret_box::unsafe_plaintext()), clock);
+  REQUIRE(plain.setup("u2", "b"));
+  CHECK(plain.reseal("u2").value() == false);
+}
+
 TEST_CASE("events: typed, after the change, never a secret, a code or a token", "[flow][events]") {
   fixture f;
   auto s = f.svc.setup("u1", "a");

@@ -180,6 +180,33 @@ TEST_CASE("key rotation: old records open, new records use the new key", "[seal]
   CHECK(big.open("alice", *b).value() == s);
 }
 
+TEST_CASE("reseal: a record under an older key is sealed again under the current one", "[seal]") {
+  mfakit::openssl_random rng;
+  const auto s = make_secret(32);
+  const secret_box v1 = box_with(1, {{1, 1}});
+  const secret_box v2 = box_with(2, {{1, 1}, {2, 2}});
+  auto old_sealed = v1.seal("alice", s, rng).value();
+  CHECK_FALSE(v1.needs_reseal(old_sealed));
+  CHECK(v2.needs_reseal(old_sealed));
+  auto moved = v2.reseal("alice", old_sealed, rng);
+  REQUIRE(moved);
+  CHECK(key_id_of(*moved) == 2);
+  CHECK_FALSE(v2.needs_reseal(*moved));
+  CHECK(box_with(2, {{2, 2}}).open("alice", *moved).value() == s);
+  // a fresh nonce: resealing under the same key twice gives different bytes
+  auto again = v2.reseal("alice", *moved, rng);
+  REQUIRE(again);
+  CHECK(*again != *moved);
+  CHECK(v2.open("alice", *again).value() == s);
+  // the user id still binds: another user's record does not move
+  CHECK(v2.reseal("bob", old_sealed, rng).error() == errc::seal_failure);
+  // nothing to move for a plaintext box, a record of another scheme or a scrap
+  CHECK_FALSE(secret_box::unsafe_plaintext().needs_reseal(old_sealed));
+  CHECK_FALSE(v2.needs_reseal(secret_box::unsafe_plaintext().seal("alice", s, rng).value()));
+  CHECK_FALSE(v2.needs_reseal(""));
+  CHECK_FALSE(v2.needs_reseal(std::string_view(old_sealed).substr(0, 4)));
+}
+
 TEST_CASE("keyrings with duplicate ids or without the current key are refused", "[seal]") {
   CHECK(secret_box::aes_256_gcm(1, {sealing_key(1, key_bytes(1)), sealing_key(1, key_bytes(2))}).error() ==
         errc::invalid_argument);
