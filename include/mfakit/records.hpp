@@ -169,7 +169,9 @@ class record_reader {
     w.varint(r.backup.cost.r);
     w.varint(r.backup.cost.p);
     w.varint(r.backup.digests.size());
-    for (const auto& d : r.backup.digests) w.raw(d);
+    static_assert(sizeof(backup_code_digest) == backup_code_digest_bytes);  // a vector of them is contiguous bytes
+    w.raw(byte_view(reinterpret_cast<const unsigned char*>(r.backup.digests.data()),  // NOLINT: the bytes of the array
+                    r.backup.digests.size() * backup_code_digest_bytes));
   }
   return w.take();
 }
@@ -214,8 +216,9 @@ class record_reader {
     r.backup.cost = scrypt_params{n, static_cast<std::uint32_t>(rr), static_cast<std::uint32_t>(p)};
     if (!valid(r.backup.cost)) return errc::malformed_record;
     r.backup.digests.resize(count);
-    for (auto& d : r.backup.digests)
-      if (!in.raw(d)) return errc::malformed_record;
+    if (!in.raw({reinterpret_cast<unsigned char*>(r.backup.digests.data()),  // NOLINT: the bytes of the array
+                 count * backup_code_digest_bytes}))
+      return errc::malformed_record;
   }
   if (!in.done()) return errc::malformed_record;
   // the status decides what must and must not be there

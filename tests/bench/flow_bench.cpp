@@ -9,6 +9,11 @@
 //    enrolled users and its own clock (a thread_local read by the service's
 //    clock): it verifies each user once at the current step, then moves its
 //    clock one period on and computes the next codes with the timer paused.
+//  - flow/verify_plaintext_box: the same through a service whose secrets are
+//    stored unsealed (secret_box::unsafe_plaintext()), same users: the
+//    difference to flow/verify is what sealing costs a login.
+//  - flow/unseal: secret_box::open_into (AES-256-GCM) alone, round robin over
+//    the enrolled users' sealed secrets.
 //  - flow/complete_login: begin_login + complete_login, same users and clock.
 //  - flow/enable: service::enable alone, on pending users prepared (disabled
 //    and set up again) in batches of 64 with the timer paused; the backup codes
@@ -24,6 +29,7 @@
 // record_bytes. Besides CPU and wall time, counters vcsw_per_kop (voluntary
 // context switches per 1000 operations: a thread blocked, e.g. on the store's
 // mutex) and ivcsw_per_kop (involuntary: other load preempted it).
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdint>
@@ -73,6 +79,15 @@ mfakit::flow_config bench_config() {
   return cfg;
 }
 
+/// bench_config() with secrets stored unsealed: the flow/verify_plaintext_box
+/// row, which tells in the same run what sealing costs a login verify.
+mfakit::flow_config plaintext_config() {
+  mfakit::flow_config cfg(mfakit::secret_box::unsafe_plaintext());
+  cfg.hasher = mfakit::backup_code_hasher(flow_kdf_cost);
+  cfg.on_event = [](const mfakit::event& /*e*/) { ++thread_events; };
+  return cfg;
+}
+
 /// A user id as many hosts have them: a random-looking UUID (36 characters),
 /// a fixed function of (kind, slot, i) so every run uses the same ones.
 std::string user_id(char kind, int slot, std::size_t i) {
@@ -103,7 +118,10 @@ struct flow_world {
   bench_service svc{store, bench_config()};
   std::array<user_slot, max_threads> login;   ///< enrolled users (verify, complete_login)
   std::array<user_slot, max_threads> enable;  ///< users cycled pending -> enabled -> disabled
-  std::string error;                          ///< set when building the world failed
+  mfakit::memory_store plain_store;           ///< the same flow with unsealed secrets
+  bench_service plain_svc{plain_store, plaintext_config()};
+  std::array<user_slot, max_threads> plain_login;
+  std::string error;  ///< set when building the world failed
 };
 
 std::string code_at(const mfakit::secret& key, std::int64_t t) {
@@ -129,7 +147,8 @@ flow_world& world() {
     auto* p = new flow_world;  // NOLINT: lives for the process, shared by all runs and threads
     for (int t = 0; t < max_threads && p->error.empty(); ++t) {
       for (std::size_t i = 0; i < login_users_per_thread; ++i) {
-        if (!enrol(p->svc, p->login[t], user_id('L', t, i))) {
+        if (!enrol(p->svc, p->login[t], user_id('L', t, i)) ||
+            !enrol(p->plain_svc, p->plain_login[t], user_id('L', t, i))) {
           p->error = "enrolling the login users failed";
           break;
         }
@@ -226,10 +245,8 @@ bool check_login_rules(benchmark::State& st, flow_world& w) {
   return ok;
 }
 
-void flow_verify(benchmark::State& st) {
-  flow_world& w = world();
-  if (!world_ok(st, w) || !check_login_rules(st, w)) return;
-  user_slot& s = w.login[st.thread_index()];
+/// service::verify round robin over a slot's users, each accepted once per step.
+void verify_loop(benchmark::State& st, bench_service& svc, user_slot& s) {
   if (!next_step(s)) {
     st.SkipWithError("totp failed");
     return;
@@ -239,7 +256,7 @@ void flow_verify(benchmark::State& st) {
   std::size_t i = 0;
   std::int64_t done = 0;
   for (auto _ : st) {
-    auto r = w.svc.verify(s.users[i], s.codes[i], mfakit::factor::totp);
+    auto r = svc.verify(s.users[i], s.codes[i], mfakit::factor::totp);
     if (!r) {
       st.SkipWithError("service::verify refused a fresh code");
       break;
@@ -265,8 +282,69 @@ void flow_verify(benchmark::State& st) {
   if (st.threads() == 1) {  // the allocation counter is process-wide
     if (!next_step(s)) return;
     count_allocs(st, [&] {
-      auto r = w.svc.verify(s.users[0], s.codes[0], mfakit::factor::totp);
+      auto r = svc.verify(s.users[0], s.codes[0], mfakit::factor::totp);
       benchmark::DoNotOptimize(r);
+    });
+  }
+}
+
+void flow_verify(benchmark::State& st) {
+  flow_world& w = world();
+  if (!world_ok(st, w) || !check_login_rules(st, w)) return;
+  verify_loop(st, w.svc, w.login[st.thread_index()]);
+}
+
+/// The same with secrets stored unsealed (secret_box::unsafe_plaintext()):
+/// flow/verify minus this row is what sealing costs a login.
+void flow_verify_plaintext_box(benchmark::State& st) {
+  flow_world& w = world();
+  if (!world_ok(st, w) || !check_login_rules(st, w)) return;
+  verify_loop(st, w.plain_svc, w.plain_login[st.thread_index()]);
+}
+
+/// secret_box::open_into alone (AES-256-GCM), round robin over the sealed
+/// secrets of the thread's enrolled users, as the flow/verify row unseals them.
+void flow_unseal(benchmark::State& st) {
+  flow_world& w = world();
+  if (!world_ok(st, w)) return;
+  user_slot& s = w.login[st.thread_index()];
+  std::vector<std::string> sealed;
+  for (std::size_t i = 0; i < s.users.size(); ++i) {
+    auto stored = w.store.load(mfakit::account_key(s.users[i]));
+    auto record = stored && *stored ? mfakit::decode_account((*stored)->bytes) : mfakit::errc::malformed_record;
+    if (!record) {
+      st.SkipWithError("a login user's record is missing");
+      return;
+    }
+    sealed.push_back(record->sealed_secret);
+  }
+  const mfakit::secret_box& box = w.svc.config().box;
+  std::array<unsigned char, mfakit::max_secret_bytes> out{};
+  for (std::size_t i = 0; i < sealed.size(); ++i) {  // the gate: every secret opens to the user's key
+    auto n = box.open_into(s.users[i], sealed[i], out);
+    if (!n || !std::equal(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(*n), s.keys[i].bytes().begin(),
+                          s.keys[i].bytes().end())) {
+      st.SkipWithError("correctness gate: open_into did not give the user's secret");
+      return;
+    }
+  }
+  const switches sw = switches::now();
+  std::size_t i = 0;
+  for (auto _ : st) {
+    auto n = box.open_into(s.users[i], sealed[i], out);
+    if (!n) {
+      st.SkipWithError("open_into failed");
+      break;
+    }
+    benchmark::DoNotOptimize(out);
+    if (++i == sealed.size()) i = 0;
+  }
+  mfakit::cleanse(out.data(), out.size());
+  report_switches(st, sw);
+  if (st.threads() == 1) {
+    count_allocs(st, [&] {
+      auto n = box.open_into(s.users[0], sealed[0], out);
+      benchmark::DoNotOptimize(n);
     });
   }
 }
@@ -479,7 +557,8 @@ void flow_record_bytes(benchmark::State& st) {
 
 void register_flow() {
   for (const auto& [name, fn] :
-       {std::pair{"flow/verify", &flow_verify}, std::pair{"flow/complete_login", &flow_complete_login},
+       {std::pair{"flow/verify", &flow_verify}, std::pair{"flow/verify_plaintext_box", &flow_verify_plaintext_box},
+        std::pair{"flow/unseal", &flow_unseal}, std::pair{"flow/complete_login", &flow_complete_login},
         std::pair{"flow/enable", &flow_enable}, std::pair{"flow/verify_totp_bare", &flow_verify_totp_bare}}) {
     benchmark::RegisterBenchmark(name, fn)->Threads(1)->Threads(max_threads);
   }
