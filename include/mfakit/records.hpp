@@ -57,8 +57,10 @@ class record_writer {
   /// `capacity` must cover everything written (encode() sizes it).
   explicit record_writer(std::size_t capacity) : out_(capacity, '\0'), p_(out_.data()), end_(p_ + capacity) {}
   void u8(unsigned v) noexcept {
-    if (p_ != end_) *p_++ = static_cast<char>(v & 0xFFU);
-    else overflow_ = true;
+    if (p_ != end_)
+      *p_++ = static_cast<char>(v & 0xFFU);
+    else
+      overflow_ = true;
   }
   void varint(std::uint64_t v) noexcept {
     while (v >= 0x80U) {

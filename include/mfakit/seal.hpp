@@ -147,8 +147,7 @@ class secret_box {
   /// the current one: after a rotation, such records still open, but the old
   /// key can only be retired once none is left (reseal() them first).
   [[nodiscard]] bool needs_reseal(std::string_view sealed) const noexcept {
-    if (scheme_ == scheme_unsafe_plaintext || sealed.size() < 1 + 4 ||
-        static_cast<unsigned char>(sealed[0]) != scheme_)
+    if (scheme_ == scheme_unsafe_plaintext || sealed.size() < 1 + 4 || static_cast<unsigned char>(sealed[0]) != scheme_)
       return false;
     return get_u32(reinterpret_cast<const unsigned char*>(sealed.data()) + 1) != current_;  // NOLINT
   }
@@ -324,8 +323,8 @@ class secret_box {
   }
 
   [[nodiscard]] static bool crypt_with(EVP_CIPHER_CTX* ctx, bool encrypt,
-                                       const std::array<unsigned char, nonce_bytes>& nonce, byte_view aad,
-                                       byte_view in, std::span<unsigned char> out, std::span<unsigned char> tag) {
+                                       const std::array<unsigned char, nonce_bytes>& nonce, byte_view aad, byte_view in,
+                                       std::span<unsigned char> out, std::span<unsigned char> tag) {
     int len = 0;
     // A decryption sets the expected tag with the nonce: one call into the
     // provider fewer than EVP_CTRL_GCM_SET_TAG afterwards.

@@ -317,8 +317,8 @@ template <random_source R>
     if (ec == errc::malformed_code) {
       d.events.push_back(detail::malformed_event(user, now, via));
     } else if (ec == errc::code_mismatch || ec == errc::code_replayed) {
-      d.next = detail::with_failure(std::move(r), user, now, cfg, lock_expired, via, ec == errc::code_replayed,
-                                    d.events);
+      d.next =
+          detail::with_failure(std::move(r), user, now, cfg, lock_expired, via, ec == errc::code_replayed, d.events);
     }
     return d;
   }

@@ -185,9 +185,9 @@ struct world {
 
   world() {
     // key 2 is current; key 1 is an older key of the ring (reseal moves records off it)
-    mfakit::flow_config cfg(
-        mfakit::secret_box::aes_256_gcm(2, {mfakit::sealing_key(1, ring_key(0x42)), mfakit::sealing_key(2, ring_key(0x43))})
-            .value());
+    mfakit::flow_config cfg(mfakit::secret_box::aes_256_gcm(
+                                2, {mfakit::sealing_key(1, ring_key(0x42)), mfakit::sealing_key(2, ring_key(0x43))})
+                                .value());
     cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
     cfg.throttle = mfakit::throttle_policy::nist();
     auto sink = events;
