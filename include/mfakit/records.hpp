@@ -56,6 +56,11 @@ class record_writer {
  public:
   /// `capacity` must cover everything written (encode() sizes it).
   explicit record_writer(std::size_t capacity) : out_(capacity, '\0'), p_(out_.data()), end_(p_ + capacity) {}
+  record_writer(const record_writer&) = delete;  // p_ and end_ point into out_
+  record_writer& operator=(const record_writer&) = delete;
+  record_writer(record_writer&&) = delete;
+  record_writer& operator=(record_writer&&) = delete;
+  ~record_writer() = default;
   void u8(unsigned v) noexcept {
     if (p_ != end_)
       *p_++ = static_cast<char>(v & 0xFFU);
@@ -171,9 +176,7 @@ class record_reader {
     w.varint(r.backup.cost.r);
     w.varint(r.backup.cost.p);
     w.varint(r.backup.digests.size());
-    static_assert(sizeof(backup_code_digest) == backup_code_digest_bytes);  // a vector of them is contiguous bytes
-    w.raw(byte_view(reinterpret_cast<const unsigned char*>(r.backup.digests.data()),  // NOLINT: the bytes of the array
-                    r.backup.digests.size() * backup_code_digest_bytes));
+    for (const auto& d : r.backup.digests) w.raw(d);
   }
   return w.take();
 }
@@ -218,9 +221,8 @@ class record_reader {
     r.backup.cost = scrypt_params{n, static_cast<std::uint32_t>(rr), static_cast<std::uint32_t>(p)};
     if (!valid(r.backup.cost)) return errc::malformed_record;
     r.backup.digests.resize(count);
-    if (!in.raw({reinterpret_cast<unsigned char*>(r.backup.digests.data()),  // NOLINT: the bytes of the array
-                 count * backup_code_digest_bytes}))
-      return errc::malformed_record;
+    for (auto& d : r.backup.digests)
+      if (!in.raw(d)) return errc::malformed_record;
   }
   if (!in.done()) return errc::malformed_record;
   // the status decides what must and must not be there

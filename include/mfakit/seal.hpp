@@ -62,9 +62,12 @@ class secret_box {
     b.current_ = current;
     b.keys_.reserve(keys.size());
     for (const auto& k : keys) {
-      EVP_CIPHER_CTX* ctx = keyed_context(k);
-      if (ctx == nullptr) return errc::crypto_failure;
-      b.keys_.push_back(std::make_shared<const keyed_key>(k.id, ctx));
+      // owned here until the keyed_key owns it, so a failed allocation still frees (and wipes) it
+      std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(keyed_context(k), &EVP_CIPHER_CTX_free);
+      if (!ctx) return errc::crypto_failure;
+      auto key = std::make_shared<const keyed_key>(k.id, ctx.get());
+      ctx.release();  // NOLINT(bugprone-unused-return-value): key owns it now
+      b.keys_.push_back(std::move(key));
     }
     return b;
   }
@@ -180,9 +183,13 @@ class secret_box {
   /// of its own, taken by exchange: no lock, and two threads meet on a slot
   /// only when more threads than slots are busy at once, when a context is
   /// copied from `keyed` as before. A context that saw an error is freed,
-  /// not reused. Freeing a context wipes its key schedule (the provider
-  /// clears its context), so the key leaves memory with the last copy of
-  /// the box.
+  /// not reused. A reused context keeps the last tag it saw, so every
+  /// decryption sets its expected tag with its nonce (crypt_with), never
+  /// relying on a tag set earlier. Between calls a spare context holds what
+  /// GCM leaves in it (the key schedule, the last keystream block), as the
+  /// template holds the key: process memory is trusted with the sealing key
+  /// either way. Freeing a context wipes it (the provider clears its
+  /// context), so the key leaves memory with the last copy of the box.
   class keyed_key {
    public:
     keyed_key(std::uint32_t key_id, EVP_CIPHER_CTX* keyed) : id_(key_id), keyed_(keyed) {}

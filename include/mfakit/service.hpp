@@ -27,24 +27,35 @@ namespace mfakit {
 
 namespace detail {
 /// account_key() on the stack, for the request path (a key is built per
-/// request; a heap string for it was one allocation of every login).
+/// request; a heap string for it was one allocation of every login). A user
+/// id longer than max_user_id_bytes (the service refuses those first) gets
+/// its key on the heap: never a truncated, shared key.
 class account_key_buffer {
  public:
   static constexpr std::string_view prefix = "mfakit/account/";
-  /// `user` must be at most max_user_id_bytes long (the service checks it first).
-  explicit account_key_buffer(std::string_view user) noexcept
-      : size_(prefix.size() + 2 * std::min(user.size(), max_user_id_bytes)) {
+  explicit account_key_buffer(std::string_view user) : size_(prefix.size() + 2 * user.size()) {
+    char* p = buf_.data();
+    if (size_ > buf_.size()) {
+      large_.resize(size_);
+      p = large_.data();
+    }
     constexpr std::string_view digits = "0123456789abcdef";
-    char* p = std::copy(prefix.begin(), prefix.end(), buf_.data());
-    for (unsigned char b : user.substr(0, max_user_id_bytes)) {
+    p = std::copy(prefix.begin(), prefix.end(), p);
+    for (unsigned char b : user) {
       *p++ = digits[b >> 4U];
       *p++ = digits[b & 0xFU];
     }
   }
-  [[nodiscard]] std::string_view view() const noexcept { return {buf_.data(), size_}; }
+  account_key_buffer(const account_key_buffer&) = delete;  // view() points into buf_
+  account_key_buffer& operator=(const account_key_buffer&) = delete;
+  account_key_buffer(account_key_buffer&&) = delete;
+  account_key_buffer& operator=(account_key_buffer&&) = delete;
+  ~account_key_buffer() = default;
+  [[nodiscard]] std::string_view view() const noexcept { return {large_.empty() ? buf_.data() : large_.data(), size_}; }
 
  private:
   std::array<char, prefix.size() + 2 * max_user_id_bytes> buf_;  // NOLINT(cppcoreguidelines-pro-type-member-init)
+  std::string large_;
   std::size_t size_;
 };
 }  // namespace detail

@@ -373,13 +373,22 @@ template <random_source R>
 
 /// Key rotation: the secret sealed again under the box's current key (a
 /// fresh nonce), nothing else changed; true when it was rewritten, false (and
-/// no write) when it already was under the current key. A record the box
-/// cannot open is errc::seal_failure and stays as it is.
+/// no write) when it already was under the current key and opens. A record
+/// the box cannot open (another scheme, an unknown key, damaged) is
+/// errc::seal_failure and stays as it is.
 template <random_source R>
 [[nodiscard]] decision<bool> reseal(const std::optional<account_record>& current, std::string_view user,
                                     std::int64_t now, const flow_config& cfg, R& rng) {
   if (!current || current->status == account_status::disabled) return detail::refuse<bool>(errc::not_enabled);
-  if (!cfg.box.needs_reseal(current->sealed_secret)) return decision<bool>{std::nullopt, false, {}, 0};
+  if (!cfg.box.needs_reseal(current->sealed_secret)) {
+    // nothing to move, if it opens: a record of another scheme or a damaged
+    // one must not pass a rotation sweep as done
+    std::array<unsigned char, max_secret_bytes> key{};
+    auto opened = cfg.box.open_into(user, current->sealed_secret, key);
+    cleanse(key.data(), key.size());
+    if (!opened) return detail::refuse<bool>(opened.error());
+    return decision<bool>{std::nullopt, false, {}, 0};
+  }
   auto sealed = cfg.box.reseal(user, current->sealed_secret, rng);
   if (!sealed) return detail::refuse<bool>(sealed.error());
   account_record next = *current;

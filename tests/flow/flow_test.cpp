@@ -636,6 +636,11 @@ TEST_CASE("reseal of a record the box cannot open is an error and changes nothin
   mfakit::service plain(plain_store, mfakit::flow_config(mfakit::secret_box::unsafe_plaintext()), clock);
   REQUIRE(plain.setup("u2", "b"));
   CHECK(plain.reseal("u2").value() == false);
+  // a record of another scheme under an AES box is not "done": it cannot be opened
+  const auto plain_before = plain_store.load(mfakit::account_key("u2")).value();
+  mfakit::service aes(plain_store, test_config(), clock);
+  CHECK(aes.reseal("u2").error() == errc::seal_failure);
+  CHECK(plain_store.load(mfakit::account_key("u2")).value() == plain_before);
 }
 
 TEST_CASE("events: typed, after the change, never a secret, a code or a token", "[flow][events]") {

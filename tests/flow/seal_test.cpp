@@ -209,6 +209,32 @@ TEST_CASE("reseal: a record under an older key is sealed again under the current
   CHECK_FALSE(v2.needs_reseal(std::string_view(old_sealed).substr(0, 4)));
 }
 
+TEST_CASE("a context reused after a good open still checks the tag of the next one", "[seal]") {
+  // contexts are reused between calls, and GCM keeps the last tag it saw:
+  // each open must be checked against its own tag, on one thread, in a row
+  mfakit::openssl_random rng;
+  const secret_box box = box_with(1, {{1, 1}});
+  const auto s = make_secret(20);
+  const std::string x = box.seal("alice", s, rng).value();
+  const std::string y = box.seal("bob", make_secret(20, 9), rng).value();
+  for (int round = 0; round < 3; ++round) {
+    REQUIRE(box.open("alice", x).value() == s);
+    std::string bad_tag = x;
+    bad_tag.back() = static_cast<char>(bad_tag.back() ^ 0x80);
+    CHECK(box.open("alice", bad_tag).error() == errc::seal_failure);
+    REQUIRE(box.open("alice", x).value() == s);
+    // bob's record carrying alice's (good) tag
+    std::string swapped = y;
+    std::copy(x.end() - secret_box::tag_bytes, x.end(), swapped.end() - secret_box::tag_bytes);
+    CHECK(box.open("bob", swapped).error() == errc::seal_failure);
+    REQUIRE(box.open("alice", x).value() == s);
+    CHECK(box.open("bob", x).error() == errc::seal_failure);  // the right tag, the wrong user
+    // a seal between opens leaves no tag behind either
+    REQUIRE(box.seal("carol", s, rng));
+    CHECK(box.open("alice", bad_tag).error() == errc::seal_failure);
+  }
+}
+
 TEST_CASE("one box used concurrently by more threads than it keeps spare contexts: every seal and open round-trips",
           "[seal]") {
   // more threads than the box keeps spare contexts per key (8), on two keys,
@@ -229,8 +255,14 @@ TEST_CASE("one box used concurrently by more threads than it keeps spare context
       const auto mine = make_secret(16 + static_cast<std::size_t>(t), static_cast<unsigned char>(t));
       for (int i = 0; i < rounds; ++i) {
         auto sealed = box.seal(user, mine, local_rng);
-        if (!sealed || !(box.open(user, *sealed).value() == mine)) ++failures;
-        if (!(box.open("alice", old_sealed).value() == s)) ++failures;
+        if (!sealed) {
+          ++failures;
+          continue;
+        }
+        auto opened = box.open(user, *sealed);
+        if (!opened || !(*opened == mine)) ++failures;
+        auto old_opened = box.open("alice", old_sealed);
+        if (!old_opened || !(*old_opened == s)) ++failures;
         std::string tampered = *sealed;
         tampered.back() = static_cast<char>(tampered.back() ^ 1);
         if (box.open(user, tampered).error() != errc::seal_failure) ++failures;
