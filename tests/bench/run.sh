@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the OTP benchmarks and prints the markdown table README shows.
 #
-#   tests/bench/run.sh                 # full run: 5 repetitions, ~2-3 minutes
+#   tests/bench/run.sh                 # full run: 5 repetitions, about 4 minutes
 #   tests/bench/run.sh --smoke         # a few seconds: every row once (CTest bench_smoke)
 #
 # Options: --build-dir DIR (default build/ci, the ci preset's; the binaries are
