@@ -41,7 +41,8 @@ class account_key_buffer {
     }
     constexpr std::string_view digits = "0123456789abcdef";
     p = std::copy(prefix.begin(), prefix.end(), p);
-    for (unsigned char b : user) {
+    for (char c : user) {
+      const auto b = static_cast<unsigned char>(c);
       *p++ = digits[b >> 4U];
       *p++ = digits[b & 0xFU];
     }
