@@ -154,7 +154,7 @@ class record_reader {
 
 /// Encodes an account record (a few hundred bytes with ten backup codes).
 [[nodiscard]] inline std::string encode(const account_record& r) {
-  // fixed fields and varints take at most 8 + 6 * 10 + 2 * 10 bytes: one allocation
+  // fixed fields and varints take at most 82 bytes: one allocation
   detail::record_writer w(96 + r.sealed_secret.size() + r.backup.salt.size() +
                           r.backup.digests.size() * backup_code_digest_bytes);
   w.u8(detail::tag_account);

@@ -174,15 +174,15 @@ class secret_box {
   /// (the AES key schedule and the GHASH key are computed when the box is
   /// made, not per call), shared by every copy of the box.
   ///
-  /// `keyed` is never modified after construction. A call takes a context
-  /// of its own from `spare`, a few slots of contexts already keyed: it sets
+  /// `keyed_` is never modified after construction. A call takes a context
+  /// of its own from `spare_`, a few slots of contexts already keyed: it sets
   /// only the nonce (EVP keeps the key when the key argument is null), and
   /// hands the context back afterwards, so a busy server reuses a handful of
   /// contexts instead of allocating, copying and wiping one per call (that
   /// was a third of an unseal). A slot is an atomic pointer on a cache line
   /// of its own, taken by exchange: no lock, and two threads meet on a slot
   /// only when more threads than slots are busy at once, when a context is
-  /// copied from `keyed` as before. A context that saw an error is freed,
+  /// copied from `keyed_` as before. A context that saw an error is freed,
   /// not reused. A reused context keeps the last tag it saw, so every
   /// decryption sets its expected tag with its nonce (crypt_with), never
   /// relying on a tag set earlier. Between calls a spare context holds what
@@ -331,10 +331,11 @@ class secret_box {
 
   [[nodiscard]] static bool crypt_with(EVP_CIPHER_CTX* ctx, bool encrypt,
                                        const std::array<unsigned char, nonce_bytes>& nonce, byte_view aad, byte_view in,
-                                       std::span<unsigned char> out, std::span<unsigned char> tag) {
+                                       std::span<unsigned char> out, std::span<unsigned char> tag) noexcept {
     int len = 0;
-    // A decryption sets the expected tag with the nonce: one call into the
-    // provider fewer than EVP_CTRL_GCM_SET_TAG afterwards.
+    // A decryption sets its expected tag with the nonce, every time: a reused
+    // context would otherwise check the tag of an earlier call (and it is one
+    // call into the provider fewer than EVP_CTRL_GCM_SET_TAG afterwards).
     std::array<OSSL_PARAM, 2> expected_tag{
         OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
         OSSL_PARAM_construct_end()};
