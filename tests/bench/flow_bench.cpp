@@ -245,8 +245,13 @@ bool check_login_rules(benchmark::State& st, flow_world& w) {
   return ok;
 }
 
-/// service::verify round robin over a slot's users, each accepted once per step.
-void verify_loop(benchmark::State& st, bench_service& svc, user_slot& s) {
+/// Times `login(u)` round robin over a slot's users: each is accepted once
+/// per step, then the clock moves a step on and the next codes are computed
+/// with the timer paused. Each call must succeed and produce `events_per_login`
+/// audit events.
+template <class Login>
+void round_robin(benchmark::State& st, user_slot& s, Login login, std::uint64_t events_per_login, const char* refused,
+                 const char* events_gate) {
   if (!next_step(s)) {
     st.SkipWithError("totp failed");
     return;
@@ -256,12 +261,10 @@ void verify_loop(benchmark::State& st, bench_service& svc, user_slot& s) {
   std::size_t i = 0;
   std::int64_t done = 0;
   for (auto _ : st) {
-    auto r = svc.verify(s.users[i], s.codes[i], mfakit::factor::totp);
-    if (!r) {
-      st.SkipWithError("service::verify refused a fresh code");
+    if (!login(i)) {
+      st.SkipWithError(refused);
       break;
     }
-    benchmark::DoNotOptimize(r);
     ++done;
     if (++i == s.users.size()) {
       st.PauseTiming();
@@ -275,17 +278,26 @@ void verify_loop(benchmark::State& st, bench_service& svc, user_slot& s) {
     }
   }
   report_switches(st, sw);
-  if (thread_events - events_before != static_cast<std::uint64_t>(done)) {
-    st.SkipWithError("correctness gate: not one code_accepted event per verify");
+  if (thread_events - events_before != events_per_login * static_cast<std::uint64_t>(done)) {
+    st.SkipWithError(events_gate);
     return;
   }
   if (st.threads() == 1) {  // the allocation counter is process-wide
     if (!next_step(s)) return;
-    count_allocs(st, [&] {
-      auto r = svc.verify(s.users[0], s.codes[0], mfakit::factor::totp);
-      benchmark::DoNotOptimize(r);
-    });
+    count_allocs(st, [&] { benchmark::DoNotOptimize(login(0)); });
   }
+}
+
+/// service::verify round robin over a slot's users, each accepted once per step.
+void verify_loop(benchmark::State& st, bench_service& svc, user_slot& s) {
+  round_robin(
+      st, s,
+      [&](std::size_t u) {
+        auto r = svc.verify(s.users[u], s.codes[u], mfakit::factor::totp);
+        benchmark::DoNotOptimize(r);
+        return r.has_value();
+      },
+      1, "service::verify refused a fresh code", "correctness gate: not one code_accepted event per verify");
 }
 
 void flow_verify(benchmark::State& st) {
@@ -353,48 +365,17 @@ void flow_complete_login(benchmark::State& st) {
   flow_world& w = world();
   if (!world_ok(st, w) || !check_login_rules(st, w)) return;
   user_slot& s = w.login[st.thread_index()];
-  if (!next_step(s)) {
-    st.SkipWithError("totp failed");
-    return;
-  }
-  const std::uint64_t events_before = thread_events;
-  const switches sw = switches::now();
-  std::size_t i = 0;
-  std::int64_t done = 0;
-  auto login = [&](std::size_t u) -> bool {
-    auto c = w.svc.begin_login(s.users[u]);
-    if (!c) return false;
-    auto r = w.svc.complete_login(c->token, s.codes[u], mfakit::factor::totp);
-    benchmark::DoNotOptimize(r);
-    return r.has_value() && r->user == s.users[u];
-  };
-  for (auto _ : st) {
-    if (!login(i)) {
-      st.SkipWithError("begin_login + complete_login refused a fresh code");
-      break;
-    }
-    ++done;
-    if (++i == s.users.size()) {
-      st.PauseTiming();
-      const bool ok = next_step(s);
-      st.ResumeTiming();
-      if (!ok) {
-        st.SkipWithError("totp failed");
-        break;
-      }
-      i = 0;
-    }
-  }
-  report_switches(st, sw);
   // challenge_issued + code_accepted per login
-  if (thread_events - events_before != 2 * static_cast<std::uint64_t>(done)) {
-    st.SkipWithError("correctness gate: not two events per login");
-    return;
-  }
-  if (st.threads() == 1) {
-    if (!next_step(s)) return;
-    count_allocs(st, [&] { benchmark::DoNotOptimize(login(0)); });
-  }
+  round_robin(
+      st, s,
+      [&](std::size_t u) {
+        auto c = w.svc.begin_login(s.users[u]);
+        if (!c) return false;
+        auto r = w.svc.complete_login(c->token, s.codes[u], mfakit::factor::totp);
+        benchmark::DoNotOptimize(r);
+        return r.has_value() && r->user == s.users[u];
+      },
+      2, "begin_login + complete_login refused a fresh code", "correctness gate: not two events per login");
 }
 
 void flow_enable(benchmark::State& st) {
