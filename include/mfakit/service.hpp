@@ -65,9 +65,7 @@ class account_key_buffer {
 /// database whose keys compare case-insensitively, ignore trailing spaces or
 /// stop at a NUL still gives every user id its own row.
 [[nodiscard]] inline std::string account_key(std::string_view user) {
-  std::string key(detail::account_key_buffer::prefix);
-  append_hex(key, as_bytes(user));
-  return key;
+  return std::string(detail::account_key_buffer(user).view());  // one encoding for both
 }
 
 template <record_store Store, clock_source Clock = system_clock_source, random_source Rng = openssl_random>
