@@ -1,41 +1,40 @@
 // mfakit_demo_server: every endpoint of shared/spec/flows.md over
-// mfakit::service, with cpp-httplib (Debian's libcpp-httplib) as the HTTP
-// layer, and a demo page at /. An example to read and copy from, not a
-// product: it listens on 127.0.0.1 only and keeps sessions in memory.
+// mfakit::service, on Boost.Beast + Asio with C++20 coroutines, with JWT
+// access tokens and everything (records, users, password hashes, refresh
+// tokens) in the database, so several processes behind a load balancer on
+// one SQLite file or one PostgreSQL database serve each other's users.
 //
-//   mfakit_demo_server [--port N] [--store memory | sqlite:PATH | postgres:CONNINFO]
-//                      [--key-file PATH] [--issuer NAME] [--user EMAIL:PASSWORD]...
-//                      [--insecure-fast-kdf] [--clock-offset-file PATH]
+//   mfakit_demo_server --listen HOST:PORT --db memory|sqlite:PATH|postgresql://...
+//                      --jwt-secret S | --jwt-secret-file P  --issuer NAME
+//                      --user EMAIL:PASSWORD ... [--key-file P] [--threads N]   (--help for the rest)
 //
-// Environment: MFAKIT_DEMO_PORT, MFAKIT_DEMO_SEALING_KEY (64 hex digits, the
-// AES-256 key that seals TOTP secrets at rest), MFAKIT_DEMO_CLOCK_OFFSET_FILE.
-// Prints "listening on http://127.0.0.1:PORT/" on stdout once it accepts
-// connections (--port 0 picks a free port). Audit events go to stderr, one
-// line each, without secrets, codes or tokens. SIGINT/SIGTERM stop it (exit 0).
-#include <httplib.h>
-#include <nlohmann/json.hpp>
-
+// Threads: N io_context threads (HTTP, JWT checks), a bounded pool for the
+// blocking store calls (mfakit::service over the synchronous adapters), and a
+// small bounded pool for scrypt (passwords, backup codes): 128 MiB per
+// password check, so concurrent logins queue there. Prints "listening on
+// http://HOST:PORT/" on stdout once it accepts connections. SIGTERM/SIGINT:
+// stops accepting, answers requests in flight, exits 0.
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <charconv>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <fstream>
-#include <functional>
-#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -43,10 +42,18 @@
 
 #include <mfakit/mfakit.hpp>
 
-#include "demo_accounts.hpp"
+#include "account_db.hpp"
+#include "account_db_postgres.hpp"
+#include "account_db_sqlite.hpp"
+#include "http_server.hpp"
+#include "json_body.hpp"
+#include "jwt.hpp"
+#include "log.hpp"
+#include "passwords.hpp"
 #include "postgres_store.hpp"
 #include "qr_png.hpp"
 #include "sqlite_store.hpp"
+#include "worker_pool.hpp"
 
 namespace demo_assets {
 extern const std::string_view index_html;
@@ -56,26 +63,43 @@ extern const std::string_view app_css;
 
 namespace {
 
-using json = nlohmann::json;
-namespace http = mfakit::http;
-using mfakit_examples::account_directory;
-using mfakit_examples::session_table;
+namespace net = boost::asio;
+namespace web = mfakit_examples::web;
+namespace mhttp = mfakit::http;
+using mfakit_examples::json_body;
+using mfakit_examples::line_logger;
+using mfakit_examples::worker_pool;
+using web::peer;
+using web::reply;
+using web::request;
 
 // --- a store chosen at run time ------------------------------------------------
 
 /// mfakit::service is a template over its store; the demo picks the store
-/// from the command line, so it wraps the three behind one interface.
+/// from the command line, so it wraps the three behind one interface. For
+/// the memory store it also notes which challenge keys exist (memory_store
+/// cannot list keys), for the sweeper.
 class any_store {
  public:
   template <class S>
-  explicit any_store(std::unique_ptr<S> s) : impl_(std::make_unique<holder<S>>(std::move(s))) {}
+  explicit any_store(std::unique_ptr<S> s, mfakit_examples::challenge_registry* registry = nullptr)
+      : impl_(std::make_unique<holder<S>>(std::move(s))), registry_(registry) {}
 
   [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
     return impl_->load(key);
   }
   [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
                                                       const std::optional<std::string>& next) {
-    return impl_->compare_and_swap(key, expected, next);
+    auto r = impl_->compare_and_swap(key, expected, next);
+    if (registry_ != nullptr && r && *r && key.substr(0, mfakit_examples::challenge_key_prefix.size()) ==
+                                               mfakit_examples::challenge_key_prefix) {
+      const std::lock_guard lock(registry_->mutex);
+      if (next && expected == 0) registry_->keys.emplace(key);
+      if (!next) {
+        if (auto it = registry_->keys.find(key); it != registry_->keys.end()) registry_->keys.erase(it);
+      }
+    }
+    return r;
   }
 
  private:
@@ -99,6 +123,7 @@ class any_store {
     std::unique_ptr<S> s;
   };
   std::unique_ptr<base> impl_;
+  mfakit_examples::challenge_registry* registry_;
 };
 static_assert(mfakit::record_store<any_store>);
 
@@ -106,8 +131,7 @@ static_assert(mfakit::record_store<any_store>);
 
 /// The wall clock, or (TEST/DEMO HOOK ONLY) what a file says, read on every
 /// call: "N" shifts the wall clock by N seconds, "@T" pins it at Unix time T.
-/// An end-to-end test can so expire a challenge or wait out a throttle delay
-/// without sleeping. Never set it in production.
+/// Tests so expire challenges, throttles and JWTs without sleeping.
 struct demo_clock {
   std::shared_ptr<const std::string> file;
 
@@ -125,6 +149,9 @@ struct demo_clock {
     if (pinned) return std::chrono::system_clock::time_point(std::chrono::seconds(v));
     return t + std::chrono::seconds(v);
   }
+  [[nodiscard]] std::int64_t seconds() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
+  }
 };
 static_assert(mfakit::clock_source<demo_clock>);
 
@@ -132,62 +159,136 @@ using demo_service = mfakit::service<any_store, demo_clock>;
 
 // --- configuration --------------------------------------------------------------
 
+constexpr std::string_view usage_text =
+    "usage: mfakit_demo_server --listen HOST:PORT --db memory|sqlite:PATH|postgresql://...|postgres:CONNINFO\n"
+    "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]...\n"
+    "         [--key-file P] [--threads N] [--db-threads N] [--kdf-threads N] [--kdf-queue N]\n"
+    "         [--max-connections N] [--idle-timeout-ms N] [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
+    "         [--sweep-interval-ms N] [--no-access-log]\n"
+    "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
+    "  aliases: --port N (= --listen 127.0.0.1:N), --store SPEC (= --db SPEC)\n"
+    "  environment: MFAKIT_DEMO_SEALING_KEY (64 hex digits), MFAKIT_DEMO_JWT_SECRET, MFAKIT_DEMO_PORT\n";
+
 struct options {
-  int port = 8080;
-  std::string store = "memory";
+  std::string host = "127.0.0.1";
+  unsigned short port = 8080;
+  std::string db = "memory";
+  std::string jwt_secret;
+  std::string jwt_secret_file;
   std::string key_file;
   std::string issuer = "mfakit demo";
   std::vector<std::pair<std::string, std::string>> users;
+  unsigned threads = 0;
+  unsigned db_threads = 0;
+  unsigned kdf_threads = 0;
+  unsigned kdf_queue = 256;
+  web::limits limits;
+  std::chrono::milliseconds shutdown_grace{10'000};
+  std::chrono::milliseconds sweep_interval{60'000};
   bool fast_kdf = false;
   std::string clock_offset_file;
 };
 
+/// Bad command line: one line on stderr, exit status 2.
 [[noreturn]] void usage_error(std::string_view what) {
-  fmt::print(stderr, "mfakit_demo_server: {}\n", what);
-  fmt::print(stderr,
-             "usage: mfakit_demo_server [--port N] [--store memory|sqlite:PATH|postgres:CONNINFO]\n"
-             "                          [--key-file PATH] [--issuer NAME] [--user EMAIL:PASSWORD]...\n"
-             "                          [--insecure-fast-kdf] [--clock-offset-file PATH]\n");
+  std::string line(what.substr(0, 200));
+  for (char& c : line)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';  // one line, whatever was typed
+  fmt::print(stderr, "mfakit_demo_server: {} (see --help)\n", line);
   std::exit(2);
 }
 
-[[nodiscard]] int parse_port(std::string_view s) {
-  int port = -1;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), port);
-  if (ec != std::errc{} || p != s.data() + s.size() || port < 0 || port > 65535) usage_error("invalid port");
-  return port;
+template <class T>
+[[nodiscard]] T parse_number(std::string_view flag, std::string_view s, T min, T max) {
+  T v{};
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc{} || p != s.data() + s.size() || s.empty() || v < min || v > max)
+    usage_error(fmt::format("{} wants a number from {} to {}", flag, min, max));
+  return v;
+}
+
+[[nodiscard]] std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+void set_listen(options& o, std::string_view v) {
+  const std::size_t colon = v.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) usage_error("--listen wants HOST:PORT");
+  std::string host(v.substr(0, colon));
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  boost::system::error_code ec;
+  (void)net::ip::make_address(host, ec);
+  if (ec) usage_error("--listen wants an IP address as HOST (or localhost)");
+  o.host = host;
+  o.port = parse_number<unsigned short>("--listen PORT", v.substr(colon + 1), 0, 65535);
 }
 
 [[nodiscard]] options parse_args(int argc, char** argv) {
   options o;
-  if (const char* p = std::getenv("MFAKIT_DEMO_PORT"); p != nullptr && *p != '\0') o.port = parse_port(p);
+  if (const char* p = std::getenv("MFAKIT_DEMO_PORT"); p != nullptr && *p != '\0')
+    o.port = parse_number<unsigned short>("MFAKIT_DEMO_PORT", p, 0, 65535);
   if (const char* p = std::getenv("MFAKIT_DEMO_CLOCK_OFFSET_FILE"); p != nullptr) o.clock_offset_file = p;
   const std::vector<std::string_view> args(argv + 1, argv + argc);
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
-    auto value = [&]() -> std::string {
+    auto value = [&]() -> std::string_view {
       if (i + 1 >= args.size()) usage_error(fmt::format("{} needs a value", a));
-      return std::string(args[++i]);
+      return args[++i];
     };
-    if (a == "--port") {
-      o.port = parse_port(value());
-    } else if (a == "--store") {
-      o.store = value();
+    auto ms = [&](std::string_view v) { return std::chrono::milliseconds(parse_number<long>(a, v, 1, 86'400'000)); };
+    if (a == "--listen") {
+      set_listen(o, value());
+    } else if (a == "--port") {
+      o.host = "127.0.0.1";
+      o.port = parse_number<unsigned short>(a, value(), 0, 65535);
+    } else if (a == "--db" || a == "--store") {
+      o.db = value();
+    } else if (a == "--jwt-secret") {
+      o.jwt_secret = value();
+    } else if (a == "--jwt-secret-file") {
+      o.jwt_secret_file = value();
     } else if (a == "--key-file") {
       o.key_file = value();
     } else if (a == "--issuer") {
       o.issuer = value();
     } else if (a == "--user") {
-      const std::string u = value();
+      const std::string_view u = value();
       const auto colon = u.find(':');
-      if (colon == std::string::npos || colon == 0 || colon + 1 == u.size()) usage_error("--user wants EMAIL:PASSWORD");
-      o.users.emplace_back(u.substr(0, colon), u.substr(colon + 1));
+      if (colon == std::string_view::npos || colon == 0 || colon + 1 == u.size())
+        usage_error("--user wants EMAIL:PASSWORD");
+      o.users.emplace_back(lower(u.substr(0, colon)), std::string(u.substr(colon + 1)));
+    } else if (a == "--threads") {
+      o.threads = parse_number<unsigned>(a, value(), 1, 256);
+    } else if (a == "--db-threads") {
+      o.db_threads = parse_number<unsigned>(a, value(), 1, 256);
+    } else if (a == "--kdf-threads") {
+      o.kdf_threads = parse_number<unsigned>(a, value(), 1, 64);
+    } else if (a == "--kdf-queue") {
+      o.kdf_queue = parse_number<unsigned>(a, value(), 1, 1'000'000);
+    } else if (a == "--max-connections") {
+      o.limits.max_connections = parse_number<std::size_t>(a, value(), 1, 1'000'000);
+    } else if (a == "--idle-timeout-ms") {
+      o.limits.idle_timeout = ms(value());
+    } else if (a == "--request-timeout-ms") {
+      o.limits.request_timeout = ms(value());
+      o.limits.write_timeout = o.limits.request_timeout;
+    } else if (a == "--shutdown-grace-ms") {
+      o.shutdown_grace = ms(value());
+    } else if (a == "--sweep-interval-ms") {
+      o.sweep_interval = ms(value());
+    } else if (a == "--no-access-log") {
+      o.limits.access_log = false;
     } else if (a == "--insecure-fast-kdf") {
       o.fast_kdf = true;
     } else if (a == "--clock-offset-file") {
       o.clock_offset_file = value();
     } else if (a == "--help" || a == "-h") {
-      usage_error("help");
+      std::fputs(usage_text.data(), stdout);
+      std::exit(0);
     } else {
       usage_error(fmt::format("unknown option {}", a));
     }
@@ -195,10 +296,15 @@ struct options {
   if (o.users.empty()) {
     o.users = {{"alice@example.com", "correct horse alice"}, {"bob@example.com", "correct horse bob"}};
   }
+  const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
+  if (o.threads == 0) o.threads = cores;
+  const bool postgres = o.db.rfind("postgres", 0) == 0;
+  if (o.db_threads == 0) o.db_threads = postgres ? 4 * cores : std::max(2U, cores);
+  if (o.kdf_threads == 0) o.kdf_threads = std::min(cores, 4U);
   return o;
 }
 
-// --- the sealing key ------------------------------------------------------------
+// --- secrets from the command line, files and the environment ---------------------
 
 [[nodiscard]] std::optional<std::array<unsigned char, 32>> parse_hex_key(std::string_view hex) {
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.remove_suffix(1);
@@ -213,59 +319,103 @@ struct options {
   return key;
 }
 
+[[nodiscard]] std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 /// MFAKIT_DEMO_SEALING_KEY, else the key file (created with mode 0600 on the
-/// first start), else (memory store only) a key that lives as long as the
-/// process, like the records it seals.
-[[nodiscard]] std::array<unsigned char, 32> load_sealing_key(const options& o) {
+/// first start), else: a random key for the memory store; for SQLite a key
+/// file next to the database (PATH.key, with a warning: fine for the demo
+/// and the benchmark, not for production); PostgreSQL needs one given.
+[[nodiscard]] std::array<unsigned char, 32> load_sealing_key(const options& o, const std::string& sqlite_path) {
   if (const char* env = std::getenv("MFAKIT_DEMO_SEALING_KEY"); env != nullptr && *env != '\0') {
     auto k = parse_hex_key(env);
     if (!k) usage_error("MFAKIT_DEMO_SEALING_KEY must be 64 hex digits");
     return *k;
   }
   std::array<unsigned char, 32> key{};
-  if (o.key_file.empty()) {
-    if (o.store != "memory") usage_error("a persistent store needs --key-file or MFAKIT_DEMO_SEALING_KEY");
-    if (!mfakit::openssl_random{}.fill(key)) usage_error("random generator failed");
-    return key;
+  std::string file = o.key_file;
+  if (file.empty()) {
+    if (o.db == "memory") {
+      if (!mfakit::openssl_random{}.fill(key)) usage_error("random generator failed");
+      return key;
+    }
+    if (sqlite_path.empty()) usage_error("a PostgreSQL database needs --key-file or MFAKIT_DEMO_SEALING_KEY");
+    file = sqlite_path + ".key";
+    fmt::print(stderr,
+               "mfakit_demo_server: WARNING: no --key-file; using {} next to the database (give a key kept apart "
+               "from the database in production)\n",
+               mfakit_examples::log_escape(file));
   }
-  std::ifstream in(o.key_file);
-  if (in) {
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto k = parse_hex_key(text);
-    mfakit::cleanse(text.data(), text.size());
+  if (auto text = read_file(file)) {
+    auto k = parse_hex_key(*text);
+    mfakit::cleanse(text->data(), text->size());
     if (!k) usage_error("the key file must hold 64 hex digits");
     return *k;
   }
   if (!mfakit::openssl_random{}.fill(key)) usage_error("random generator failed");
   std::string hex = mfakit_examples::to_hex(key) + "\n";
-  const int fd = ::open(o.key_file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   const bool written = fd >= 0 && ::write(fd, hex.data(), hex.size()) == static_cast<ssize_t>(hex.size());
   if (fd >= 0) ::close(fd);
   mfakit::cleanse(hex.data(), hex.size());
-  if (!written) usage_error("cannot create the key file");
-  fmt::print(stderr, "mfakit_demo_server: created a new sealing key in {}\n", o.key_file);
+  if (!written) {
+    // another server on the same database created it first: use theirs
+    if (auto text = read_file(file)) {
+      auto k = parse_hex_key(*text);
+      mfakit::cleanse(text->data(), text->size());
+      if (k) return *k;
+    }
+    usage_error("cannot create the key file");
+  }
+  fmt::print(stderr, "mfakit_demo_server: created a new sealing key in {}\n", mfakit_examples::log_escape(file));
   return key;
 }
 
-[[nodiscard]] any_store open_store(const std::string& spec) {
-  if (spec == "memory") return any_store(std::make_unique<mfakit::memory_store>());
-  if (spec.rfind("sqlite:", 0) == 0) {
-    mfakit_examples::sqlite_store::options so;
-    so.path = spec.substr(7);
-    return any_store(std::make_unique<mfakit_examples::sqlite_store>(so));
+/// --jwt-secret, --jwt-secret-file, MFAKIT_DEMO_JWT_SECRET; else a random
+/// one (tokens then die with the process and no second process accepts them).
+[[nodiscard]] std::string load_jwt_secret(const options& o) {
+  std::string s = o.jwt_secret;
+  if (!o.jwt_secret_file.empty()) {
+    auto text = read_file(o.jwt_secret_file);
+    if (!text) usage_error("cannot read --jwt-secret-file");
+    s = std::move(*text);
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   }
-  if (spec.rfind("postgres:", 0) == 0) {
-    mfakit_examples::postgres_store::options po;
-    po.conninfo = spec.substr(9);
-    return any_store(std::make_unique<mfakit_examples::postgres_store>(po));
+  if (s.empty()) {
+    if (const char* env = std::getenv("MFAKIT_DEMO_JWT_SECRET"); env != nullptr) s = env;
   }
-  usage_error("--store is memory, sqlite:PATH or postgres:CONNINFO");
+  if (s.empty()) {
+    std::array<unsigned char, 32> raw{};
+    if (!mfakit::openssl_random{}.fill(raw)) usage_error("random generator failed");
+    s = mfakit_examples::to_hex(raw);
+    mfakit::cleanse(raw.data(), raw.size());
+    fmt::print(stderr,
+               "mfakit_demo_server: WARNING: no --jwt-secret; using a random one (tokens die with this process)\n");
+  }
+  if (s.size() < mfakit_examples::jwt::min_key_bytes) usage_error("the JWT secret must have at least 32 bytes");
+  return s;
 }
 
 // --- audit events ----------------------------------------------------------------
 
+line_logger* g_log = nullptr;
+
+void log_line(std::string line, bool urgent = false) {
+  line.push_back('\n');
+  if (g_log != nullptr) {
+    g_log->write(line, urgent);
+  } else {
+    std::fputs(line.c_str(), stderr);
+  }
+}
+
 void log_event(const mfakit::event& e) {
-  std::string line = fmt::format("audit event={} user={} at={}", mfakit::to_string(e.kind), e.user, e.at);
+  std::string line = fmt::format("audit event={} user=", mfakit::to_string(e.kind));
+  mfakit_examples::append_log_escaped(line, e.user);
+  line += fmt::format(" at={}", e.at);
   switch (e.kind) {
     case mfakit::event_kind::code_rejected:
     case mfakit::event_kind::code_replayed:
@@ -284,256 +434,575 @@ void log_event(const mfakit::event& e) {
   if (e.kind == mfakit::event_kind::enabled || e.kind == mfakit::event_kind::backup_code_used ||
       e.kind == mfakit::event_kind::backup_codes_regenerated)
     line += fmt::format(" backup_codes_remaining={}", e.backup_codes_remaining);
-  line.push_back('\n');
-  std::fputs(line.c_str(), stderr);  // one call: lines from several threads do not interleave
+  log_line(std::move(line), true);
 }
 
-// --- HTTP glue -------------------------------------------------------------------
-
-void reply(httplib::Response& res, int status, const std::string& body) {
-  res.status = status;
-  res.set_content(body, "application/json");
+/// The host's own events (passwords, sessions), in the same shape.
+void log_auth(std::string_view event, std::string_view user, const peer* p = nullptr, std::string_view extra = {}) {
+  std::string line = "auth event=";
+  line += event;
+  line += " user=";
+  mfakit_examples::append_log_escaped(line, user);
+  if (p != nullptr) {
+    line += " peer=";
+    mfakit_examples::append_log_escaped(line, p->address, 64);
+  }
+  if (!extra.empty()) {
+    line.push_back(' ');
+    line += extra;
+  }
+  log_line(std::move(line), true);
 }
 
-/// A body that holds a secret, backup codes or tokens: httplib streams it
-/// from our buffer, which is wiped once the response is sent (or dropped).
-void reply_secret(httplib::Response& res, std::string body) {
-  auto buffer = std::make_shared<std::string>(std::move(body));
-  res.status = 200;
-  res.set_content_provider(
-      buffer->size(), "application/json",
-      [buffer](std::size_t offset, std::size_t length, httplib::DataSink& sink) {
-        return sink.write(buffer->data() + offset, length);
-      },
-      [buffer](bool /*success*/) { mfakit::cleanse(buffer->data(), buffer->size()); });
-}
+// --- per-address password limit ------------------------------------------------------
 
-/// An error, with Retry-After when the library knows how long to wait.
-void reply_error(httplib::Response& res, http::endpoint ep, std::error_code ec, const mfakit::attempt_info& info = {}) {
-  if (info.retry_after > 0) res.set_header("Retry-After", std::to_string(info.retry_after));
-  reply(res, http::status_of(ep, ec), http::error_body(ec));
-}
-
-void reply_message(httplib::Response& res, int status, std::string_view message) {
-  reply(res, status, fmt::format("{{\"error\":{}}}", http::json_string(message)));
-}
-
-/// The request body as a JSON object; an empty or broken body reads as {}.
-[[nodiscard]] json body_of(const httplib::Request& req) {
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return json::object();
-  return j;
-}
-
-/// A string field; a missing or non-string field reads as "".
-[[nodiscard]] std::string field(const json& j, const char* name) {
-  auto it = j.find(name);
-  if (it == j.end() || !it->is_string()) return {};
-  return it->get<std::string>();
-}
-
-void wipe(std::string& s) { mfakit::cleanse(s.data(), s.size()); }
-
-class app {
+/// At most max_failures failed password checks per client address in a
+/// fixed window; then 429 until the window ends. In process memory: each
+/// server counts its own share (behind a load balancer that spreads one
+/// client over n servers, the limit is n times as loose; the per-account
+/// limit in the database is exact).
+class address_limiter {
  public:
-  app(demo_service& svc, account_directory& accounts, session_table& sessions)
-      : svc_(svc), accounts_(accounts), sessions_(sessions) {}
+  address_limiter(std::int64_t max_failures, std::int64_t window_s) : max_(max_failures), window_(window_s) {}
 
-  void install(httplib::Server& s) {
-    s.Get("/", [](const httplib::Request&, httplib::Response& res) {
-      page(res, demo_assets::index_html, "text/html; charset=utf-8");
-    });
-    s.Get("/app.js", [](const httplib::Request&, httplib::Response& res) {
-      page(res, demo_assets::app_js, "text/javascript; charset=utf-8");
-    });
-    s.Get("/app.css", [](const httplib::Request&, httplib::Response& res) {
-      page(res, demo_assets::app_css, "text/css; charset=utf-8");
-    });
-
-    post_ = {
-        {"/api/auth", [this](const httplib::Request& q, httplib::Response& r) { login(q, r); }},
-        {"/api/auth/mfa/verify", [this](const httplib::Request& q, httplib::Response& r) { verify(q, r); }},
-        {"/api/auth/logout", [this](const httplib::Request& q, httplib::Response& r) { logout(q, r); }},
-        {"/api/v1/me/mfa/totp/setup", [this](const httplib::Request& q, httplib::Response& r) { setup(q, r); }},
-        {"/api/v1/me/mfa/totp/enable", [this](const httplib::Request& q, httplib::Response& r) { enable(q, r); }},
-        {"/api/v1/me/mfa/totp/disable", [this](const httplib::Request& q, httplib::Response& r) { disable(q, r); }},
-        {"/api/v1/me/mfa/backup-codes/regenerate",
-         [this](const httplib::Request& q, httplib::Response& r) { regenerate(q, r); }},
-    };
-    for (const auto& [path, handler] : post_) s.Post(path, handler);
-    s.Get("/api/v1/me/mfa/status", [this](const httplib::Request& q, httplib::Response& r) { status(q, r); });
-
-    // cpp-httplib 0.11 answers 400 to a POST with neither Content-Length nor
-    // Transfer-Encoding (`curl -X POST` with no data), where HTTP/1.1 says
-    // the body is empty (RFC 9112 section 6.3). Such requests are routed
-    // here, before httplib tries to read a body.
-    s.set_pre_routing_handler([this](const httplib::Request& q, httplib::Response& r) {
-      if (q.method != "POST" || q.has_header("Content-Length") || q.has_header("Transfer-Encoding"))
-        return httplib::Server::HandlerResponse::Unhandled;
-      auto it = post_.find(q.path);
-      if (it == post_.end()) return httplib::Server::HandlerResponse::Unhandled;
-      it->second(q, r);
-      return httplib::Server::HandlerResponse::Handled;
-    });
+  /// Seconds to wait, 0 when the address may try.
+  [[nodiscard]] std::int64_t blocked(const std::string& addr, std::int64_t now) {
+    const std::lock_guard lock(mutex_);
+    auto it = entries_.find(addr);
+    if (it == entries_.end() || now - it->second.start >= window_ || it->second.failures < max_) return 0;
+    return it->second.start + window_ - now;
+  }
+  void failed(const std::string& addr, std::int64_t now) {
+    const std::lock_guard lock(mutex_);
+    if (entries_.size() >= 100'000) sweep_locked(now);
+    auto& e = entries_[addr];
+    if (now - e.start >= window_) e = entry{now, 0};
+    ++e.failures;
+  }
+  void sweep(std::int64_t now) {
+    const std::lock_guard lock(mutex_);
+    sweep_locked(now);
   }
 
  private:
-  static void page(httplib::Response& res, std::string_view body, const char* type) {
-    res.set_header("Content-Security-Policy",
-                   "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; connect-src 'self'; "
-                   "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
-    res.set_content(std::string(body), type);
+  struct entry {
+    std::int64_t start = 0;
+    std::int64_t failures = 0;
+  };
+  void sweep_locked(std::int64_t now) {
+    std::erase_if(entries_, [&](const auto& kv) { return now - kv.second.start >= window_; });
   }
+  std::int64_t max_;
+  std::int64_t window_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, entry> entries_;
+};
 
-  /// The user behind "Authorization: Bearer <token>", or a 401 already sent.
-  [[nodiscard]] std::optional<std::string> authenticate(const httplib::Request& req, httplib::Response& res) {
-    const std::string h = req.get_header_value("Authorization");
-    constexpr std::string_view scheme = "Bearer ";
-    std::optional<std::string> user;
-    if (h.size() > scheme.size() && std::string_view(h).substr(0, scheme.size()) == scheme)
-      user = sessions_.user_of(std::string_view(h).substr(scheme.size()));
-    if (!user) {
-      res.set_header("WWW-Authenticate", "Bearer");
-      reply_message(res, 401, "Unauthorized");
+// --- the handlers --------------------------------------------------------------------
+
+[[nodiscard]] reply text_reply(unsigned status, std::string_view body) {
+  reply r;
+  r.status = status;
+  r.body.assign(body.begin(), body.end());
+  return r;
+}
+
+/// A body that held a secret, codes or tokens: moved into a wiped buffer,
+/// the source wiped.
+[[nodiscard]] reply secret_reply(std::string&& body) {
+  reply r;
+  r.body.assign(body.begin(), body.end());
+  mfakit::cleanse(body.data(), body.size());
+  return r;
+}
+
+[[nodiscard]] reply error_for(mhttp::endpoint ep, std::error_code ec, const mfakit::attempt_info& info = {}) {
+  reply r = text_reply(static_cast<unsigned>(mhttp::status_of(ep, ec)), mhttp::error_body(ec));
+  r.retry_after = info.retry_after;
+  return r;
+}
+
+[[nodiscard]] reply unauthorized() {
+  reply r = web::error_reply(401, "Missing or invalid JWT token");
+  r.www_authenticate = true;
+  return r;
+}
+[[nodiscard]] reply unavailable() { return web::error_reply(503, "Service unavailable"); }
+[[nodiscard]] reply busy() {
+  reply r = web::error_reply(503, "Server busy; try again");
+  r.retry_after = 1;
+  return r;
+}
+[[nodiscard]] reply too_many(std::int64_t wait) {
+  reply r = web::error_reply(429, "Too many failed attempts; try again later");
+  r.retry_after = std::max<std::int64_t>(1, wait);
+  return r;
+}
+
+[[nodiscard]] bool hex64(std::string_view t) noexcept {
+  if (t.size() != 64) return false;
+  for (char c : t)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+[[nodiscard]] std::string sha256_hex(std::string_view s) {
+  auto h = mfakit::sha256(mfakit::as_bytes(s));
+  if (!h) throw std::runtime_error("sha256 failed");
+  return mfakit_examples::to_hex(*h);
+}
+
+template <std::size_t N>
+[[nodiscard]] std::string random_hex() {
+  std::array<unsigned char, N> raw{};
+  if (!mfakit::openssl_random{}.fill(raw)) throw std::runtime_error("random generator failed");
+  std::string out = mfakit_examples::to_hex(raw);
+  mfakit::cleanse(raw.data(), raw.size());
+  return out;
+}
+
+struct app_settings {
+  std::string issuer;
+  std::int64_t access_ttl = 3600;
+  std::int64_t refresh_ttl = 30 * 24 * 3600;
+  std::int64_t jwt_leeway = 0;
+  std::chrono::milliseconds sweep_interval{60'000};
+};
+
+class app {
+ public:
+  app(demo_service& svc, any_store& store, mfakit_examples::account_db& db, const mfakit_examples::jwt::hs256& jwt,
+      worker_pool& store_pool, worker_pool& kdf_pool, demo_clock clock, std::string dummy_hash, app_settings s)
+      : svc_(svc),
+        store_(store),
+        db_(db),
+        jwt_(jwt),
+        store_pool_(store_pool),
+        kdf_pool_(kdf_pool),
+        clock_(std::move(clock)),
+        dummy_hash_(std::move(dummy_hash)),
+        settings_(std::move(s)) {}
+
+  net::awaitable<reply> handle(request& req, const peer& p) {
+    const std::string_view target = req.target();
+    const std::string_view path = target.substr(0, target.find('?'));
+    const auto method = req.method();
+    const bool get = method == web::http::verb::get;
+    const bool post = method == web::http::verb::post;
+    if (path == "/" || path == "/app.js" || path == "/app.css") {
+      if (!get) co_return not_allowed("GET");
+      reply r = text_reply(200, path == "/"         ? demo_assets::index_html
+                                : path == "/app.js" ? demo_assets::app_js
+                                                    : demo_assets::app_css);
+      r.content_type = path == "/"         ? "text/html; charset=utf-8"
+                       : path == "/app.js" ? "text/javascript; charset=utf-8"
+                                           : "text/css; charset=utf-8";
+      r.page = true;
+      co_return r;
     }
-    return user;
+    if (path == "/api/v1/me/mfa/status") {
+      if (!get) co_return not_allowed("GET");
+      co_return co_await status(req);
+    }
+    using handler = net::awaitable<reply> (app::*)(request&, const peer&);
+    static constexpr std::array<std::pair<std::string_view, handler>, 8> posts{{
+        {"/api/auth", &app::login},
+        {"/api/auth/mfa/verify", &app::verify},
+        {"/api/auth/refresh", &app::refresh},
+        {"/api/auth/logout", &app::logout},
+        {"/api/v1/me/mfa/totp/setup", &app::setup},
+        {"/api/v1/me/mfa/totp/enable", &app::enable},
+        {"/api/v1/me/mfa/totp/disable", &app::disable},
+        {"/api/v1/me/mfa/backup-codes/regenerate", &app::regenerate},
+    }};
+    for (const auto& [route, fn] : posts) {
+      if (route != path) continue;
+      if (!post) co_return not_allowed("POST");
+      co_return co_await (this->*fn)(req, p);
+    }
+    co_return web::error_reply(404, "Not found");
   }
 
-  void send_tokens(const std::string& user, httplib::Response& res) {
-    auto t = sessions_.issue(user);
-    if (!t) return reply_error(res, http::endpoint::login, t.error());
-    std::string body;
-    body.reserve(40 + t->access.size() + t->refresh.size());
-    body += R"({"token":")";
-    body += t->access;
-    body += R"(","refresh_token":")";
-    body += t->refresh;
-    body += R"("})";
-    wipe(t->access);
-    wipe(t->refresh);
-    reply_secret(res, std::move(body));
+  /// Every sweep_interval: expired login challenges (flow::challenge_expired)
+  /// are deleted with the store's own compare-and-swap (a challenge used
+  /// meanwhile is left alone), and expired refresh tokens, revocations and
+  /// stale throttle rows go. Several servers may sweep at once.
+  net::awaitable<void> sweeper() {
+    sweep_timer_.emplace(co_await net::this_coro::executor);
+    for (;;) {
+      sweep_timer_->expires_after(settings_.sweep_interval);
+      auto [ec] = co_await sweep_timer_->async_wait(net::as_tuple(net::use_awaitable));
+      if (ec || stopping_) co_return;
+      (void)co_await store_pool_.run([this] {
+        sweep_once();
+        return true;
+      });
+    }
+  }
+
+  void stop() {
+    stopping_ = true;
+    if (sweep_timer_) sweep_timer_->cancel();
+  }
+
+  address_limiter& limiter() noexcept { return limiter_; }
+
+ private:
+  [[nodiscard]] static reply not_allowed(std::string_view allow) {
+    reply r = web::error_reply(405, "Method not allowed");
+    r.allow = allow;
+    return r;
+  }
+
+  [[nodiscard]] std::int64_t now() const { return clock_.seconds(); }
+
+  [[nodiscard]] static std::string_view body_of(const request& req) {
+    return {req.body().data(), req.body().size()};
+  }
+
+  /// The claims of a valid "Authorization: Bearer <JWT>", checked on the
+  /// io thread (an HMAC and two small JSON parses); the database part
+  /// (user exists, token not revoked) is session_ok, on the store pool.
+  [[nodiscard]] std::optional<mfakit_examples::jwt::claims> bearer(const request& req) const {
+    auto it = req.find(web::http::field::authorization);
+    if (it == req.end()) return std::nullopt;
+    std::string_view v(it->value().data(), it->value().size());
+    constexpr std::string_view scheme = "bearer ";  // the scheme is case-insensitive (RFC 9110 11.1)
+    if (v.size() <= scheme.size()) return std::nullopt;
+    for (std::size_t i = 0; i < scheme.size(); ++i) {
+      const char c = v[i] >= 'A' && v[i] <= 'Z' ? static_cast<char>(v[i] - 'A' + 'a') : v[i];
+      if (c != scheme[i]) return std::nullopt;
+    }
+    v.remove_prefix(scheme.size());
+    while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+    while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+    auto r = jwt_.verify(v, now(), settings_.jwt_leeway);
+    if (!r) return std::nullopt;
+    return std::move(r.c);
+  }
+
+  /// On a pool thread: nullopt when the session is good, else the reply.
+  [[nodiscard]] std::optional<reply> session_refused(const mfakit_examples::jwt::claims& c) {
+    auto ok = db_.session_valid(c.sub, c.jti);
+    if (!ok) return unavailable();
+    if (!*ok) return unauthorized();
+    return std::nullopt;
+  }
+
+  /// Runs f() on a pool; a full pool answers 503 with Retry-After.
+  template <class F>
+  net::awaitable<reply> on(worker_pool& pool, F f) {
+    auto r = co_await pool.run(std::move(f));
+    if (!r) co_return busy();
+    co_return std::move(*r);
+  }
+
+  /// On a pool thread: a JWT and a refresh token for the user (the refresh
+  /// token's hash stored), as the reply body.
+  [[nodiscard]] reply issue_tokens(const std::string& user, std::string family = {}) {
+    const std::int64_t t = now();
+    if (family.empty()) family = random_hex<16>();
+    mfakit_examples::jwt::claims c{user, random_hex<16>(), t, t, t + settings_.access_ttl};
+    std::string access = jwt_.sign(c, settings_.issuer);
+    std::string refresh = random_hex<32>();
+    if (!db_.add_refresh(sha256_hex(refresh), user, family, t + settings_.refresh_ttl)) {
+      mfakit::cleanse(access.data(), access.size());
+      mfakit::cleanse(refresh.data(), refresh.size());
+      return unavailable();
+    }
+    reply r = token_reply(access, refresh);
+    mfakit::cleanse(access.data(), access.size());
+    mfakit::cleanse(refresh.data(), refresh.size());
+    return r;
+  }
+
+  [[nodiscard]] reply token_reply(std::string_view access, std::string_view refresh) const {
+    reply r;
+    r.body.reserve(96 + access.size() + refresh.size());
+    r.body += R"({"token":")";
+    r.body.append(access.data(), access.size());
+    r.body += R"(","refresh_token":")";
+    r.body.append(refresh.data(), refresh.size());
+    r.body += R"(","token_type":"Bearer","expires_in":)";
+    r.body += std::to_string(settings_.access_ttl);
+    r.body += '}';
+    return r;
+  }
+
+  /// The password check of login, disable and regenerate, with both limits:
+  /// nullopt when the password is right, else the reply. `row` holds the
+  /// stored hash (none: unknown user, checked against a dummy at the same cost).
+  net::awaitable<std::optional<reply>> check_password(const std::string& email, std::string_view password,
+                                                      const mfakit_examples::login_row& row, const peer& p,
+                                                      unsigned wrong_status) {
+    const std::int64_t t = now();
+    if (row.locked_until > t) {
+      log_auth("password_throttled", email, &p, fmt::format("retry_after={}", row.locked_until - t));
+      co_return too_many(row.locked_until - t);
+    }
+    auto ok = co_await kdf_pool_.run([&] {
+      const bool match = mfakit_examples::check_password(row.password_hash ? *row.password_hash : dummy_hash_, password);
+      return match && row.password_hash.has_value();
+    });
+    if (!ok) co_return busy();
+    if (*ok) {
+      if (row.failures > 0) (void)co_await store_pool_.run([&] { return db_.login_succeeded(email).has_value(); });
+      co_return std::nullopt;
+    }
+    limiter_.failed(p.address, t);
+    auto locked = co_await store_pool_.run([&] { return db_.login_failed(email, t); });
+    std::string extra;
+    if (locked && *locked && **locked > t) extra = fmt::format("locked_for={}", **locked - t);
+    log_auth("password_rejected", email, &p, extra);
+    co_return web::error_reply(wrong_status, wrong_status == 401 ? "Invalid email or password" : "Invalid password");
   }
 
   // POST /api/auth {"email", "password"}
-  void login(const httplib::Request& req, httplib::Response& res) {
-    json b = body_of(req);
-    const std::string email = field(b, "email");
-    std::string password = field(b, "password");
-    if (email.empty() || password.empty()) return reply_message(res, 400, "email and password are required");
-    auto user = accounts_.authenticate(email, password);
-    wipe(password);
-    if (!user) return reply_message(res, 401, "Invalid email or password");
-    auto challenge = svc_.begin_login(*user);
-    if (challenge) return reply_secret(res, http::challenge_body(*challenge));
-    if (challenge.error() == mfakit::errc::not_enabled) return send_tokens(*user, res);  // no second factor
-    reply_error(res, http::endpoint::login, challenge.error());
+  net::awaitable<reply> login(request& req, const peer& p) {
+    const json_body b(body_of(req));
+    const std::string email = lower(b.field("email"));
+    const std::string_view password = b.field("password");
+    if (email.empty() || password.empty()) co_return web::error_reply(400, "email and password are required");
+    if (email.size() > 254 || password.size() > 1024) co_return web::error_reply(400, "email or password too long");
+    if (const std::int64_t wait = limiter_.blocked(p.address, now()); wait > 0) {
+      log_auth("address_throttled", email, &p, fmt::format("retry_after={}", wait));
+      co_return too_many(wait);
+    }
+    auto row = co_await store_pool_.run([&] { return db_.login(email); });
+    if (!row) co_return busy();
+    if (!*row) co_return unavailable();
+    if (auto refused = co_await check_password(email, password, **row, p, 401)) co_return std::move(*refused);
+    co_return co_await on(store_pool_, [&]() -> reply {
+      auto challenge = svc_.begin_login(email);
+      if (challenge) {
+        reply r = secret_reply(mhttp::challenge_body(*challenge));
+        mfakit::cleanse(challenge->token.data(), challenge->token.size());
+        return r;
+      }
+      if (challenge.error() == mfakit::errc::not_enabled) {  // no second factor: a session now
+        log_auth("session_issued", email, &p, "via=password");
+        return issue_tokens(email);
+      }
+      return error_for(mhttp::endpoint::login, challenge.error());
+    });
   }
 
   // POST /api/auth/mfa/verify {"mfaToken", "code", "type"}
-  void verify(const httplib::Request& req, httplib::Response& res) {
-    json b = body_of(req);
-    const std::string token = field(b, "mfaToken");
-    std::string code = field(b, "code");
-    auto via = http::parse_factor(field(b, "type"));
-    if (!via) return reply_error(res, http::endpoint::verify, via.error());
-    mfakit::attempt_info info;
-    auto done = svc_.complete_login(token, code, *via, &info);
-    wipe(code);
-    if (!done) return reply_error(res, http::endpoint::verify, done.error(), info);
-    send_tokens(done->user, res);
+  net::awaitable<reply> verify(request& req, const peer& p) {
+    const json_body b(body_of(req));
+    const std::string_view token = b.field("mfaToken");
+    const std::string_view code = b.field("code");
+    auto via = mhttp::parse_factor(b.field("type"));
+    if (!via) co_return error_for(mhttp::endpoint::verify, via.error());
+    // a backup code is checked with scrypt: the KDF pool; a TOTP code is an HMAC
+    worker_pool& pool = *via == mfakit::factor::backup_code ? kdf_pool_ : store_pool_;
+    co_return co_await on(pool, [&]() -> reply {
+      mfakit::attempt_info info;
+      auto done = svc_.complete_login(token, code, *via, &info);
+      if (!done) return error_for(mhttp::endpoint::verify, done.error(), info);
+      log_auth("session_issued", done->user, &p, *via == mfakit::factor::totp ? "via=totp" : "via=backup_code");
+      return issue_tokens(done->user);
+    });
   }
 
-  // POST /api/auth/logout (the demo page's "Log out"; not part of flows.md)
-  void logout(const httplib::Request& req, httplib::Response& res) {
-    if (!authenticate(req, res)) return;
-    const std::string h = req.get_header_value("Authorization");
-    sessions_.revoke(std::string_view(h).substr(7));
-    reply(res, 200, R"({"loggedOut":true})");
+  // POST /api/auth/refresh {"refresh_token"}: rotates it
+  net::awaitable<reply> refresh(request& req, const peer& p) {
+    const json_body b(body_of(req));
+    const std::string_view token = b.field("refresh_token");
+    if (token.empty()) co_return web::error_reply(400, "refresh_token is required");
+    if (!hex64(token)) co_return web::error_reply(401, "Invalid refresh token");
+    co_return co_await on(store_pool_, [&]() -> reply {
+      const std::int64_t t = now();
+      std::string next = random_hex<32>();
+      auto rotated = db_.rotate_refresh(sha256_hex(token), sha256_hex(next), t, t + settings_.refresh_ttl);
+      if (!rotated) {
+        mfakit::cleanse(next.data(), next.size());
+        return unavailable();
+      }
+      if (rotated->outcome != mfakit_examples::refresh_outcome::rotated) {
+        mfakit::cleanse(next.data(), next.size());
+        if (rotated->outcome == mfakit_examples::refresh_outcome::reused)
+          log_auth("refresh_reused", "-", &p, "family=revoked");
+        return web::error_reply(401, "Invalid refresh token");
+      }
+      mfakit_examples::jwt::claims c{rotated->user, random_hex<16>(), t, t, t + settings_.access_ttl};
+      std::string access = jwt_.sign(c, settings_.issuer);
+      reply r = token_reply(access, next);
+      mfakit::cleanse(access.data(), access.size());
+      mfakit::cleanse(next.data(), next.size());
+      log_auth("session_refreshed", rotated->user, &p);
+      return r;
+    });
   }
 
-  // POST /api/v1/me/mfa/totp/setup
-  void setup(const httplib::Request& req, httplib::Response& res) {
-    auto user = authenticate(req, res);
-    if (!user) return;
-    auto r = svc_.setup(*user, *user);
-    if (!r) return reply_error(res, http::endpoint::setup, r.error());
-    std::string qr = mfakit_examples::qr_png_data_uri(r->otpauth_uri);
-    if (qr.empty()) return reply_message(res, 500, "Internal error");
-    reply_secret(res, http::setup_body(*r, qr));
-    wipe(qr);
-  }
-
-  // POST /api/v1/me/mfa/totp/enable {"code"}
-  void enable(const httplib::Request& req, httplib::Response& res) {
-    auto user = authenticate(req, res);
-    if (!user) return;
-    json b = body_of(req);
-    std::string code = field(b, "code");
-    mfakit::attempt_info info;
-    auto r = svc_.enable(*user, code, &info);
-    wipe(code);
-    if (!r) return reply_error(res, http::endpoint::enable, r.error(), info);
-    reply_secret(res, http::enable_body(*r));
-  }
-
-  // POST /api/v1/me/mfa/totp/disable {"password"}
-  void disable(const httplib::Request& req, httplib::Response& res) {
-    auto user = authenticate(req, res);
-    if (!user || !password_ok(*user, req, res)) return;
-    auto r = svc_.disable(*user);
-    if (!r) return reply_error(res, http::endpoint::disable, r.error());
-    reply(res, 200, http::disable_body());
-  }
-
-  // POST /api/v1/me/mfa/backup-codes/regenerate {"password"}
-  void regenerate(const httplib::Request& req, httplib::Response& res) {
-    auto user = authenticate(req, res);
-    if (!user || !password_ok(*user, req, res)) return;
-    auto r = svc_.regenerate_backup_codes(*user);
-    if (!r) return reply_error(res, http::endpoint::regenerate, r.error());
-    reply_secret(res, http::regenerate_body(*r));
+  // POST /api/auth/logout [{"refresh_token"}]: the access token (its jti) is
+  // revoked until it expires, the refresh token's family too.
+  net::awaitable<reply> logout(request& req, const peer& p) {
+    auto claims = bearer(req);
+    if (!claims) co_return unauthorized();
+    const json_body b(body_of(req));
+    const std::string_view refresh_token = b.field("refresh_token");
+    co_return co_await on(store_pool_, [&]() -> reply {
+      if (auto refused = session_refused(*claims)) return std::move(*refused);
+      if (!claims->jti.empty() && !db_.revoke_access(claims->jti, claims->exp)) return unavailable();
+      if (hex64(refresh_token) && !db_.revoke_refresh(sha256_hex(refresh_token))) return unavailable();
+      log_auth("logged_out", claims->sub, &p);
+      return text_reply(200, R"({"loggedOut":true})");
+    });
   }
 
   // GET /api/v1/me/mfa/status
-  void status(const httplib::Request& req, httplib::Response& res) {
-    auto user = authenticate(req, res);
-    if (!user) return;
-    auto r = svc_.status(*user);
-    if (!r) return reply_error(res, http::endpoint::status, r.error());
-    reply(res, 200, http::status_body(*r, 0));  // the demo has no passkeys
+  net::awaitable<reply> status(request& req) {
+    auto claims = bearer(req);
+    if (!claims) co_return unauthorized();
+    co_return co_await on(store_pool_, [&]() -> reply {
+      if (auto refused = session_refused(*claims)) return std::move(*refused);
+      auto r = svc_.status(claims->sub);
+      if (!r) return error_for(mhttp::endpoint::status, r.error());
+      return text_reply(200, mhttp::status_body(*r, 0));  // the demo has no passkeys
+    });
   }
 
-  /// The host's password re-check of disable and regenerate: 422 when wrong.
-  [[nodiscard]] bool password_ok(const std::string& user, const httplib::Request& req, httplib::Response& res) {
-    json b = body_of(req);
-    std::string password = field(b, "password");
-    const bool ok = !password.empty() && accounts_.verify(user, password);
-    wipe(password);
-    if (!ok) reply_message(res, 422, "Invalid password");
-    return ok;
+  // POST /api/v1/me/mfa/totp/setup
+  net::awaitable<reply> setup(request& req, const peer& /*p*/) {
+    auto claims = bearer(req);
+    if (!claims) co_return unauthorized();
+    co_return co_await on(store_pool_, [&]() -> reply {
+      if (auto refused = session_refused(*claims)) return std::move(*refused);
+      auto r = svc_.setup(claims->sub, claims->sub);
+      if (!r) return error_for(mhttp::endpoint::setup, r.error());
+      std::string qr = mfakit_examples::qr_png_data_uri(r->otpauth_uri);
+      if (qr.empty()) return web::error_reply(500, "Internal error");
+      reply out = secret_reply(mhttp::setup_body(*r, qr));
+      mfakit::cleanse(qr.data(), qr.size());
+      return out;
+    });
+  }
+
+  // POST /api/v1/me/mfa/totp/enable {"code"}
+  net::awaitable<reply> enable(request& req, const peer& /*p*/) {
+    auto claims = bearer(req);
+    if (!claims) co_return unauthorized();
+    const json_body b(body_of(req));
+    const std::string_view code = b.field("code");
+    bool pending = false;
+    reply first = co_await on(store_pool_, [&]() -> reply {
+      if (auto refused = session_refused(*claims)) return std::move(*refused);
+      // flow::enable answers these before any KDF work, in this order; only
+      // a pending setup can lead to the scrypt of ten new backup codes
+      if (code.find_first_not_of(" \t\r\n") == std::string_view::npos)
+        return error_for(mhttp::endpoint::enable, mfakit::errc::missing_code);
+      auto s = svc_.status(claims->sub);
+      if (!s) return error_for(mhttp::endpoint::enable, s.error());
+      if (s->totp_enabled) return error_for(mhttp::endpoint::enable, mfakit::errc::already_enabled);
+      if (!s->setup_pending) return error_for(mhttp::endpoint::enable, mfakit::errc::not_pending);
+      pending = true;
+      return {};
+    });
+    if (!pending) co_return first;
+    co_return co_await on(kdf_pool_, [&]() -> reply {
+      mfakit::attempt_info info;
+      auto r = svc_.enable(claims->sub, code, &info);
+      if (!r) return error_for(mhttp::endpoint::enable, r.error(), info);
+      return secret_reply(mhttp::enable_body(*r));
+    });
+  }
+
+  /// Session and password gate of disable and regenerate.
+  net::awaitable<std::optional<reply>> reauthenticate(const mfakit_examples::jwt::claims& claims,
+                                                      std::string_view password, const peer& p) {
+    std::optional<mfakit_examples::login_row> row;
+    reply refused = co_await on(store_pool_, [&]() -> reply {
+      if (auto no = session_refused(claims)) return std::move(*no);
+      auto r = db_.login(claims.sub);
+      if (!r) return unavailable();
+      row = std::move(*r);
+      return {};
+    });
+    if (!row) co_return refused;
+    if (password.empty()) co_return web::error_reply(422, "Invalid password");
+    co_return co_await check_password(claims.sub, password, *row, p, 422);
+  }
+
+  // POST /api/v1/me/mfa/totp/disable {"password"}
+  net::awaitable<reply> disable(request& req, const peer& p) {
+    auto claims = bearer(req);
+    if (!claims) co_return unauthorized();
+    const json_body b(body_of(req));
+    if (auto refused = co_await reauthenticate(*claims, b.field("password"), p)) co_return std::move(*refused);
+    co_return co_await on(store_pool_, [&]() -> reply {
+      auto r = svc_.disable(claims->sub);
+      if (!r) return error_for(mhttp::endpoint::disable, r.error());
+      return text_reply(200, mhttp::disable_body());
+    });
+  }
+
+  // POST /api/v1/me/mfa/backup-codes/regenerate {"password"}
+  net::awaitable<reply> regenerate(request& req, const peer& p) {
+    auto claims = bearer(req);
+    if (!claims) co_return unauthorized();
+    const json_body b(body_of(req));
+    if (auto refused = co_await reauthenticate(*claims, b.field("password"), p)) co_return std::move(*refused);
+    co_return co_await on(kdf_pool_, [&]() -> reply {
+      auto r = svc_.regenerate_backup_codes(claims->sub);
+      if (!r) return error_for(mhttp::endpoint::regenerate, r.error());
+      return secret_reply(mhttp::regenerate_body(*r));
+    });
+  }
+
+  /// On a pool thread.
+  void sweep_once() {
+    const std::int64_t t = now();
+    std::size_t challenges = 0;
+    std::string after;
+    const std::optional<std::string> none;
+    for (;;) {
+      auto page = db_.challenges(after, 256);
+      if (!page) break;
+      for (const auto& row : *page) {
+        if (!mfakit::flow::challenge_expired(row.bytes, t)) continue;
+        auto gone = store_.compare_and_swap(row.key, row.version, none);
+        if (gone && *gone) ++challenges;
+      }
+      if (page->size() < 256) break;
+      after = page->back().key;
+    }
+    auto rows = db_.sweep(t);
+    limiter_.sweep(t);
+    if (challenges > 0 || (rows && *rows > 0))
+      log_line(fmt::format("sweep expired_challenges={} expired_rows={}", challenges, rows ? *rows : 0));
   }
 
   demo_service& svc_;
-  account_directory& accounts_;
-  session_table& sessions_;
-  std::map<std::string, httplib::Server::Handler, std::less<>> post_;
+  any_store& store_;
+  mfakit_examples::account_db& db_;
+  const mfakit_examples::jwt::hs256& jwt_;
+  worker_pool& store_pool_;
+  worker_pool& kdf_pool_;
+  demo_clock clock_;
+  std::string dummy_hash_;
+  app_settings settings_;
+  address_limiter limiter_{20, 300};
+  std::optional<net::steady_timer> sweep_timer_;
+  std::atomic<bool> stopping_{false};
 };
+
+/// Room for 1,000s of connections: the soft limit of open files up to the hard one.
+void raise_fd_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
     const options opt = parse_args(argc, argv);
-
-    // Signals are taken by one thread with sigwait: block them before any
-    // other thread exists, so every thread inherits the mask.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     ::signal(SIGPIPE, SIG_IGN);
-
+    raise_fd_limit();
     if (!opt.clock_offset_file.empty())
       fmt::print(stderr, "mfakit_demo_server: WARNING: --clock-offset-file is a test hook; the clock is not real\n");
     if (opt.fast_kdf)
@@ -541,7 +1010,22 @@ int main(int argc, char** argv) {
                  "mfakit_demo_server: WARNING: --insecure-fast-kdf weakens password and backup code "
                  "hashing; for tests only\n");
 
-    auto key = load_sealing_key(opt);
+    // --- the database: mfakit's records and the host's tables ---
+    std::string sqlite_path;
+    std::string pg_conninfo;
+    if (opt.db.rfind("sqlite:", 0) == 0) {
+      sqlite_path = opt.db.substr(7);
+      if (sqlite_path.rfind("///", 0) == 0) sqlite_path = sqlite_path.substr(2);  // sqlite:///abs/path
+      if (sqlite_path.empty()) usage_error("--db sqlite: needs a path");
+    } else if (opt.db.rfind("postgresql://", 0) == 0 || opt.db.rfind("postgres://", 0) == 0) {
+      pg_conninfo = opt.db;
+    } else if (opt.db.rfind("postgres:", 0) == 0) {
+      pg_conninfo = opt.db.substr(9);
+    } else if (opt.db != "memory") {
+      usage_error("--db is memory, sqlite:PATH, postgresql://... or postgres:CONNINFO");
+    }
+    const std::string jwt_secret = load_jwt_secret(opt);
+    auto key = load_sealing_key(opt, sqlite_path);
     auto box = mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, key)});
     // A pepper for backup code digests, derived from the sealing key, so a
     // stolen database alone cannot even be brute-forced offline.
@@ -549,7 +1033,31 @@ int main(int argc, char** argv) {
     mfakit::cleanse(key.data(), key.size());
     if (!box || !pepper) usage_error("cannot set up the sealing key");
 
-    any_store store = open_store(opt.store);
+    const unsigned connections = opt.db_threads + opt.kdf_threads;
+    mfakit_examples::challenge_registry registry;
+    std::unique_ptr<any_store> store;
+    std::unique_ptr<mfakit_examples::account_db> db;
+    if (!sqlite_path.empty()) {
+      mfakit_examples::sqlite_store::options so;
+      so.path = sqlite_path;
+      so.max_connections = connections;
+      store = std::make_unique<any_store>(std::make_unique<mfakit_examples::sqlite_store>(so));
+      db = std::make_unique<mfakit_examples::sqlite_account_db>(
+          mfakit_examples::sqlite_account_db::options{sqlite_path, so.table, connections, so.busy_timeout});
+    } else if (!pg_conninfo.empty()) {
+      mfakit_examples::postgres_store::options po;
+      po.conninfo = pg_conninfo;
+      po.max_connections = connections;
+      store = std::make_unique<any_store>(std::make_unique<mfakit_examples::postgres_store>(po));
+      db = std::make_unique<mfakit_examples::postgres_account_db>(
+          mfakit_examples::postgres_account_db::options{pg_conninfo, po.table, connections});
+    } else {
+      auto mem = std::make_unique<mfakit::memory_store>();
+      auto& records = *mem;
+      store = std::make_unique<any_store>(std::move(mem), &registry);
+      db = std::make_unique<mfakit_examples::memory_account_db>(records, registry);
+    }
+
     mfakit::flow_config cfg(std::move(*box));
     cfg.issuer = opt.issuer;
     cfg.hasher = mfakit::backup_code_hasher(
@@ -557,60 +1065,109 @@ int main(int argc, char** argv) {
     mfakit::cleanse(pepper->data(), pepper->size());
     cfg.on_event = log_event;
     demo_clock clock{std::make_shared<const std::string>(opt.clock_offset_file)};
-    demo_service svc(store, std::move(cfg), clock);
+    demo_service svc(*store, std::move(cfg), clock);
 
-    account_directory accounts(opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit_examples::password_cost);
+    const mfakit::scrypt_params password_cost =
+        opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit_examples::password_cost;
     for (const auto& [email, password] : opt.users) {
-      if (auto r = accounts.add(email, password); !r) usage_error("cannot hash a password");
+      auto h = mfakit_examples::hash_password(password, password_cost);
+      if (!h) throw std::runtime_error("cannot hash a password");
+      db->put_user(email, *h, clock.seconds());
     }
-    session_table sessions;
+    auto dummy = mfakit_examples::hash_password("not a password", password_cost);
+    if (!dummy) throw std::runtime_error("cannot hash a password");
+    const mfakit_examples::jwt::hs256 signer(mfakit::as_bytes(jwt_secret));
 
-    httplib::Server server;
-    app handlers(svc, accounts, sessions);
-    handlers.install(server);
-    server.set_payload_max_length(64 * 1024);
-    server.set_read_timeout(10);
-    server.set_write_timeout(10);
-    server.set_default_headers({{"Cache-Control", "no-store"},
-                                {"X-Content-Type-Options", "nosniff"},
-                                {"Referrer-Policy", "no-referrer"},
-                                {"X-Frame-Options", "DENY"}});
-    server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-      if (res.body.empty()) reply_message(res, res.status, res.status == 404 ? "Not found" : "Bad request");
-    });
-    server.set_exception_handler([](const httplib::Request&, httplib::Response& res, const std::exception_ptr&) {
-      reply_message(res, 500, "Internal error");
-    });
-    server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
-      std::fputs(fmt::format("http {} {} {}\n", req.method, req.path, res.status).c_str(), stderr);
-    });
+    worker_pool store_pool(opt.db_threads, 100'000);
+    worker_pool kdf_pool(opt.kdf_threads, opt.kdf_queue);
+    line_logger logger;
+    g_log = &logger;
 
-    int port = opt.port;
-    if (port == 0) {
-      port = server.bind_to_any_port("127.0.0.1");
-      if (port < 0) usage_error("cannot bind 127.0.0.1");
-    } else if (!server.bind_to_port("127.0.0.1", port)) {
-      usage_error(fmt::format("cannot bind 127.0.0.1:{}", port));
+    // one io_context per thread (declared before everything that holds an
+    // I/O object or a coroutine running on one: destroyed after them)
+    std::vector<std::unique_ptr<net::io_context>> contexts;
+    std::vector<net::io_context*> raw;
+    for (unsigned i = 0; i < opt.threads; ++i) {
+      contexts.push_back(std::make_unique<net::io_context>(1));
+      raw.push_back(contexts.back().get());
+    }
+    std::vector<net::executor_work_guard<net::io_context::executor_type>> guards;
+    for (auto& c : contexts) guards.push_back(net::make_work_guard(*c));
+
+    app_settings settings;
+    settings.issuer = opt.issuer;
+    settings.sweep_interval = opt.sweep_interval;
+    app handlers(svc, *store, *db, signer, store_pool, kdf_pool, clock, std::move(*dummy), settings);
+
+    const net::ip::tcp::endpoint at(net::ip::make_address(opt.host), opt.port);
+    std::unique_ptr<web::server> server;
+    try {
+      server = std::make_unique<web::server>(
+          raw, at, opt.limits, [&handlers](request& r, const peer& p) { return handlers.handle(r, p); }, logger);
+    } catch (const boost::system::system_error& e) {
+      fmt::print(stderr, "mfakit_demo_server: cannot listen on {}:{}: {}\n", opt.host, opt.port, e.code().message());
+      return 1;
     }
 
-    std::atomic<bool> stopping{false};
-    std::thread signal_thread([&] {
-      int sig = 0;
-      sigwait(&stop_signals, &sig);
-      stopping = true;
-      server.stop();
+    // SIGTERM/SIGINT: stop accepting, let requests in flight finish, exit 0.
+    std::mutex done_mutex;
+    std::condition_variable done_cv;
+    bool done = false;
+    bool forced = false;
+    std::thread watchdog;
+    net::signal_set signals(*contexts[0], SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+      if (ec) return;
+      log_line(fmt::format("mfakit_demo_server: signal {}: stopping (connections open: {})", sig,
+                           server->connections()),
+               true);
+      server->stop();
+      handlers.stop();
+      for (auto& g : guards) g.reset();
+      watchdog = std::thread([&] {
+        std::unique_lock lock(done_mutex);
+        if (!done_cv.wait_for(lock, opt.shutdown_grace, [&] { return done; })) {
+          log_line("mfakit_demo_server: grace period over; dropping the remaining connections", true);
+          forced = true;
+          for (auto& c : contexts) c->stop();
+        }
+      });
     });
 
-    fmt::print("mfakit_demo_server: store {}, users:", opt.store.substr(0, opt.store.find(':')));
-    for (const auto& email : accounts.emails()) fmt::print(" {}", email);
-    fmt::print("\nlistening on http://127.0.0.1:{}/\n", port);
+    server->start();
+    net::co_spawn(*contexts[0], handlers.sweeper(), net::detached);
+
+    const auto ep = server->local_endpoint();
+    const std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+    fmt::print("mfakit_demo_server: db {}, {} io threads, {} db threads, {} kdf threads, users:",
+               opt.db.substr(0, opt.db.find(':')), opt.threads, opt.db_threads, opt.kdf_threads);
+    for (const auto& email : db->user_emails()) fmt::print(" {}", mfakit_examples::log_escape(email));
+    fmt::print("\nlistening on http://{}:{}/\n", host, ep.port());
     std::fflush(stdout);
 
-    const bool clean = server.listen_after_bind();
-    if (!stopping) kill(getpid(), SIGTERM);  // wakes the signal thread
-    signal_thread.join();
-    fmt::print(stderr, "mfakit_demo_server: stopped\n");
-    return clean || stopping ? 0 : 1;
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < contexts.size(); ++i) threads.emplace_back([c = contexts[i].get()] { c->run(); });
+    contexts[0]->run();
+    for (auto& t : threads) t.join();
+    {
+      const std::lock_guard lock(done_mutex);
+      done = true;
+    }
+    done_cv.notify_all();
+    if (watchdog.joinable()) watchdog.join();
+    if (forced) {  // coroutines still suspended there refer to objects above: do not unwind them
+      logger.stop();
+      std::_Exit(0);
+    }
+    store_pool.join();
+    kdf_pool.join();
+    log_line(fmt::format("mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
+                         "kdf pool {} threads, peak {} queued, {} refused",
+                         store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(),
+                         kdf_pool.peak(), kdf_pool.rejected()));
+    g_log = nullptr;
+    logger.stop();
+    return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "mfakit_demo_server: {}\n", e.what());
     return 1;

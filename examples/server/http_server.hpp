@@ -1,0 +1,320 @@
+// The HTTP/1.1 layer of the demo server: Boost.Beast on Boost.Asio with C++20
+// coroutines (one coroutine per connection), one io_context per thread.
+//
+//  - one acceptor (listen backlog SOMAXCONN) hands sockets round-robin to
+//    the io_contexts; TCP_NODELAY on every connection, so a response written
+//    in one piece (Beast gathers header and body into one writev) is never
+//    held back by Nagle + delayed ACK on a kept-alive connection;
+//  - keep-alive as the client asks (HTTP/1.1 default), Connection: close
+//    after a protocol error, on shutdown, or when the handler asks;
+//  - limits: header block (8 KiB: 431), body (64 KiB: 413), connections;
+//  - timeouts: a connection may sit idle between requests for idle_timeout;
+//    once the first byte of a request arrives, the whole request (headers
+//    and body) must arrive within request_timeout, and a response must be
+//    taken within write_timeout. A slow-loris client dripping bytes holds a
+//    socket for at most request_timeout, and never a thread: a waiting
+//    connection is a suspended coroutine;
+//  - request bodies live in a string whose allocator wipes every block it
+//    frees; the body, the Authorization header and the connection's read
+//    buffer are wiped after each request, a response body after it is sent;
+//  - stop(): closes the acceptor, closes idle connections; a request in
+//    flight is answered (with Connection: close) before its connection ends.
+//    The io_contexts then run out of work and their threads return.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <mfakit/crypto.hpp>
+
+#include "log.hpp"
+
+namespace mfakit_examples::web {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+/// Strings that are wiped when their memory is freed.
+using secure_string = std::basic_string<char, std::char_traits<char>, mfakit::cleansing_allocator<char>>;
+using secure_body = http::basic_string_body<char, std::char_traits<char>, mfakit::cleansing_allocator<char>>;
+using request = http::request<secure_body>;
+
+inline void wipe(secure_string& s) noexcept { mfakit::cleanse(s.data(), s.size()); }
+
+/// What a handler answers.
+struct reply {
+  unsigned status = 200;
+  std::string_view content_type = "application/json";
+  secure_string body;
+  std::int64_t retry_after = 0;   ///< > 0: a Retry-After header
+  bool www_authenticate = false;  ///< WWW-Authenticate: Bearer
+  std::string_view allow;         ///< non-empty: an Allow header (405)
+  bool page = false;              ///< the demo page: a Content-Security-Policy
+  bool close = false;             ///< end the connection after this reply
+};
+
+/// {"error": "..."} with a status.
+[[nodiscard]] inline reply error_reply(unsigned status, std::string_view message) {
+  reply r;
+  r.status = status;
+  r.body = R"({"error":")";
+  for (char c : message) {
+    if (c == '"' || c == '\\') r.body.push_back('\\');
+    r.body.push_back(c);
+  }
+  r.body += "\"}";
+  return r;
+}
+
+struct peer {
+  std::string address;  ///< the client's IP address, as text
+};
+
+using handler_fn = std::function<net::awaitable<reply>(request&, const peer&)>;
+
+struct limits {
+  std::size_t header_bytes = 8 * 1024;
+  std::size_t body_bytes = 64 * 1024;
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds write_timeout{10'000};
+  std::size_t max_connections = 10'000;
+  bool access_log = true;
+};
+
+class server {
+ public:
+  /// Binds and listens at once (throws boost::system::system_error when it
+  /// cannot); serving starts with start(). contexts[0] runs the acceptor.
+  server(std::vector<net::io_context*> contexts, const tcp::endpoint& at, limits lim, handler_fn handler,
+         line_logger& log)
+      : lim_(lim), handler_(std::move(handler)), log_(log), acceptor_(*contexts.at(0)) {
+    for (auto* c : contexts) shards_.push_back(std::make_unique<shard>(c));
+    acceptor_.open(at.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(at);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+  }
+
+  [[nodiscard]] tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+  [[nodiscard]] std::size_t connections() const noexcept { return live_.load(std::memory_order_relaxed); }
+  [[nodiscard]] bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+
+  void start() { net::co_spawn(acceptor_.get_executor(), accept_loop(), net::detached); }
+
+  /// Graceful stop; safe from any thread, more than once.
+  void stop() {
+    if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
+    net::post(acceptor_.get_executor(), [this] {
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+    });
+    for (auto& s : shards_) {
+      net::post(*s->ctx, [sh = s.get()] {
+        for (connection* c : sh->live)
+          if (c->idle) c->stream.cancel();
+      });
+    }
+  }
+
+ private:
+  struct connection {
+    explicit connection(tcp::socket s) : stream(std::move(s)) {}
+    beast::tcp_stream stream;
+    bool idle = false;
+  };
+  /// One io_context and the connections it runs (touched only on its thread).
+  struct shard {
+    explicit shard(net::io_context* c) : ctx(c) {}
+    net::io_context* ctx;
+    std::list<connection*> live;
+  };
+  using read_buffer = beast::basic_flat_buffer<mfakit::cleansing_allocator<char>>;
+
+  net::awaitable<void> accept_loop() {
+    using net::as_tuple;
+    std::size_t next = 0;
+    while (!stopping()) {
+      shard& target = *shards_[next++ % shards_.size()];
+      auto [ec, socket] = co_await acceptor_.async_accept(target.ctx->get_executor(), as_tuple(net::use_awaitable));
+      if (ec) {
+        if (stopping() || ec == net::error::operation_aborted || ec == net::error::bad_descriptor) break;
+        // out of file descriptors and the like: breathe, then go on
+        net::steady_timer pause(acceptor_.get_executor(), std::chrono::milliseconds(20));
+        co_await pause.async_wait(as_tuple(net::use_awaitable));
+        continue;
+      }
+      if (live_.load(std::memory_order_relaxed) >= lim_.max_connections) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        continue;
+      }
+      live_.fetch_add(1, std::memory_order_relaxed);
+      net::co_spawn(*target.ctx, session(std::move(socket), target), net::detached);
+    }
+  }
+
+  /// Wipes what the read buffer holds beyond unread (pipelined) bytes.
+  static void wipe_free_space(read_buffer& b) {
+    const std::size_t n = b.capacity() - b.size();
+    if (n == 0) return;
+    auto free = b.prepare(n);  // within capacity: moves unread bytes to the front, never allocates
+    mfakit::cleanse(free.data(), free.size());
+  }
+
+  void log_request(const peer& p, std::string_view method, std::string_view target, unsigned status,
+                   std::chrono::steady_clock::duration took) {
+    if (!lim_.access_log) return;
+    std::string line = "http ";
+    append_log_escaped(line, method, 16);
+    line.push_back(' ');
+    append_log_escaped(line, target.substr(0, target.find('?')), 200);  // as sent, never decoded; no query
+    line.push_back(' ');
+    line += std::to_string(status);
+    line += " peer=";
+    append_log_escaped(line, p.address, 64);
+    line += " us=";
+    line += std::to_string(std::chrono::duration_cast<std::chrono::microseconds>(took).count());
+    line.push_back('\n');
+    log_.write(line);
+  }
+
+  template <class Stream>
+  net::awaitable<bool> send(Stream& stream, reply& r, unsigned version, bool keep_alive) {
+    http::response<secure_body> res{static_cast<http::status>(r.status), version};
+    res.set(http::field::content_type, r.content_type);
+    res.set(http::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set("Referrer-Policy", "no-referrer");
+    res.set("X-Frame-Options", "DENY");
+    if (r.page)
+      res.set("Content-Security-Policy",
+              "default-src 'none'; script-src 'self'; style-src 'self'; img-src data:; connect-src 'self'; "
+              "base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+    if (r.retry_after > 0) res.set(http::field::retry_after, std::to_string(r.retry_after));
+    if (r.www_authenticate) res.set(http::field::www_authenticate, "Bearer");
+    if (!r.allow.empty()) res.set(http::field::allow, r.allow);
+    res.body() = std::move(r.body);
+    res.keep_alive(keep_alive);
+    res.prepare_payload();
+    stream.expires_after(lim_.write_timeout);
+    auto [ec, n] = co_await http::async_write(stream, res, net::as_tuple(net::use_awaitable));
+    wipe(res.body());
+    co_return !ec;
+  }
+
+  net::awaitable<void> session(tcp::socket socket, shard& sh) {
+    using net::as_tuple;
+    connection c(std::move(socket));
+    auto self = sh.live.insert(sh.live.end(), &c);
+    struct cleanup {
+      server& s;
+      shard& sh;
+      std::list<connection*>::iterator it;
+      cleanup(server& srv, shard& sd, std::list<connection*>::iterator i) : s(srv), sh(sd), it(i) {}
+      cleanup(const cleanup&) = delete;
+      cleanup& operator=(const cleanup&) = delete;
+      ~cleanup() {
+        sh.live.erase(it);
+        s.live_.fetch_sub(1, std::memory_order_relaxed);
+      }
+    } guard{*this, sh, self};
+
+    boost::system::error_code ec;
+    c.stream.socket().set_option(tcp::no_delay(true), ec);
+    peer p;
+    if (auto ep = c.stream.socket().remote_endpoint(ec); !ec) p.address = ep.address().to_string();
+    read_buffer buffer(lim_.header_bytes + lim_.body_bytes + 16 * 1024);
+
+    while (!stopping()) {
+      if (buffer.size() == 0) {  // idle: wait for the first byte of the next request
+        c.idle = true;
+        c.stream.expires_after(lim_.idle_timeout);
+        auto [e, n] = co_await c.stream.async_read_some(buffer.prepare(4096), as_tuple(net::use_awaitable));
+        c.idle = false;
+        if (e) break;
+        buffer.commit(n);
+      }
+      c.stream.expires_after(lim_.request_timeout);
+      http::request_parser<secure_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(lim_.header_bytes));
+      parser.body_limit(lim_.body_bytes);
+      auto [e, n] = co_await http::async_read_header(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+      if (!e && !parser.is_done() && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+        http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+        auto [we, wn] = co_await http::async_write(c.stream, cont, as_tuple(net::use_awaitable));
+        e = we;
+      }
+      if (!e && !parser.is_done()) std::tie(e, n) = co_await http::async_read(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+      if (e) {
+        unsigned status = 0;
+        if (e == http::error::body_limit) status = 413;
+        else if (e == http::error::header_limit) status = 431;
+        else if (e != http::error::end_of_stream && e != beast::error::timeout && e != net::error::operation_aborted &&
+                 e != net::error::eof && e != net::error::connection_reset && e != http::error::partial_message)
+          status = 400;
+        if (e == beast::error::timeout) {
+          std::string line = "http timeout peer=";
+          append_log_escaped(line, p.address, 64);
+          line += " phase=request\n";
+          log_.write(line);
+        }
+        if (status != 0) {
+          reply r = error_reply(status, status == 413 ? "Request body too large"
+                                        : status == 431 ? "Request header fields too large"
+                                                        : "Bad request");
+          log_request(p, "-", "-", status, {});
+          (void)co_await send(c.stream, r, 11, false);
+        }
+        break;
+      }
+
+      request& req = parser.get();
+      const auto t0 = std::chrono::steady_clock::now();
+      reply r;
+      try {
+        r = co_await handler_(req, p);
+      } catch (...) {
+        r = error_reply(500, "Internal error");
+      }
+      const bool keep = req.keep_alive() && !r.close && !stopping();
+      const unsigned status = r.status;
+      log_request(p, req.method_string(), req.target(), status, std::chrono::steady_clock::now() - t0);
+      // wipe what the request carried: body, bearer token, raw bytes
+      wipe(req.body());
+      if (auto it = req.find(http::field::authorization); it != req.end()) {
+        auto v = it->value();
+        mfakit::cleanse(const_cast<char*>(v.data()), v.size());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+      }
+      wipe_free_space(buffer);
+      const bool sent = co_await send(c.stream, r, req.version(), keep);
+      if (!sent || !keep) break;
+    }
+    c.stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+    c.stream.socket().close(ec);
+  }
+
+  limits lim_;
+  handler_fn handler_;
+  line_logger& log_;
+  tcp::acceptor acceptor_;
+  std::vector<std::unique_ptr<shard>> shards_;
+  std::atomic<bool> stopping_{false};
+  std::atomic<std::size_t> live_{0};
+};
+
+}  // namespace mfakit_examples::web
