@@ -26,6 +26,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -164,7 +165,7 @@ constexpr std::string_view usage_text =
     "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]...\n"
     "         [--key-file P] [--threads N] [--db-threads N] [--kdf-threads N] [--kdf-queue N]\n"
     "         [--max-connections N] [--idle-timeout-ms N] [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
-    "         [--sweep-interval-ms N] [--no-access-log]\n"
+    "         [--sweep-interval-ms N] [--session-cache-ms N] [--no-access-log]\n"
     "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
     "  aliases: --port N (= --listen 127.0.0.1:N), --store SPEC (= --db SPEC)\n"
     "  environment: MFAKIT_DEMO_SEALING_KEY (64 hex digits), MFAKIT_DEMO_JWT_SECRET, MFAKIT_DEMO_PORT\n";
@@ -185,6 +186,7 @@ struct options {
   web::limits limits;
   std::chrono::milliseconds shutdown_grace{10'000};
   std::chrono::milliseconds sweep_interval{60'000};
+  std::chrono::milliseconds session_cache{1'000};
   bool fast_kdf = false;
   std::string clock_offset_file;
 };
@@ -280,6 +282,8 @@ void set_listen(options& o, std::string_view v) {
       o.shutdown_grace = ms(value());
     } else if (a == "--sweep-interval-ms") {
       o.sweep_interval = ms(value());
+    } else if (a == "--session-cache-ms") {
+      o.session_cache = std::chrono::milliseconds(parse_number<long>(a, value(), 0, 3'600'000));
     } else if (a == "--no-access-log") {
       o.limits.access_log = false;
     } else if (a == "--insecure-fast-kdf") {
@@ -561,12 +565,86 @@ template <std::size_t N>
   return out;
 }
 
+/// Access tokens the database recently confirmed (user exists, token not
+/// logged out), by the SHA-256 of the token (no token is kept in memory):
+/// for `ttl` after a check, requests with the same token skip the HMAC, the
+/// JSON and the database. The price: a logout on another server process
+/// takes effect here up to `ttl` later (on this process at once); 0 turns it
+/// off. Expiry (exp) is still checked on every request.
+class session_cache {
+ public:
+  using key_type = mfakit::sha256_digest;
+
+  explicit session_cache(std::chrono::milliseconds ttl, std::size_t max_entries = 100'000)
+      : ttl_(ttl), max_(max_entries) {}
+
+  [[nodiscard]] bool enabled() const noexcept { return ttl_.count() > 0; }
+
+  [[nodiscard]] std::shared_ptr<const mfakit_examples::jwt::claims> find(const key_type& k) {
+    if (!enabled()) return nullptr;
+    const auto now = std::chrono::steady_clock::now();
+    const std::lock_guard lock(mutex_);
+    auto it = map_.find(k);
+    if (it == map_.end()) return nullptr;
+    if (it->second.until <= now) {
+      map_.erase(it);
+      return nullptr;
+    }
+    return it->second.claims;
+  }
+  void put(const key_type& k, std::shared_ptr<const mfakit_examples::jwt::claims> c) {
+    if (!enabled()) return;
+    const auto now = std::chrono::steady_clock::now();
+    const std::lock_guard lock(mutex_);
+    if (map_.size() >= max_) sweep_locked(now);
+    if (map_.size() >= max_) return;
+    map_.insert_or_assign(k, entry{std::move(c), now + ttl_});
+  }
+  void erase(const key_type& k) {
+    const std::lock_guard lock(mutex_);
+    map_.erase(k);
+  }
+  void sweep() {
+    const std::lock_guard lock(mutex_);
+    sweep_locked(std::chrono::steady_clock::now());
+  }
+
+ private:
+  struct entry {
+    std::shared_ptr<const mfakit_examples::jwt::claims> claims;
+    std::chrono::steady_clock::time_point until;
+  };
+  struct hasher {
+    std::size_t operator()(const key_type& k) const noexcept {
+      std::size_t h = 0;
+      std::memcpy(&h, k.data(), sizeof h);  // already uniform: a SHA-256
+      return h;
+    }
+  };
+  void sweep_locked(std::chrono::steady_clock::time_point now) {
+    std::erase_if(map_, [&](const auto& kv) { return kv.second.until <= now; });
+  }
+  std::chrono::milliseconds ttl_;
+  std::size_t max_;
+  std::mutex mutex_;
+  std::unordered_map<key_type, entry, hasher> map_;
+};
+
+/// An authenticated request: the token's claims, its cache key, and whether
+/// the database part of the check is still to do (on the store pool).
+struct session {
+  std::shared_ptr<const mfakit_examples::jwt::claims> claims;
+  session_cache::key_type key{};
+  bool checked = false;
+};
+
 struct app_settings {
   std::string issuer;
   std::int64_t access_ttl = 3600;
   std::int64_t refresh_ttl = 30 * 24 * 3600;
   std::int64_t jwt_leeway = 0;
   std::chrono::milliseconds sweep_interval{60'000};
+  std::chrono::milliseconds session_cache_ttl{1'000};
 };
 
 class app {
@@ -581,7 +659,8 @@ class app {
         kdf_pool_(kdf_pool),
         clock_(std::move(clock)),
         dummy_hash_(std::move(dummy_hash)),
-        settings_(std::move(s)) {}
+        settings_(std::move(s)),
+        sessions_(settings_.session_cache_ttl) {}
 
   net::awaitable<reply> handle(request& req, const peer& p) {
     const std::string_view target = req.target();
@@ -660,10 +739,11 @@ class app {
     return {req.body().data(), req.body().size()};
   }
 
-  /// The claims of a valid "Authorization: Bearer <JWT>", checked on the
-  /// io thread (an HMAC and two small JSON parses); the database part
-  /// (user exists, token not revoked) is session_ok, on the store pool.
-  [[nodiscard]] std::optional<mfakit_examples::jwt::claims> bearer(const request& req) const {
+  /// The session of a valid "Authorization: Bearer <JWT>": from the cache,
+  /// or checked here on the io thread (an HMAC and two small JSON parses)
+  /// with the database part (user exists, token not revoked) left to
+  /// session_refused, on the store pool.
+  [[nodiscard]] std::optional<session> bearer(const request& req) {
     auto it = req.find(web::http::field::authorization);
     if (it == req.end()) return std::nullopt;
     std::string_view v(it->value().data(), it->value().size());
@@ -676,16 +756,32 @@ class app {
     v.remove_prefix(scheme.size());
     while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
     while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-    auto r = jwt_.verify(v, now(), settings_.jwt_leeway);
+    if (v.empty() || v.size() > mfakit_examples::jwt::max_token_bytes) return std::nullopt;
+    session s;
+    auto key = mfakit::sha256(mfakit::as_bytes(v));
+    if (!key) return std::nullopt;
+    s.key = *key;
+    const std::int64_t t = now();
+    if (auto hit = sessions_.find(s.key)) {
+      if (t >= hit->exp || (hit->nbf != 0 && t < hit->nbf)) return std::nullopt;
+      s.claims = std::move(hit);
+      s.checked = true;
+      return s;
+    }
+    auto r = jwt_.verify(v, t, settings_.jwt_leeway);
     if (!r) return std::nullopt;
-    return std::move(r.c);
+    s.claims = std::make_shared<const mfakit_examples::jwt::claims>(std::move(r.c));
+    return s;
   }
 
   /// On a pool thread: nullopt when the session is good, else the reply.
-  [[nodiscard]] std::optional<reply> session_refused(const mfakit_examples::jwt::claims& c) {
-    auto ok = db_.session_valid(c.sub, c.jti);
+  [[nodiscard]] std::optional<reply> session_refused(session& s) {
+    if (s.checked) return std::nullopt;
+    auto ok = db_.session_valid(s.claims->sub, s.claims->jti);
     if (!ok) return unavailable();
     if (!*ok) return unauthorized();
+    s.checked = true;
+    sessions_.put(s.key, s.claims);
     return std::nullopt;
   }
 
@@ -838,12 +934,14 @@ class app {
   // POST /api/auth/logout [{"refresh_token"}]: the access token (its jti) is
   // revoked until it expires, the refresh token's family too.
   net::awaitable<reply> logout(request& req, const peer& p) {
-    auto claims = bearer(req);
-    if (!claims) co_return unauthorized();
+    auto auth = bearer(req);
+    if (!auth) co_return unauthorized();
+    const auto& claims = auth->claims;
     const json_body b(body_of(req));
     const std::string_view refresh_token = b.field("refresh_token");
     co_return co_await on(store_pool_, [&]() -> reply {
-      if (auto refused = session_refused(*claims)) return std::move(*refused);
+      if (auto refused = session_refused(*auth)) return std::move(*refused);
+      sessions_.erase(auth->key);
       if (!claims->jti.empty() && !db_.revoke_access(claims->jti, claims->exp)) return unavailable();
       if (hex64(refresh_token) && !db_.revoke_refresh(sha256_hex(refresh_token))) return unavailable();
       log_auth("logged_out", claims->sub, &p);
@@ -853,10 +951,11 @@ class app {
 
   // GET /api/v1/me/mfa/status
   net::awaitable<reply> status(request& req) {
-    auto claims = bearer(req);
-    if (!claims) co_return unauthorized();
+    auto auth = bearer(req);
+    if (!auth) co_return unauthorized();
+    const auto& claims = auth->claims;
     co_return co_await on(store_pool_, [&]() -> reply {
-      if (auto refused = session_refused(*claims)) return std::move(*refused);
+      if (auto refused = session_refused(*auth)) return std::move(*refused);
       auto r = svc_.status(claims->sub);
       if (!r) return error_for(mhttp::endpoint::status, r.error());
       return text_reply(200, mhttp::status_body(*r, 0));  // the demo has no passkeys
@@ -865,10 +964,11 @@ class app {
 
   // POST /api/v1/me/mfa/totp/setup
   net::awaitable<reply> setup(request& req, const peer& /*p*/) {
-    auto claims = bearer(req);
-    if (!claims) co_return unauthorized();
+    auto auth = bearer(req);
+    if (!auth) co_return unauthorized();
+    const auto& claims = auth->claims;
     co_return co_await on(store_pool_, [&]() -> reply {
-      if (auto refused = session_refused(*claims)) return std::move(*refused);
+      if (auto refused = session_refused(*auth)) return std::move(*refused);
       auto r = svc_.setup(claims->sub, claims->sub);
       if (!r) return error_for(mhttp::endpoint::setup, r.error());
       std::string qr = mfakit_examples::qr_png_data_uri(r->otpauth_uri);
@@ -881,13 +981,14 @@ class app {
 
   // POST /api/v1/me/mfa/totp/enable {"code"}
   net::awaitable<reply> enable(request& req, const peer& /*p*/) {
-    auto claims = bearer(req);
-    if (!claims) co_return unauthorized();
+    auto auth = bearer(req);
+    if (!auth) co_return unauthorized();
+    const auto& claims = auth->claims;
     const json_body b(body_of(req));
     const std::string_view code = b.field("code");
     bool pending = false;
     reply first = co_await on(store_pool_, [&]() -> reply {
-      if (auto refused = session_refused(*claims)) return std::move(*refused);
+      if (auto refused = session_refused(*auth)) return std::move(*refused);
       // flow::enable answers these before any KDF work, in this order; only
       // a pending setup can lead to the scrypt of ten new backup codes
       if (code.find_first_not_of(" \t\r\n") == std::string_view::npos)
@@ -909,11 +1010,11 @@ class app {
   }
 
   /// Session and password gate of disable and regenerate.
-  net::awaitable<std::optional<reply>> reauthenticate(const mfakit_examples::jwt::claims& claims,
-                                                      std::string_view password, const peer& p) {
+  net::awaitable<std::optional<reply>> reauthenticate(session& auth, std::string_view password, const peer& p) {
+    const auto& claims = *auth.claims;
     std::optional<mfakit_examples::login_row> row;
     reply refused = co_await on(store_pool_, [&]() -> reply {
-      if (auto no = session_refused(claims)) return std::move(*no);
+      if (auto no = session_refused(auth)) return std::move(*no);
       auto r = db_.login(claims.sub);
       if (!r) return unavailable();
       row = std::move(*r);
@@ -926,10 +1027,11 @@ class app {
 
   // POST /api/v1/me/mfa/totp/disable {"password"}
   net::awaitable<reply> disable(request& req, const peer& p) {
-    auto claims = bearer(req);
-    if (!claims) co_return unauthorized();
+    auto auth = bearer(req);
+    if (!auth) co_return unauthorized();
+    const auto& claims = auth->claims;
     const json_body b(body_of(req));
-    if (auto refused = co_await reauthenticate(*claims, b.field("password"), p)) co_return std::move(*refused);
+    if (auto refused = co_await reauthenticate(*auth, b.field("password"), p)) co_return std::move(*refused);
     co_return co_await on(store_pool_, [&]() -> reply {
       auto r = svc_.disable(claims->sub);
       if (!r) return error_for(mhttp::endpoint::disable, r.error());
@@ -939,10 +1041,11 @@ class app {
 
   // POST /api/v1/me/mfa/backup-codes/regenerate {"password"}
   net::awaitable<reply> regenerate(request& req, const peer& p) {
-    auto claims = bearer(req);
-    if (!claims) co_return unauthorized();
+    auto auth = bearer(req);
+    if (!auth) co_return unauthorized();
+    const auto& claims = auth->claims;
     const json_body b(body_of(req));
-    if (auto refused = co_await reauthenticate(*claims, b.field("password"), p)) co_return std::move(*refused);
+    if (auto refused = co_await reauthenticate(*auth, b.field("password"), p)) co_return std::move(*refused);
     co_return co_await on(kdf_pool_, [&]() -> reply {
       auto r = svc_.regenerate_backup_codes(claims->sub);
       if (!r) return error_for(mhttp::endpoint::regenerate, r.error());
@@ -969,6 +1072,7 @@ class app {
     }
     auto rows = db_.sweep(t);
     limiter_.sweep(t);
+    sessions_.sweep();
     if (challenges > 0 || (rows && *rows > 0))
       log_line(fmt::format("sweep expired_challenges={} expired_rows={}", challenges, rows ? *rows : 0));
   }
@@ -982,6 +1086,7 @@ class app {
   demo_clock clock_;
   std::string dummy_hash_;
   app_settings settings_;
+  session_cache sessions_;
   address_limiter limiter_{20, 300};
   std::optional<net::steady_timer> sweep_timer_;
   std::atomic<bool> stopping_{false};
@@ -1097,6 +1202,7 @@ int main(int argc, char** argv) {
     app_settings settings;
     settings.issuer = opt.issuer;
     settings.sweep_interval = opt.sweep_interval;
+    settings.session_cache_ttl = opt.session_cache;
     app handlers(svc, *store, *db, signer, store_pool, kdf_pool, clock, std::move(*dummy), settings);
 
     const net::ip::tcp::endpoint at(net::ip::make_address(opt.host), opt.port);
