@@ -32,6 +32,13 @@ import urllib.request
 
 BACKUP_CODE = re.compile(r"^[abcdefghjkmnpqrstuvwxyz23456789]{4}-[abcdefghjkmnpqrstuvwxyz23456789]{4}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
+# an HS256 JWT: {"alg":"HS256","typ":"JWT"} . claims . 32-byte signature, base64url without padding
+JWT = re.compile(r"^eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$")
+
+
+def jwt_claims(token):
+    part = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
 
 checks = 0
 
@@ -219,7 +226,10 @@ def run(srv):
     expect(srv.request("POST", "/api/auth", {"email": email, "password": "wrong"}), 401, "login with a wrong password")
     expect(srv.request("POST", "/api/auth", {"email": "nobody@example.com", "password": "x"}), 401, "unknown email")
     body = expect(login(srv, "plain"), 200, "login without TOTP")
-    check(HEX64.match(body["token"]) and HEX64.match(body["refresh_token"]), "token and refresh_token are 64 hex")
+    check(JWT.match(body["token"]) and HEX64.match(body["refresh_token"]),
+          "token is an HS256 JWT, refresh_token 64 hex")
+    claims = jwt_claims(body["token"])
+    check(claims["sub"] == email and claims["exp"] - claims["iat"] == 3600, f"JWT sub and a 1 h exp: {claims}")
     plain = body["token"]
     seen["tokens"] += [body["token"], body["refresh_token"]]
     for method, path in protected:
@@ -302,7 +312,7 @@ def run(srv):
     srv.advance(30)  # the next step; also past the 1 s throttle delay
     code = totp(secret, srv.now())
     body = expect(verify(srv, mfa, code), 200, "verify with a fresh code (type defaults to totp)")
-    check(HEX64.match(body["token"]) and HEX64.match(body["refresh_token"]), "a session after the second factor")
+    check(JWT.match(body["token"]) and HEX64.match(body["refresh_token"]), "a session after the second factor")
     seen["tokens"] += [body["token"], body["refresh_token"], mfa]
     expect(verify(srv, mfa, code), 401, "a challenge is deleted after one success")
     mfa2 = challenge(srv, "main")

@@ -1,0 +1,525 @@
+#!/usr/bin/env python3
+"""The demo server's HTTP layer and host-side security, over real sockets:
+
+  flags       bad flags exit 2 with one line on stderr
+  jwt         alg none / HS512 / RS256 refused, expired (also by the server's
+              clock), nbf in the future, tampered claims or signature, another
+              secret, unknown user, crit header, missing or garbage header: 401;
+              a token signed elsewhere with the shared secret is accepted
+  refresh     rotation on use; a used refresh token revokes its family;
+              logout revokes; expiry after 30 days
+  logs        a %0A in the path or a newline in an email forges no line
+  limits      per-account and per-address password limits (429 + Retry-After)
+  sweep       expired login challenges are deleted from the database
+  http        404/405, oversized body (413) and header (431) answered and the
+              server keeps serving, keep-alive reuses one connection
+  slowloris   connections dripping bytes are closed after the request timeout,
+              idle ones after the idle timeout, others are answered meanwhile
+  kdf         logins queue on the bounded scrypt pool (a full queue: 503)
+  sigterm     a request in flight is answered, the server exits 0
+
+    server_test.py --server PATH [--workdir DIR] [--only NAME,...]
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import server_harness as h  # noqa: E402
+from server_harness import Server, Clock, check, expect, sign_jwt, jwt_claims, totp  # noqa: E402
+
+SECRET = "test-secret-" + "0123456789abcdef" * 2
+USER = ("alice@example.com", "alice password")
+OTHER = ("bob@example.com", "bob password")
+
+
+def start(binary, work, name="server", extra=None, fast=True, clock=None, db=None):
+    args = ["--listen", "127.0.0.1:0", "--db", db or f"sqlite:{os.path.join(work, name + '.sqlite')}",
+            "--key-file", os.path.join(work, name + ".key"), "--jwt-secret", SECRET, "--issuer", "Test",
+            "--user", f"{USER[0]}:{USER[1]}", "--user", f"{OTHER[0]}:{OTHER[1]}"]
+    if fast:
+        args.append("--insecure-fast-kdf")
+    if clock is not None:
+        args += ["--clock-offset-file", clock.path]
+    return Server(binary, args + (extra or []), work, name)
+
+
+def login(srv, who=USER):
+    return srv.request("POST", "/api/auth", {"email": who[0], "password": who[1]})
+
+
+def tokens(srv, who=USER):
+    body = expect(login(srv, who), 200, f"login of {who[0]}")
+    return body["token"], body["refresh_token"]
+
+
+def status(srv, token):
+    return srv.request("GET", "/api/v1/me/mfa/status", token=token)
+
+
+# --- flags ------------------------------------------------------------------------------------
+
+def test_flags(binary, work):
+    for bad in (["--bogus"], ["--listen", "nowhere"], ["--listen", "127.0.0.1:99999"], ["--threads", "0"],
+                ["--db", "mysql://x"], ["--jwt-secret", "too short"], ["--user", "no-colon"], ["--threads"]):
+        p = subprocess.run([binary] + bad, capture_output=True, text=True, timeout=30)
+        lines = p.stderr.strip().split("\n")
+        check(p.returncode == 2, f"{bad}: exit 2 (got {p.returncode})")
+        check(len(lines) == 1 and lines[0].startswith("mfakit_demo_server: "), f"{bad}: one line ({p.stderr!r})")
+    p = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
+    check(p.returncode == 0 and "--listen HOST:PORT" in p.stdout, "--help prints the usage, exit 0")
+
+
+# --- JWT ----------------------------------------------------------------------------------------
+
+def test_jwt(binary, work):
+    clock = Clock(os.path.join(work, "jwt-clock"))
+    srv = start(binary, work, "jwt", clock=clock)
+    try:
+        token, _ = tokens(srv)
+        expect(status(srv, token), 200, "the issued token")
+        c = jwt_claims(token)
+        check(c["sub"] == USER[0] and c["exp"] == c["iat"] + 3600 and c["nbf"] == c["iat"] and len(c["jti"]) == 32,
+              f"claims sub, iat, nbf, exp = iat + 1 h, jti: {c}")
+        now = clock.now()
+        good = {"sub": USER[0], "iat": now, "exp": now + 600}
+        expect(status(srv, sign_jwt(SECRET, good)), 200, "a token another HS256 issuer signed with the shared secret")
+
+        def refused(tok, what):
+            got, body, hdrs = status(srv, tok)
+            check(got == 401, f"{what}: 401 (got {got} {body})")
+            check(hdrs.get("WWW-Authenticate") == "Bearer", f"{what}: WWW-Authenticate: Bearer")
+
+        head_none = h.b64url(json.dumps({"alg": "none", "typ": "JWT"}).encode())
+        body_b64 = h.b64url(json.dumps(good).encode())
+        refused(f"{head_none}.{body_b64}.", "alg none, no signature")
+        refused(f"{head_none}.{body_b64}.{sign_jwt(SECRET, good).split('.')[2]}", "alg none with a signature")
+        refused(sign_jwt(SECRET, good, {"alg": "None", "typ": "JWT"}), "alg None")
+        refused(sign_jwt(SECRET, good, {"alg": "HS512", "typ": "JWT"}, alg="sha512"), "HS512")
+        refused(sign_jwt(SECRET, good, {"alg": "RS256", "typ": "JWT"}), "RS256 header, HMAC signature (key confusion)")
+        refused(sign_jwt(SECRET, good, {"alg": "hs256", "typ": "JWT"}), "alg in lower case")
+        refused(sign_jwt(SECRET, good, {"typ": "JWT"}), "no alg")
+        refused(sign_jwt(SECRET, good, {"alg": "HS256", "typ": "JWT", "crit": ["exp"]}), "crit header")
+        refused(sign_jwt(SECRET, dict(good, exp=now - 1)), "expired a second ago")
+        refused(sign_jwt(SECRET, dict(good, exp=now)), "exp == now")
+        refused(sign_jwt(SECRET, {"sub": USER[0], "iat": now}), "no exp")
+        refused(sign_jwt(SECRET, dict(good, exp="9999999999")), "exp as a string")
+        refused(sign_jwt(SECRET, dict(good, nbf=now + 60)), "nbf in the future")
+        refused(sign_jwt(SECRET, dict(good, sub="nobody@example.com")), "unknown user")
+        refused(sign_jwt(SECRET, dict(good, sub="")), "empty sub")
+        refused(sign_jwt(SECRET + "x", good), "another secret")
+        head, body, sig = token.split(".")
+        other = h.b64url(json.dumps(dict(jwt_claims(token), sub=OTHER[0])).encode())
+        refused(f"{head}.{other}.{sig}", "claims changed (sub), signature kept")
+        flipped = sig[:10] + ("A" if sig[10] != "A" else "B") + sig[11:]
+        refused(f"{head}.{body}.{flipped}", "one signature character changed")
+        refused(f"{head}.{body}.{sig}=", "padded signature")
+        refused(f"{head}.{body}", "two segments")
+        refused(f"{head}.{body}.{sig}.{sig}", "four segments")
+        refused("garbage", "garbage")
+        refused("f" * 64, "a 64-hex opaque token")
+        for headers, what in (({}, "no Authorization"), ({"Authorization": "Bearer"}, "Bearer without a token"),
+                              ({"Authorization": f"Basic {token}"}, "Basic scheme"),
+                              ({"Authorization": "Bearer " + "a" * 5000}, "5000-character token")):
+            got, _, hdrs = srv.raw_request("GET", "/api/v1/me/mfa/status", headers)
+            check(got == 401 and hdrs.get("WWW-Authenticate") == "Bearer", f"{what}: 401 (got {got})")
+        got, _, _ = srv.raw_request("GET", "/api/v1/me/mfa/status", {"Authorization": f"bearer {token}"})
+        check(got == 200, f"the scheme is case-insensitive (got {got})")
+        # the server's own token, after its hour (the test clock moves; the session cache does not skip exp)
+        clock.advance(3599)
+        expect(status(srv, token), 200, "the issued token at 59:59")
+        clock.advance(1)
+        refused(token, "the issued token after one hour")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
+# --- refresh tokens --------------------------------------------------------------------------------
+
+def test_refresh(binary, work):
+    clock = Clock(os.path.join(work, "refresh-clock"))
+    srv = start(binary, work, "refresh", clock=clock)
+    try:
+        access, refresh = tokens(srv)
+        expect(srv.request("POST", "/api/auth/refresh", {}), 400, "refresh without refresh_token")
+        expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": "f" * 64}), 401, "an unknown refresh token")
+        expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": access}), 401, "an access token")
+        body = expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": refresh}), 200, "refresh")
+        check(body["refresh_token"] != refresh and body["token"] != access, "rotated: a new pair")
+        expect(status(srv, body["token"]), 200, "the new access token")
+        expect(status(srv, access), 200, "the old access token lives until its exp")
+        # a second use of the first token: reuse, the whole family is revoked
+        expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": refresh}), 401, "the used refresh token")
+        expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": body["refresh_token"]}), 401,
+               "after reuse the newest token of the family is revoked too")
+        # logout revokes the access token and the refresh token's family
+        access, refresh = tokens(srv)
+        r2 = expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": refresh}), 200, "refresh")
+        expect(srv.request("POST", "/api/auth/logout", {"refresh_token": r2["refresh_token"]}, token=r2["token"]),
+               200, "logout")
+        expect(status(srv, r2["token"]), 401, "the logged-out access token")
+        expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": r2["refresh_token"]}), 401,
+               "the logged-out refresh token")
+        expect(status(srv, access), 200, "another session of the same user is untouched")
+        # expiry: 30 days
+        _, refresh = tokens(srv)
+        clock.advance(30 * 24 * 3600)
+        expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": refresh}), 401, "a 30-day-old refresh token")
+        log = srv.log()
+        check("auth event=refresh_reused" in log, "reuse is logged")
+        check(refresh not in log and access not in log, "no token in the log")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+    db = sqlite3.connect(os.path.join(work, "refresh.sqlite"))
+    hashes = [r[0] for r in db.execute("SELECT token_hash FROM mfakit_refresh_tokens")]
+    db.close()
+    check(all(len(x) == 64 for x in hashes) and refresh not in hashes, "the database holds only SHA-256 hashes")
+
+
+# --- logs -------------------------------------------------------------------------------------------
+
+def test_logs(binary, work):
+    srv = start(binary, work, "logs")
+    try:
+        forged = "audit event=enabled user=eve@example.com at=1"
+        expect(srv.request("GET", "/api/x%0A" + forged.replace(" ", "%20") + "%0D%0A"), 404, "a forging path")
+        out = raw_exchange(srv.port, b"GET /api/x\xc3\xa9\xe2\x80\xa8\x1b[31m/" + b"y" * 400 + b" HTTP/1.1\r\nHost: x\r\n"
+                           b"Connection: close\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 404") or out.startswith(b"HTTP/1.1 400"), f"non-ASCII path: {out[:30]!r}")
+        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\n" + forged, "password": "p"}), 401,
+               "a forging email")
+        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\r\n" + forged, "password": "p"}), 401,
+               "a forging email with CRLF")
+        log = srv.log()
+    finally:
+        srv.stop()
+    lines = log.split("\n")
+    check(not any(line.startswith("audit event=enabled") for line in lines), "no forged audit line")
+    check(all("\r" not in line for line in lines), "no carriage return in the log")
+    check(any(line.startswith("http GET /api/x%0Aaudit%20event") for line in lines),
+          "the path is logged as sent (percent-encoded), on its own line")
+    check(any("user=x@example.com\\x0aaudit\\x20event\\x3denabled" in line for line in lines),
+          "a newline, spaces and '=' in an email are escaped")
+    check(all(len(line) < 700 for line in lines), "long fields are cut")
+
+
+# --- password limits -----------------------------------------------------------------------------------
+
+def test_limits(binary, work):
+    clock = Clock(os.path.join(work, "limits-clock"))
+    srv = start(binary, work, "limits", clock=clock)
+    try:
+        for i in range(4):
+            expect(login(srv, (USER[0], "wrong")), 401, f"wrong password {i + 1}")
+        expect(login(srv, (USER[0], "wrong")), 401, "wrong password 5 (now locked for 1 s)")
+        got = login(srv, USER)
+        expect(got, 429, "the right password while the account is locked")
+        check(got[2].get("Retry-After") == "1", f"Retry-After: 1 ({got[2].get('Retry-After')})")
+        clock.advance(2)
+        expect(login(srv, (USER[0], "wrong")), 401, "wrong password 6 (locked for 2 s)")
+        got = login(srv, USER)
+        check(got[0] == 429 and got[2].get("Retry-After") == "2", f"locked 2 s: {got[0]} {got[2].get('Retry-After')}")
+        clock.advance(3)
+        expect(login(srv, USER), 200, "after the lock, the right password")
+        expect(login(srv, (USER[0], "wrong")), 401, "a success cleared the count")
+        expect(login(srv, USER), 200, "one failure does not lock")
+        # the same rule for unknown emails (no account enumeration), and a limit per address
+        for i in range(5):
+            expect(login(srv, ("ghost@example.com", "x")), 401, f"unknown email {i + 1}")
+        got = login(srv, ("ghost@example.com", "x"))
+        expect(got, 429, "an unknown email is throttled like a known one")
+        clock.advance(5)
+        failures = 7 + 5  # failed checks so far from this address (throttled answers do not count)
+        for i in range(failures, 20):
+            expect(login(srv, (f"user{i}@example.com", "x")), 401, f"failure {i + 1} from this address")
+        got = login(srv, OTHER)
+        check(got[0] == 429 and int(got[2].get("Retry-After", "0")) > 200,
+              f"20 failures from one address: 429 with a long Retry-After ({got[0]} {got[2].get('Retry-After')})")
+        clock.advance(301)
+        expect(login(srv, OTHER), 200, "the address window ends")
+        log = srv.log()
+        check("auth event=password_throttled" in log and "auth event=address_throttled" in log, "throttles are logged")
+        check(USER[1] not in log and "wrong" not in log, "no password in the log")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
+# --- challenge sweeper ------------------------------------------------------------------------------------
+
+def test_sweep(binary, work):
+    clock = Clock(os.path.join(work, "sweep-clock"))
+    srv = start(binary, work, "sweep", clock=clock, extra=["--sweep-interval-ms", "200"])
+    try:
+        token, _ = tokens(srv)
+        secret = expect(srv.request("POST", "/api/v1/me/mfa/totp/setup", token=token), 200, "setup")["secret"]
+        expect(srv.request("POST", "/api/v1/me/mfa/totp/enable", {"code": totp(secret, clock.now())}, token=token),
+               200, "enable")
+        for _ in range(3):
+            check(expect(login(srv), 200, "password step")["mfa_required"], "a challenge")
+        db = sqlite3.connect(os.path.join(work, "sweep.sqlite"))
+
+        def challenges():
+            return db.execute("SELECT count(*) FROM mfakit_records WHERE key >= CAST('mfakit/challenge/' AS BLOB)"
+                              " AND key < CAST('mfakit/challenge0' AS BLOB)").fetchone()[0]
+
+        check(challenges() == 3, f"3 challenges stored ({challenges()})")
+        time.sleep(0.6)
+        check(challenges() == 3, "live challenges are kept")
+        clock.advance(301)
+        deadline = time.time() + 5
+        while challenges() and time.time() < deadline:
+            time.sleep(0.1)
+        check(challenges() == 0, f"expired challenges are swept ({challenges()} left)")
+        db.close()
+        check("sweep expired_challenges=3" in srv.log(), "the sweep is logged")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
+# --- HTTP robustness ----------------------------------------------------------------------------------------
+
+def raw_exchange(port, data, timeout=5):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            out += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    return out
+
+
+def test_http(binary, work):
+    srv = start(binary, work, "http")
+    try:
+        token, _ = tokens(srv)
+        expect(srv.request("GET", "/api/nothing"), 404, "unknown path")
+        got = srv.request("GET", "/api/auth")
+        check(got[0] == 405 and got[2].get("Allow") == "POST", f"GET on a POST route: 405, Allow: POST ({got[0]})")
+        got = srv.request("POST", "/api/v1/me/mfa/status", {}, token=token)
+        check(got[0] == 405 and got[2].get("Allow") == "GET", "POST on status: 405, Allow: GET")
+        page = srv.raw_request("GET", "/", {})
+        check(page[0] == 200 and b"<html" in page[1].lower() and "script-src 'self'" in
+              page[2].get("Content-Security-Policy", ""), "the demo page with its CSP")
+        big = b'{"email":"' + b"a" * (100 * 1024) + b'","password":"x"}'
+        out = raw_exchange(srv.port, b"POST /api/auth HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                           b"Content-Length: " + str(len(big)).encode() + b"\r\n\r\n" + big)
+        check(out.startswith(b"HTTP/1.1 413 ") and b"Connection: close" in out, f"100 KiB body: 413 ({out[:40]!r})")
+        out = raw_exchange(srv.port, b"GET /api/v1/me/mfa/status HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 16384 +
+                           b"\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 431 "), f"16 KiB header: 431 ({out[:40]!r})")
+        out = raw_exchange(srv.port, b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 400 "), f"a broken request: 400 ({out[:40]!r})")
+        chunks = b"".join(b"%x\r\n%s\r\n" % (4096, b"c" * 4096) for _ in range(20)) + b"0\r\n\r\n"
+        out = raw_exchange(srv.port, b"POST /api/auth HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
+        check(out.startswith(b"HTTP/1.1 413 "), f"an 80 KiB chunked body: 413 ({out[:40]!r})")
+        expect(status(srv, token), 200, "the server still answers")
+        # keep-alive: several requests on one connection, one TCP connection
+        import http.client
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
+        for i in range(5):
+            conn.request("GET", "/api/v1/me/mfa/status", headers={"Authorization": f"Bearer {token}"})
+            res = conn.getresponse()
+            res.read()
+            check(res.status == 200 and res.getheader("Connection") != "close", f"keep-alive request {i + 1}")
+        conn.close()
+        out = raw_exchange(srv.port, b"GET /api/v1/me/mfa/status HTTP/1.0\r\nAuthorization: Bearer " + token.encode() +
+                           b"\r\n\r\n")
+        check(out.startswith(b"HTTP/1.0 200 "), "HTTP/1.0: answered, then closed")
+        # a body-less POST (curl -X POST): an empty body, not a 400 for a missing length
+        got = srv.raw_request("POST", "/api/v1/me/mfa/totp/setup", {"Authorization": f"Bearer {token}"})
+        check(got[0] == 200, f"a POST with no Content-Length ({got[0]})")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
+def test_slowloris(binary, work):
+    srv = start(binary, work, "slowloris", extra=["--request-timeout-ms", "1000", "--idle-timeout-ms", "2500"])
+    try:
+        token, _ = tokens(srv)
+        # 100 connections dripping a request line, one byte every 200 ms; 100 that send nothing
+        drip = []
+        for _ in range(100):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(b"GET /api/v1/me/mfa/status HTTP/1.1\r\n")
+            drip.append(s)
+        idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(100)]
+        started = time.time()
+        closed_at = {}
+        slow = []
+        while time.time() - started < 3.5:
+            t0 = time.time()
+            got = status(srv, token)
+            slow.append(time.time() - t0)
+            check(got[0] == 200, "others are answered while slow clients hold connections")
+            for i, s in enumerate(drip):
+                if i in closed_at:
+                    continue
+                try:
+                    s.sendall(b"X")
+                    s.setblocking(False)
+                    try:
+                        if s.recv(1) == b"":
+                            closed_at[i] = time.time() - started
+                    except BlockingIOError:
+                        pass
+                    s.setblocking(True)
+                except OSError:
+                    closed_at[i] = time.time() - started
+            time.sleep(0.2)
+        check(len(closed_at) == 100, f"every dripping connection was closed ({len(closed_at)} of 100)")
+        check(max(closed_at.values()) < 2.5, f"within the 1 s request timeout (+ slack): {max(closed_at.values()):.2f} s")
+        check(max(slow) < 1.0, f"normal requests stay fast meanwhile (worst {max(slow) * 1000:.0f} ms)")
+        time.sleep(0.5)
+        gone = 0
+        for s in idle:
+            s.settimeout(2)
+            try:
+                if s.recv(1) == b"":
+                    gone += 1
+            except OSError:
+                gone += 1
+            s.close()
+        check(gone == 100, f"idle connections closed after the idle timeout ({gone} of 100)")
+        for s in drip:
+            s.close()
+        check("phase=request" in srv.log(), "timeouts are logged")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
+# --- the KDF pool ------------------------------------------------------------------------------------------
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def test_kdf(binary, work):
+    # real password cost (scrypt N=2^17, r=8: 128 MiB a check), one scrypt thread, at most 4 queued
+    srv = start(binary, work, "kdf", fast=False, extra=["--kdf-threads", "1", "--kdf-queue", "4"])
+    try:
+        results = [None] * 12
+        peak = [0]
+        stop = threading.Event()
+
+        def watch():
+            while not stop.is_set():
+                peak[0] = max(peak[0], rss_kib(srv.proc.pid))
+                time.sleep(0.02)
+
+        def one(i):
+            got = login(srv)
+            results[i] = (got[0], got[2].get("Retry-After"))
+
+        w = threading.Thread(target=watch)
+        w.start()
+        threads = [threading.Thread(target=one, args=(i,)) for i in range(len(results))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stop.set()
+        w.join()
+        codes = [r[0] for r in results]
+        check(codes.count(200) >= 4 and codes.count(200) + codes.count(503) == len(codes),
+              f"12 concurrent logins on a 1-thread, 4-deep pool: 200s and 503s only ({codes})")
+        check(all(r[1] == "1" for r in results if r[0] == 503), "a full pool answers 503 with Retry-After: 1")
+        check(peak[0] < 400 * 1024, f"memory stays bounded: peak RSS {peak[0] // 1024} MiB (128 MiB per running scrypt)")
+        expect(login(srv), 200, "afterwards logins work")
+    finally:
+        code = srv.stop()
+    log = srv.log()
+    check(code == 0 and "kdf pool 1 threads" in log and "refused" in log, "the pool figures are in the exit line")
+
+
+# --- SIGTERM ----------------------------------------------------------------------------------------------
+
+def test_sigterm(binary, work):
+    srv = start(binary, work, "sigterm", fast=False)
+    idle = socket.create_connection(("127.0.0.1", srv.port))
+    result = {}
+
+    def slow_login():  # about half a second of scrypt on the server
+        result["got"] = login(srv)
+
+    t = threading.Thread(target=slow_login)
+    t.start()
+    time.sleep(0.15)
+    started = time.time()
+    srv.proc.send_signal(15)
+    t.join(30)
+    check(result.get("got", (None,))[0] == 200, f"the login in flight is answered ({result.get('got', (None,))[0]})")
+    idle.settimeout(5)
+    try:
+        check(idle.recv(1) == b"", "an idle keep-alive connection is closed")
+    except OSError:
+        pass
+    idle.close()
+    code = srv.proc.wait(30)
+    check(code == 0, f"exit 0 after SIGTERM ({code})")
+    check(time.time() - started < 10, "the server stops promptly")
+    try:
+        socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+        check(False, "no longer accepting")
+    except OSError:
+        check(True, "no longer accepting")
+    log = srv.log()
+    srv.stop()
+    check("signal 15: stopping" in log and "stopped;" in log, "stop logged")
+
+
+TESTS = {"flags": test_flags, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits,
+         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "sigterm": test_sigterm}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--server", required=True)
+    ap.add_argument("--workdir", default=None)
+    ap.add_argument("--only", default="")
+    args = ap.parse_args()
+    if shutil.which("oathtool") is None:
+        print("FAIL: oathtool is not installed (see .ci/install-deps)")
+        return 1
+    work = args.workdir or tempfile.mkdtemp(prefix="mfakit-server-test-")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    started = time.time()
+    names = [n for n in args.only.split(",") if n] or list(TESTS)
+    for name in names:
+        t0 = time.time()
+        try:
+            TESTS[name](args.server, work)
+        except Exception as e:  # noqa: BLE001
+            logs = ""
+            for f in sorted(os.listdir(work)):
+                if f.endswith(".stderr"):
+                    with open(os.path.join(work, f), errors="replace") as fh:
+                        logs += f"--- {f} ---\n" + fh.read()[-3000:]
+            print(f"FAIL in {name} after {h.checks} checks: {e}\n{logs}")
+            return 1
+        print(f"ok {name} ({time.time() - t0:.1f} s)")
+    print(f"PASS: {h.checks} checks in {time.time() - started:.1f} s")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
