@@ -1174,17 +1174,30 @@ int main(int argc, char** argv) {
 
     const mfakit::scrypt_params password_cost =
         opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit_examples::password_cost;
-    for (const auto& [email, password] : opt.users) {
-      auto h = mfakit_examples::hash_password(password, password_cost);
-      if (!h) throw std::runtime_error("cannot hash a password");
-      db->put_user(email, *h, clock.seconds());
+    {  // the --user passwords, hashed kdf_threads at a time
+      std::vector<std::string> hashes(opt.users.size());
+      std::atomic<std::size_t> next{0};
+      std::atomic<bool> failed{false};
+      std::vector<std::thread> hashers;
+      for (unsigned t = 0; t < std::min<std::size_t>(opt.kdf_threads, opt.users.size()); ++t) {
+        hashers.emplace_back([&] {
+          for (std::size_t i; (i = next.fetch_add(1)) < opt.users.size();) {
+            auto h = mfakit_examples::hash_password(opt.users[i].second, password_cost);
+            if (!h) failed = true;
+            else hashes[i] = std::move(*h);
+          }
+        });
+      }
+      for (auto& t : hashers) t.join();
+      if (failed) throw std::runtime_error("cannot hash a password");
+      for (std::size_t i = 0; i < opt.users.size(); ++i) db->put_user(opt.users[i].first, hashes[i], clock.seconds());
     }
     auto dummy = mfakit_examples::hash_password("not a password", password_cost);
     if (!dummy) throw std::runtime_error("cannot hash a password");
     const mfakit_examples::jwt::hs256 signer(mfakit::as_bytes(jwt_secret));
 
     worker_pool store_pool(opt.db_threads, 100'000);
-    worker_pool kdf_pool(opt.kdf_threads, opt.kdf_queue);
+    worker_pool kdf_pool(opt.kdf_threads, opt.kdf_queue, 10);  // nice 10: HTTP first, scrypt with what is left
     line_logger logger;
     g_log = &logger;
 

@@ -12,8 +12,13 @@
 // bound.
 #pragma once
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstddef>
+#include <latch>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -32,8 +37,21 @@ namespace mfakit_examples {
 
 class worker_pool {
  public:
-  worker_pool(std::size_t threads, std::size_t max_queued)
-      : pool_(threads == 0 ? 1 : threads), threads_(threads == 0 ? 1 : threads), max_queued_(max_queued) {}
+  /// `nice` > 0 lowers the CPU priority of the pool's threads (the scrypt
+  /// pool: the event loops then keep answering while logins use every core).
+  worker_pool(std::size_t threads, std::size_t max_queued, int nice = 0)
+      : pool_(threads == 0 ? 1 : threads), threads_(threads == 0 ? 1 : threads), max_queued_(max_queued) {
+    if (nice == 0) return;
+    // one task per thread, each held until all have started: every thread runs exactly one
+    std::latch started(static_cast<std::ptrdiff_t>(threads_));
+    for (std::size_t i = 0; i < threads_; ++i) {
+      boost::asio::post(pool_, [&started, nice] {
+        (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);  // Linux: per thread
+        started.arrive_and_wait();
+      });
+    }
+    started.wait();
+  }
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
   ~worker_pool() { join(); }
