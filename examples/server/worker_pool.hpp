@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstddef>
 #include <latch>
+#include <memory>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -43,14 +44,15 @@ class worker_pool {
       : pool_(threads == 0 ? 1 : threads), threads_(threads == 0 ? 1 : threads), max_queued_(max_queued) {
     if (nice == 0) return;
     // one task per thread, each held until all have started: every thread runs exactly one
-    std::latch started(static_cast<std::ptrdiff_t>(threads_));
+    // (shared: a task may still be leaving arrive_and_wait when this constructor returns)
+    auto started = std::make_shared<std::latch>(static_cast<std::ptrdiff_t>(threads_));
     for (std::size_t i = 0; i < threads_; ++i) {
-      boost::asio::post(pool_, [&started, nice] {
+      boost::asio::post(pool_, [started, nice] {
         (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), nice);  // Linux: per thread
-        started.arrive_and_wait();
+        started->arrive_and_wait();
       });
     }
-    started.wait();
+    started->wait();
   }
   worker_pool(const worker_pool&) = delete;
   worker_pool& operator=(const worker_pool&) = delete;
