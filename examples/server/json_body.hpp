@@ -21,7 +21,7 @@ class wiping_resource final : public boost::json::memory_resource {
   void* do_allocate(std::size_t n, std::size_t align) override { return ::operator new(n, std::align_val_t(align)); }
   void do_deallocate(void* p, std::size_t n, std::size_t align) override {
     mfakit::cleanse(p, n);
-    ::operator delete(p, n, std::align_val_t(align));
+    ::operator delete(p, std::align_val_t(align));
   }
   [[nodiscard]] bool do_is_equal(const boost::json::memory_resource& o) const noexcept override { return this == &o; }
 };
