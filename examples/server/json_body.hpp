@@ -5,8 +5,10 @@
 // leaves no copy behind in freed memory. Fields are read as views into it.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <string_view>
 
@@ -16,12 +18,25 @@
 
 namespace mfakit_examples {
 
-/// operator new / delete, wiping every block before it is freed.
+/// operator new / delete, wiping every block before it is freed. The size
+/// is recorded in front of each block and the whole block wiped: callers may
+/// pass deallocate() less than they allocated (Boost.JSON's
+/// monotonic_resource gives back its blocks without their header).
 class wiping_resource final : public boost::json::memory_resource {
-  void* do_allocate(std::size_t n, std::size_t align) override { return ::operator new(n, std::align_val_t(align)); }
-  void do_deallocate(void* p, std::size_t n, std::size_t align) override {
-    mfakit::cleanse(p, n);
-    ::operator delete(p, std::align_val_t(align));
+  static std::size_t header(std::size_t align) noexcept { return std::max(align, alignof(std::max_align_t)); }
+  void* do_allocate(std::size_t n, std::size_t align) override {
+    const std::size_t h = header(align);
+    auto* base = static_cast<unsigned char*>(::operator new(n + h, std::align_val_t(h)));
+    std::memcpy(base + h - sizeof n, &n, sizeof n);
+    return base + h;
+  }
+  void do_deallocate(void* p, std::size_t /*n: see above*/, std::size_t align) override {
+    const std::size_t h = header(align);
+    auto* base = static_cast<unsigned char*>(p) - h;
+    std::size_t n = 0;
+    std::memcpy(&n, base + h - sizeof n, sizeof n);
+    mfakit::cleanse(base, n + h);
+    ::operator delete(base, std::align_val_t(h));
   }
   [[nodiscard]] bool do_is_equal(const boost::json::memory_resource& o) const noexcept override { return this == &o; }
 };

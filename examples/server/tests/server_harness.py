@@ -24,6 +24,12 @@ def check(condition, what):
         raise AssertionError(what)
 
 
+def sanitized(binary):
+    """Whether the server is an ASan/TSan build (memory figures mean nothing there)."""
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    return "libasan" in out or "libtsan" in out
+
+
 def b64url(data):
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
