@@ -297,6 +297,9 @@ void set_listen(options& o, std::string_view v) {
       usage_error(fmt::format("unknown option {}", a));
     }
   }
+  if (o.db != "memory" && o.db.rfind("sqlite:", 0) != 0 && o.db.rfind("postgresql://", 0) != 0 &&
+      o.db.rfind("postgres://", 0) != 0 && o.db.rfind("postgres:", 0) != 0)
+    usage_error("--db is memory, sqlite:PATH, postgresql://... or postgres:CONNINFO");
   if (o.users.empty()) {
     o.users = {{"alice@example.com", "correct horse alice"}, {"bob@example.com", "correct horse bob"}};
   }
@@ -1108,12 +1111,6 @@ int main(int argc, char** argv) {
     const options opt = parse_args(argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
-    if (!opt.clock_offset_file.empty())
-      fmt::print(stderr, "mfakit_demo_server: WARNING: --clock-offset-file is a test hook; the clock is not real\n");
-    if (opt.fast_kdf)
-      fmt::print(stderr,
-                 "mfakit_demo_server: WARNING: --insecure-fast-kdf weakens password and backup code "
-                 "hashing; for tests only\n");
 
     // --- the database: mfakit's records and the host's tables ---
     std::string sqlite_path;
@@ -1138,6 +1135,12 @@ int main(int argc, char** argv) {
     mfakit::cleanse(key.data(), key.size());
     if (!box || !pepper) usage_error("cannot set up the sealing key");
 
+    if (!opt.clock_offset_file.empty())
+      fmt::print(stderr, "mfakit_demo_server: WARNING: --clock-offset-file is a test hook; the clock is not real\n");
+    if (opt.fast_kdf)
+      fmt::print(stderr,
+                 "mfakit_demo_server: WARNING: --insecure-fast-kdf weakens password and backup code "
+                 "hashing; for tests only\n");
     const unsigned connections = opt.db_threads + opt.kdf_threads;
     mfakit_examples::challenge_registry registry;
     std::unique_ptr<any_store> store;
