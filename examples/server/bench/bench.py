@@ -211,17 +211,19 @@ def logins(cmd, seconds, n_users, clients, label):
             last = {i: enabled[i][2] for i in mine}
             while time.time() < stop:
                 now_step = int(time.time() // 30)
-                pick = next(((i, max(now_step - 1, last[i] + 1)) for i in mine if last[i] + 1 <= now_step + 1), None)
-                if pick is None:
+                i = next((i for i in mine if last[i] + 1 <= now_step + 1), None)
+                if i is None:
                     time.sleep(0.05)
                     continue
-                i, step = pick
-                last[i] = step
                 t0 = time.time()
                 st, body = call(srv.base, "/api/auth", {"email": users[i][0], "password": users[i][1]})
                 if st != 200 or not body.get("mfa_required"):
                     failures.append(st)
                     continue
+                # the code taken after the (slow, queued) password step: the current step, or the
+                # next one (the window accepts it) when the current one is spent
+                step = max(int(time.time() // 30), last[i] + 1)
+                last[i] = step
                 st, body = call(srv.base, "/api/auth/mfa/verify",
                                 {"mfaToken": body["mfa_token"], "code": totp_at(enabled[i][1], step)})
                 if st != 200:
