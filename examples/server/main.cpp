@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -307,7 +308,7 @@ void set_listen(options& o, std::string_view v) {
   if (o.threads == 0) o.threads = cores;
   const bool postgres = o.db.rfind("postgres", 0) == 0;
   if (o.db_threads == 0) o.db_threads = postgres ? 4 * cores : std::max(2U, cores);
-  if (o.kdf_threads == 0) o.kdf_threads = std::min(cores, 4U);
+  if (o.kdf_threads == 0) o.kdf_threads = std::clamp(cores / 2, 1U, 4U);  // scrypt is memory-bound: half the cores
   return o;
 }
 
