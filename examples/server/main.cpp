@@ -166,7 +166,7 @@ constexpr std::string_view usage_text =
     "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]...\n"
     "         [--key-file P] [--threads N] [--db-threads N] [--kdf-threads N] [--kdf-queue N]\n"
     "         [--max-connections N] [--idle-timeout-ms N] [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
-    "         [--sweep-interval-ms N] [--session-cache-ms N] [--no-access-log]\n"
+    "         [--sweep-interval-ms N] [--session-cache-ms N] [--trusted-proxy IP]... [--no-access-log]\n"
     "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
     "  aliases: --port N (= --listen 127.0.0.1:N), --store SPEC (= --db SPEC)\n"
     "  environment: MFAKIT_DEMO_SEALING_KEY (64 hex digits), MFAKIT_DEMO_JWT_SECRET, MFAKIT_DEMO_PORT\n";
@@ -188,6 +188,7 @@ struct options {
   std::chrono::milliseconds shutdown_grace{10'000};
   std::chrono::milliseconds sweep_interval{60'000};
   std::chrono::milliseconds session_cache{1'000};
+  std::vector<net::ip::address> trusted_proxies;
   bool fast_kdf = false;
   std::string clock_offset_file;
 };
@@ -285,6 +286,11 @@ void set_listen(options& o, std::string_view v) {
       o.sweep_interval = ms(value());
     } else if (a == "--session-cache-ms") {
       o.session_cache = std::chrono::milliseconds(parse_number<long>(a, value(), 0, 3'600'000));
+    } else if (a == "--trusted-proxy") {
+      boost::system::error_code ec;
+      auto addr = net::ip::make_address(std::string(value()), ec);
+      if (ec) usage_error("--trusted-proxy wants an IP address");
+      o.trusted_proxies.push_back(addr);
     } else if (a == "--no-access-log") {
       o.limits.access_log = false;
     } else if (a == "--insecure-fast-kdf") {
@@ -649,6 +655,7 @@ struct app_settings {
   std::int64_t jwt_leeway = 0;
   std::chrono::milliseconds sweep_interval{60'000};
   std::chrono::milliseconds session_cache_ttl{1'000};
+  std::vector<net::ip::address> trusted_proxies;  ///< whose X-Forwarded-For is believed
 };
 
 class app {
@@ -701,7 +708,9 @@ class app {
     for (const auto& [route, fn] : posts) {
       if (route != path) continue;
       if (!post) co_return not_allowed("POST");
-      co_return co_await (this->*fn)(req, p);
+      if (settings_.trusted_proxies.empty()) co_return co_await (this->*fn)(req, p);
+      const peer client{client_address(req, p)};
+      co_return co_await (this->*fn)(req, client);
     }
     co_return web::error_reply(404, "Not found");
   }
@@ -738,6 +747,41 @@ class app {
   }
 
   [[nodiscard]] std::int64_t now() const { return clock_.seconds(); }
+
+  [[nodiscard]] bool trusted(const net::ip::address& a) const {
+    return std::find(settings_.trusted_proxies.begin(), settings_.trusted_proxies.end(), a) !=
+           settings_.trusted_proxies.end();
+  }
+
+  /// The client's address for the per-address limit and the logs: the
+  /// socket's peer, unless that is a trusted proxy (--trusted-proxy); then
+  /// the right-most X-Forwarded-For entry that is not a trusted proxy (the
+  /// entries left of it are whatever the client claimed).
+  [[nodiscard]] std::string client_address(const request& req, const peer& p) const {
+    boost::system::error_code ec;
+    const auto socket_peer = net::ip::make_address(p.address, ec);
+    if (ec || !trusted(socket_peer)) return p.address;
+    std::string chain;
+    for (const auto& f : req) {
+      if (!web::beast::iequals(f.name_string(), "x-forwarded-for")) continue;
+      if (!chain.empty()) chain.push_back(',');
+      chain.append(f.value().data(), f.value().size());
+    }
+    std::string_view rest(chain);
+    std::string client = p.address;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.rfind(',');
+      std::string_view item = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
+      while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+      while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+      const auto a = net::ip::make_address(std::string(item), ec);
+      if (ec) return client;  // garbage: stop at the last address we could trust
+      client = a.to_string();
+      if (!trusted(a)) return client;
+    }
+    return client;
+  }
 
   [[nodiscard]] static std::string_view body_of(const request& req) {
     return {req.body().data(), req.body().size()};
@@ -1220,6 +1264,7 @@ int main(int argc, char** argv) {
     settings.issuer = opt.issuer;
     settings.sweep_interval = opt.sweep_interval;
     settings.session_cache_ttl = opt.session_cache;
+    settings.trusted_proxies = opt.trusted_proxies;
     app handlers(svc, *store, *db, signer, store_pool, kdf_pool, clock, std::move(*dummy), settings);
 
     const net::ip::tcp::endpoint at(net::ip::make_address(opt.host), opt.port);

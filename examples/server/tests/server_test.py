@@ -243,11 +243,35 @@ def test_limits(binary, work):
         got = login(srv, OTHER)
         check(got[0] == 429 and int(got[2].get("Retry-After", "0")) > 200,
               f"20 failures from one address: 429 with a long Retry-After ({got[0]} {got[2].get('Retry-After')})")
+        got = srv.request("POST", "/api/auth", {"email": OTHER[0], "password": OTHER[1]},
+                          headers={"X-Forwarded-For": "198.51.100.9"})
+        expect(got, 429, "X-Forwarded-For from an untrusted peer changes nothing")
         clock.advance(301)
         expect(login(srv, OTHER), 200, "the address window ends")
         log = srv.log()
         check("auth event=password_throttled" in log and "auth event=address_throttled" in log, "throttles are logged")
         check(USER[1] not in log and "wrong" not in log, "no password in the log")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
+def test_proxy(binary, work):
+    """Behind a load balancer every request comes from its address: with --trusted-proxy the limit is per
+    X-Forwarded-For client, and a client cannot pick its own address by sending the header itself."""
+    srv = start(binary, work, "proxy", extra=["--trusted-proxy", "127.0.0.1"])
+    try:
+        def via(xff, who):
+            return srv.request("POST", "/api/auth", {"email": who[0], "password": who[1]},
+                               headers={"X-Forwarded-For": xff})
+
+        for i in range(20):
+            expect(via("1.2.3.4, 203.0.113.7", (f"p{i}@example.com", "x")), 401, f"failure {i + 1} of 203.0.113.7")
+        expect(via("203.0.113.7", OTHER), 429, "203.0.113.7 is limited")
+        expect(via("9.9.9.9, 203.0.113.7", OTHER), 429, "a forged entry left of it does not help")
+        expect(via("203.0.113.8", OTHER), 200, "another client behind the same proxy is not")
+        expect(via("203.0.113.7, 127.0.0.1", OTHER), 429, "a chain through a second trusted proxy")
+        expect(login(srv, OTHER), 200, "the proxy itself (no header) is a client of its own")
+        check("peer=203.0.113.7" in srv.log(), "the logs name the client, not the proxy")
     finally:
         check(srv.stop() == 0, "exit 0")
 
@@ -487,7 +511,7 @@ def test_sigterm(binary, work):
     check("signal 15: stopping" in log and "stopped;" in log, "stop logged")
 
 
-TESTS = {"flags": test_flags, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits,
+TESTS = {"flags": test_flags, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits, "proxy": test_proxy,
          "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "sigterm": test_sigterm}
 
 
