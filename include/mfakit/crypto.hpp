@@ -57,16 +57,24 @@ using byte_view = std::span<const unsigned char>;
           s.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
 }
 
-/// Appends lowercase hex of `data` to `out` (store keys, tokens).
+namespace detail {
+inline constexpr std::string_view hex_digits = "0123456789abcdef";
+
+/// Writes lowercase hex of `data` at `p` (2 * data.size() characters); returns the end.
+inline char* write_hex(char* p, byte_view data) noexcept {
+  for (unsigned char b : data) {
+    *p++ = hex_digits[b >> 4U];
+    *p++ = hex_digits[b & 0xFU];
+  }
+  return p;
+}
+}  // namespace detail
+
+/// Appends lowercase hex of `data` to `out` (store keys, tokens): the one hex encoder.
 inline void append_hex(std::string& out, byte_view data) {
-  constexpr std::string_view digits = "0123456789abcdef";
   const std::size_t at = out.size();
   out.resize(at + 2 * data.size());  // then plain stores: push_back checks the capacity per character
-  char* p = out.data() + at;
-  for (unsigned char b : data) {
-    *p++ = digits[b >> 4U];
-    *p++ = digits[b & 0xFU];
-  }
+  detail::write_hex(out.data() + at, data);
 }
 
 /// Compares in time that depends only on the lengths (which are not secret).

@@ -1,7 +1,8 @@
-// The HTTP face of the flow (../shared/spec/flows.md): which status each
-// error maps to on each endpoint, the message a client may see (a replayed
-// code and a wrong one read the same), and the JSON bodies the API documents,
-// so a host's handlers stay a few lines long. No HTTP library is involved.
+// The HTTP face of the flow (the API of the seed document: setup, enable,
+// login verify, disable, regenerate, status): which status each error maps to
+// on each endpoint, the message a client may see (a replayed code and a wrong
+// one read the same), and the JSON bodies the API documents, so a host's
+// handlers stay a few lines long. No HTTP library is involved.
 #pragma once
 
 #include <cstdint>
@@ -75,7 +76,7 @@ namespace detail {
 /// Appends a JSON string literal, quotes included, without temporaries (the
 /// bodies below carry secrets and backup codes: no stale copies on the heap).
 inline void append_json_string(std::string& out, std::string_view s) {
-  constexpr std::string_view hex = "0123456789abcdef";
+  constexpr std::string_view hex = ::mfakit::detail::hex_digits;
   out.push_back('"');
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);

@@ -4,6 +4,7 @@
 // encode() writes is errc::malformed_record, never a partial value.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <optional>
@@ -21,6 +22,13 @@ namespace mfakit {
 
 enum class account_status : std::uint8_t { disabled = 0, pending = 1, enabled = 2 };
 
+/// Who wrote a stored account record: 16 fresh random bytes that the request
+/// making a write puts into it (operation.hpp). Two requests never write the
+/// same id, so a request that reads its own id back knows its own write is
+/// the stored one, even when two requests' records are otherwise equal.
+inline constexpr std::size_t write_id_bytes = 16;
+using write_id = std::array<unsigned char, write_id_bytes>;
+
 /// A user's second factor. Absent and `disabled` mean the same to the flow;
 /// disable writes a `disabled` record instead of deleting, so a key's
 /// version keeps growing and a stale compare-and-swap can never succeed.
@@ -34,6 +42,7 @@ struct account_record {
   backup_code_digests backup;              ///< digests of the remaining codes
   std::uint32_t failures = 0;              ///< consecutive failed attempts
   std::int64_t last_failure = 0;           ///< Unix time of the last one
+  write_id written_by{};                   ///< the write that stored this record (all zero: unknown)
   friend bool operator==(const account_record&, const account_record&) = default;
 };
 
@@ -48,7 +57,9 @@ struct challenge_record {
 inline constexpr std::size_t max_user_id_bytes = 512;
 
 namespace detail {
-inline constexpr unsigned char record_format = 1;
+inline constexpr unsigned char record_format = 2;           ///< what encode() writes
+inline constexpr unsigned char record_format_no_writer = 1;  ///< still read: format 2 without the trailing write id
+inline constexpr unsigned char challenge_format = 1;
 inline constexpr unsigned char tag_account = 'A';
 inline constexpr unsigned char tag_challenge = 'C';
 
@@ -155,7 +166,7 @@ class record_reader {
 /// Encodes an account record (a few hundred bytes with ten backup codes).
 [[nodiscard]] inline std::string encode(const account_record& r) {
   // fixed fields and varints take at most 82 bytes: one allocation
-  detail::record_writer w(96 + r.sealed_secret.size() + r.backup.salt.size() +
+  detail::record_writer w(96 + write_id_bytes + r.sealed_secret.size() + r.backup.salt.size() +
                           r.backup.digests.size() * backup_code_digest_bytes);
   w.u8(detail::tag_account);
   w.u8(detail::record_format);
@@ -178,13 +189,14 @@ class record_reader {
     w.varint(r.backup.digests.size());
     for (const auto& d : r.backup.digests) w.raw(d);
   }
+  w.raw(r.written_by);
   return w.take();
 }
 
 [[nodiscard]] inline std::string encode(const challenge_record& c) {
   detail::record_writer w(48 + c.user.size());
   w.u8(detail::tag_challenge);
-  w.u8(detail::record_format);
+  w.u8(detail::challenge_format);
   w.bytes(c.user);
   w.svarint(c.expires_at);
   w.varint(c.attempts);
@@ -196,7 +208,8 @@ class record_reader {
   account_record r;
   unsigned tag = 0, format = 0, status = 0, alg = 0, digits = 0, has_step = 0, has_codes = 0;
   std::uint64_t step = 0, failures = 0;
-  if (!in.u8(tag) || tag != detail::tag_account || !in.u8(format) || format != detail::record_format)
+  if (!in.u8(tag) || tag != detail::tag_account || !in.u8(format) ||
+      (format != detail::record_format && format != detail::record_format_no_writer))
     return errc::malformed_record;
   if (!in.u8(status) || status > 2 || !in.u8(alg) || alg > 2 || !in.u8(digits) ||
       !detail::valid_digits(static_cast<int>(digits)) || !in.svarint(r.period) || r.period < 1 || !in.u8(has_step) ||
@@ -224,6 +237,7 @@ class record_reader {
     for (auto& d : r.backup.digests)
       if (!in.raw(d)) return errc::malformed_record;
   }
+  if (format == detail::record_format && !in.raw(r.written_by)) return errc::malformed_record;
   if (!in.done()) return errc::malformed_record;
   // the status decides what must and must not be there
   const bool disabled = r.status == account_status::disabled;
@@ -237,7 +251,7 @@ class record_reader {
   challenge_record c;
   unsigned tag = 0, format = 0;
   std::uint64_t attempts = 0;
-  if (!in.u8(tag) || tag != detail::tag_challenge || !in.u8(format) || format != detail::record_format ||
+  if (!in.u8(tag) || tag != detail::tag_challenge || !in.u8(format) || format != detail::challenge_format ||
       !in.bytes(c.user, max_user_id_bytes) || c.user.empty() || !in.svarint(c.expires_at) || !in.varint(attempts) ||
       attempts > 0xFFFFFFFFU || !in.done())
     return errc::malformed_record;

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,7 @@
 #include "mfakit/records.hpp"
 #include "mfakit/seal.hpp"
 #include "mfakit/secret.hpp"
+#include "mfakit/store_keys.hpp"
 #include "mfakit/throttle.hpp"
 
 namespace mfakit {
@@ -51,7 +53,33 @@ struct flow_config {
   std::uint32_t challenge_max_attempts = 5;
   unsigned max_retries = 32;  ///< compare-and-swap rounds before storage_conflict
   event_hook on_event;        ///< called after each stored change
+
+  /// The first field that would make the flow misbehave (a record that
+  /// cannot be read back, a throttle that never engages...), or nothing.
+  /// The services refuse such a configuration when they are built.
+  [[nodiscard]] std::optional<std::string_view> problem() const noexcept {
+    if (alg != algorithm::sha1 && alg != algorithm::sha256 && alg != algorithm::sha512) return "alg is not SHA-1/256/512";
+    if (digits < min_digits || digits > max_digits) return "digits must be 6, 7 or 8";
+    if (period < 1 || period > 3600) return "period must be 1..3600 seconds";
+    if (window.behind > max_window || window.ahead > max_window) return "window must be at most 32 steps each way";
+    if (secret_bytes < min_secret_bytes || secret_bytes > max_secret_bytes) return "secret_bytes must be 16..64";
+    if (backup_code_count < 1 || backup_code_count > max_backup_code_count) return "backup_code_count must be 1..64";
+    if (!valid(hasher.cost())) return "hasher cost is not a valid scrypt setting";
+    if (throttle.base_delay < 0 || throttle.lock_duration < 0 || throttle.max_delay < 0)
+      return "throttle durations must not be negative";
+    if (challenge_ttl < 1) return "challenge_ttl must be at least 1 second";
+    if (challenge_max_attempts < 1) return "challenge_max_attempts must be at least 1";
+    if (max_retries < 1) return "max_retries must be at least 1";
+    if (issuer.empty() || issuer.find(':') != std::string::npos) return "issuer must be non-empty, without ':'";
+    return std::nullopt;
+  }
 };
+
+/// The configuration, or std::invalid_argument naming its first problem.
+[[nodiscard]] inline flow_config validated(flow_config cfg) {
+  if (auto p = cfg.problem()) throw std::invalid_argument("mfakit: flow_config: " + std::string(*p));
+  return cfg;
+}
 
 struct setup_result {
   secret key;               ///< show key.to_base32() for manual entry
@@ -97,9 +125,32 @@ struct attempt_info {
   std::int64_t retry_after = 0;  ///< seconds, with errc::throttled / errc::locked (0: not known)
 };
 
+/// A login challenge. The token is a live credential until it expires, so
+/// it is wiped when this is destroyed; copies the host makes are its own.
 struct challenge_result {
   std::string token;  ///< 64 characters; only its hash is stored
   std::int64_t expires_at = 0;
+
+  challenge_result(std::string t, std::int64_t expires) : token(std::move(t)), expires_at(expires) {}
+  challenge_result(const challenge_result&) = default;
+  challenge_result(challenge_result&&) noexcept = default;
+  challenge_result& operator=(const challenge_result& o) {
+    if (this != &o) {
+      cleanse(token.data(), token.size());
+      token = o.token;
+      expires_at = o.expires_at;
+    }
+    return *this;
+  }
+  challenge_result& operator=(challenge_result&& o) noexcept {
+    if (this != &o) {
+      cleanse(token.data(), token.size());
+      token = std::move(o.token);
+      expires_at = o.expires_at;
+    }
+    return *this;
+  }
+  ~challenge_result() { cleanse(token.data(), token.size()); }
 };
 
 /// A transition's verdict: what to store (nothing when empty), the answer,
@@ -409,15 +460,7 @@ template <random_source R>
 
 inline constexpr std::size_t challenge_token_chars = 64;
 
-/// The store key of a challenge: a hash of the token, so the database never
-/// holds a usable token.
-[[nodiscard]] inline result<std::string> challenge_key(std::string_view token) {
-  auto h = sha256(as_bytes(token));
-  if (!h) return h.error();
-  std::string key = "mfakit/challenge/";
-  append_hex(key, *h);
-  return key;
-}
+using ::mfakit::challenge_key;  // store_keys.hpp
 
 [[nodiscard]] inline bool well_formed_token(std::string_view token) noexcept {
   if (token.size() != challenge_token_chars) return false;
@@ -455,6 +498,56 @@ template <random_source R>
   if (!c || now >= c->expires_at) return errc::challenge_invalid;
   if (c->attempts >= cfg.challenge_max_attempts) return errc::challenge_exhausted;
   return {};
+}
+
+/// The verdict on a login attempt before it looks at the code.
+struct admission {
+  std::optional<challenge_record> spent;  ///< store this (one more attempt used), then verify the code
+  result<void> refusal;                   ///< when `spent` is empty: why the attempt is refused
+  std::vector<event> events;
+  std::int64_t retry_after = 0;  ///< with errc::throttled / errc::locked
+};
+
+/// The rules of a login attempt, in order: the challenge must be alive with
+/// attempts left; the account must still have TOTP; a throttled or locked
+/// account is refused before the attempt is spent (a refusal that costs the
+/// user one of the challenge's five attempts would let the throttle exhaust
+/// challenges); otherwise one attempt is spent before the code is looked at,
+/// so no more than the challenge's attempts are ever verified.
+[[nodiscard]] inline admission admit_attempt(const std::optional<challenge_record>& challenge,
+                                             const std::optional<account_record>& account, std::int64_t now,
+                                             const flow_config& cfg) {
+  admission a;
+  if (auto ok = check_challenge(challenge, now, cfg); !ok) {
+    a.refusal = ok.error();
+    return a;
+  }
+  if (!detail::is_enabled(account)) {
+    a.refusal = errc::challenge_invalid;
+    return a;
+  }
+  bool lock_expired = false;
+  if (auto refused = detail::gate<login_result>(*account, challenge->user, now, cfg, lock_expired)) {
+    a.refusal = refused->outcome.error();
+    a.events = std::move(refused->events);
+    a.retry_after = refused->retry_after;
+    return a;
+  }
+  a.spent = *challenge;
+  ++a.spent->attempts;
+  return a;
+}
+
+/// What a verified attempt answers: a login verdict from flow::verify, with
+/// an account that lost TOTP meanwhile reported as a dead challenge, and the
+/// challenge_exhausted event when this wrong code used its last attempt.
+[[nodiscard]] inline std::error_code conclude_attempt(const challenge_record& spent, std::error_code verdict,
+                                                      std::int64_t now, const flow_config& cfg,
+                                                      std::vector<event>& events) {
+  if (verdict == errc::not_enabled) return errc::challenge_invalid;
+  if (spent.attempts >= cfg.challenge_max_attempts && (verdict == errc::code_mismatch || verdict == errc::code_replayed))
+    events.push_back(detail::make_event(event_kind::challenge_exhausted, spent.user, now));
+  return verdict;
 }
 
 }  // namespace flow

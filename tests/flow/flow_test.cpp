@@ -587,12 +587,14 @@ TEST_CASE("key rotation: reseal moves every secret to the current key, then the 
   CHECK(rotated.config().box.needs_reseal(
       mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value().sealed_secret));
 
-  // the one field that changes is the sealed secret
+  // the one field that changes is the sealed secret (and the write id every write carries)
   auto before = mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value();
   CHECK(rotated.reseal("enabled").value() == true);
   auto after = mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value();
   CHECK(after.sealed_secret != before.sealed_secret);
+  CHECK(after.written_by != before.written_by);
   after.sealed_secret = before.sealed_secret;
+  after.written_by = before.written_by;
   CHECK(after == before);
   CHECK(key_id("enabled") == 8);
   REQUIRE(events.size() == 1);
