@@ -48,6 +48,7 @@
 #include <fmt/format.h>
 
 #include "catch.hpp"
+#include "loop.hpp"
 
 using mfakit::errc;
 using mfakit::factor;
@@ -169,7 +170,7 @@ class faulty_store {
 };
 static_assert(mfakit::record_store<faulty_store>);
 
-using svc_t = mfakit::service<faulty_store, mfakit::testing::manual_clock, fault_rng>;
+using svc_t = test_loop::service<faulty_store, mfakit::testing::manual_clock, fault_rng>;
 
 const std::string user = "alice";
 
@@ -622,7 +623,7 @@ TEST_CASE("a store that always loses the race: storage_conflict after the retry 
   mfakit::flow_config cfg(mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, key)}).value());
   cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
   cfg.max_retries = 7;
-  mfakit::service<losing_store, mfakit::testing::manual_clock> svc(lose, std::move(cfg), w.clock);
+  test_loop::service<losing_store, mfakit::testing::manual_clock> svc(lose, std::move(cfg), w.clock);
 
   auto r = svc.regenerate_backup_codes(user);
   CHECK(r.error() == errc::storage_conflict);

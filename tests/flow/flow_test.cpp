@@ -12,11 +12,15 @@
 #include <fmt/format.h>
 
 #include "catch.hpp"
+#include "loop.hpp"
 
 using mfakit::errc;
 using mfakit::factor;
 
 namespace {
+
+using flow_service = test_loop::service<mfakit::memory_store, mfakit::testing::manual_clock>;
+
 
 std::array<unsigned char, 32> key_bytes(unsigned char seed) {
   std::array<unsigned char, 32> k{};
@@ -35,7 +39,7 @@ struct fixture {
   mfakit::memory_store store;
   mfakit::testing::manual_clock clock;
   std::vector<mfakit::event> events;
-  mfakit::service<mfakit::memory_store, mfakit::testing::manual_clock> svc;
+  flow_service svc;
 
   explicit fixture(mfakit::flow_config cfg = test_config()) : svc(store, with_hook(std::move(cfg)), clock) {}
 
@@ -523,7 +527,7 @@ TEST_CASE("key rotation: records sealed under an old key still open", "[flow][se
   mfakit::flow_config old_cfg = test_config();
   mfakit::secret key;
   {
-    mfakit::service svc(store, std::move(old_cfg), clock);
+    flow_service svc(store, std::move(old_cfg), clock);
     auto s = svc.setup("u1", "a");
     REQUIRE(s);
     key = std::move(s->key);
@@ -534,12 +538,12 @@ TEST_CASE("key rotation: records sealed under an old key still open", "[flow][se
       mfakit::secret_box::aes_256_gcm(8, {mfakit::sealing_key(7, key_bytes(1)), mfakit::sealing_key(8, key_bytes(2))})
           .value());
   rotated.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
-  mfakit::service svc(store, std::move(rotated), clock);
+  flow_service svc(store, std::move(rotated), clock);
   auto c = svc.begin_login("u1");
   CHECK(svc.complete_login(c->token, mfakit::totp(key.bytes(), clock.unix_time())->str()));
   // a box without the old key cannot open it: an error, never a login
   mfakit::flow_config lost(mfakit::secret_box::aes_256_gcm(8, {mfakit::sealing_key(8, key_bytes(2))}).value());
-  mfakit::service svc2(store, std::move(lost), clock);
+  flow_service svc2(store, std::move(lost), clock);
   clock.advance(30);
   auto c2 = svc2.begin_login("u1");
   CHECK(svc2.complete_login(c2->token, mfakit::totp(key.bytes(), clock.unix_time())->str()).error() ==
@@ -565,7 +569,7 @@ TEST_CASE("key rotation: reseal moves every secret to the current key, then the 
   };
   mfakit::secret enabled_key, pending_key;
   {
-    mfakit::service old(store, config_with(7, {mfakit::sealing_key(7, key_bytes(1))}), clock);
+    flow_service old(store, config_with(7, {mfakit::sealing_key(7, key_bytes(1))}), clock);
     auto s = old.setup("enabled", "a");
     REQUIRE(s);
     enabled_key = std::move(s->key);
@@ -583,7 +587,7 @@ TEST_CASE("key rotation: reseal moves every secret to the current key, then the 
   std::vector<mfakit::event> events;
   auto rotated_cfg = config_with(8, {mfakit::sealing_key(7, key_bytes(1)), mfakit::sealing_key(8, key_bytes(2))});
   rotated_cfg.on_event = [&](const mfakit::event& e) { events.push_back(e); };
-  mfakit::service rotated(store, std::move(rotated_cfg), clock);
+  flow_service rotated(store, std::move(rotated_cfg), clock);
   CHECK(rotated.config().box.needs_reseal(
       mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value().sealed_secret));
 
@@ -613,7 +617,7 @@ TEST_CASE("key rotation: reseal moves every secret to the current key, then the 
   CHECK(rotated.reseal("").error() == errc::invalid_argument);
 
   // key 7 retired: both users carry on
-  mfakit::service retired(store, config_with(8, {mfakit::sealing_key(8, key_bytes(2))}), clock);
+  flow_service retired(store, config_with(8, {mfakit::sealing_key(8, key_bytes(2))}), clock);
   auto c = retired.begin_login("enabled");
   REQUIRE(c);
   CHECK(retired.complete_login(c->token, mfakit::totp(enabled_key.bytes(), clock.unix_time())->str()));
@@ -625,22 +629,22 @@ TEST_CASE("reseal of a record the box cannot open is an error and changes nothin
   mfakit::testing::manual_clock clock;
   mfakit::flow_config old_cfg = test_config();  // key 7
   {
-    mfakit::service old(store, std::move(old_cfg), clock);
+    flow_service old(store, std::move(old_cfg), clock);
     REQUIRE(old.setup("u1", "a"));
   }
   const auto before = store.load(mfakit::account_key("u1")).value();
   mfakit::flow_config lost(mfakit::secret_box::aes_256_gcm(8, {mfakit::sealing_key(8, key_bytes(2))}).value());
-  mfakit::service svc(store, std::move(lost), clock);
+  flow_service svc(store, std::move(lost), clock);
   CHECK(svc.reseal("u1").error() == errc::seal_failure);
   CHECK(store.load(mfakit::account_key("u1")).value() == before);
   // a plaintext box has nothing to move
   mfakit::memory_store plain_store;
-  mfakit::service plain(plain_store, mfakit::flow_config(mfakit::secret_box::unsafe_plaintext()), clock);
+  flow_service plain(plain_store, mfakit::flow_config(mfakit::secret_box::unsafe_plaintext()), clock);
   REQUIRE(plain.setup("u2", "b"));
   CHECK(plain.reseal("u2").value() == false);
   // a record of another scheme under an AES box is not "done": it cannot be opened
   const auto plain_before = plain_store.load(mfakit::account_key("u2")).value();
-  mfakit::service aes(plain_store, test_config(), clock);
+  flow_service aes(plain_store, test_config(), clock);
   CHECK(aes.reseal("u2").error() == errc::seal_failure);
   CHECK(plain_store.load(mfakit::account_key("u2")).value() == plain_before);
 }
@@ -679,7 +683,7 @@ TEST_CASE("an event hook that throws does not undo or hide a stored change", "[f
   cfg.on_event = [](const mfakit::event&) { throw std::runtime_error("audit sink down"); };
   mfakit::memory_store store;
   mfakit::testing::manual_clock clock;
-  mfakit::service svc(store, std::move(cfg), clock);
+  flow_service svc(store, std::move(cfg), clock);
   auto s = svc.setup("u1", "a");
   REQUIRE(s);
   auto e = svc.enable("u1", mfakit::totp(s->key.bytes(), clock.unix_time())->str());

@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "catch.hpp"
+#include "loop.hpp"
 
 // Counts the scrypt runs of this program: a definition in the executable
 // takes the calls that mfakit's inline code makes, then forwards to
@@ -60,7 +61,7 @@ std::int64_t pow2(unsigned e) { return std::int64_t{1} << e; }
 
 // --- a service on a memory store with a hand-moved clock --------------------------
 
-using svc_t = mfakit::service<mfakit::memory_store, mfakit::testing::manual_clock>;
+using svc_t = test_loop::service<mfakit::memory_store, mfakit::testing::manual_clock>;
 
 struct world {
   mfakit::memory_store store;
