@@ -2,6 +2,7 @@
 // The umbrella header; each part can also be included on its own.
 #pragma once
 
+#include "mfakit/async.hpp"
 #include "mfakit/backup_codes.hpp"
 #include "mfakit/base32.hpp"
 #include "mfakit/clock.hpp"
@@ -11,12 +12,14 @@
 #include "mfakit/hmac.hpp"
 #include "mfakit/http.hpp"
 #include "mfakit/key_uri.hpp"
+#include "mfakit/operation.hpp"
 #include "mfakit/otp.hpp"
 #include "mfakit/records.hpp"
 #include "mfakit/seal.hpp"
 #include "mfakit/secret.hpp"
 #include "mfakit/service.hpp"
 #include "mfakit/store.hpp"
+#include "mfakit/store_keys.hpp"
 #include "mfakit/throttle.hpp"
 #include "mfakit/transitions.hpp"
 #include "mfakit/version.hpp"
