@@ -29,7 +29,7 @@
 #include "mfakit/crypto.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/operation.hpp"
-#include "mfakit/transitions.hpp"
+#include "mfakit/flow_types.hpp"
 
 namespace mfakit {
 

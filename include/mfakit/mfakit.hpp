@@ -2,13 +2,16 @@
 // The umbrella header; each part can also be included on its own.
 #pragma once
 
+#include "mfakit/account_transitions.hpp"
 #include "mfakit/async.hpp"
 #include "mfakit/backup_codes.hpp"
 #include "mfakit/base32.hpp"
+#include "mfakit/challenge_transitions.hpp"
 #include "mfakit/clock.hpp"
 #include "mfakit/crypto.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/events.hpp"
+#include "mfakit/flow_types.hpp"
 #include "mfakit/hmac.hpp"
 #include "mfakit/http.hpp"
 #include "mfakit/key_uri.hpp"

@@ -56,7 +56,9 @@
 #include "mfakit/records.hpp"
 #include "mfakit/store.hpp"
 #include "mfakit/store_keys.hpp"
-#include "mfakit/transitions.hpp"
+#include "mfakit/account_transitions.hpp"
+#include "mfakit/challenge_transitions.hpp"
+#include "mfakit/flow_types.hpp"
 
 namespace mfakit {
 

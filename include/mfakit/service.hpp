@@ -16,7 +16,7 @@
 #include "mfakit/operation.hpp"
 #include "mfakit/store.hpp"
 #include "mfakit/store_keys.hpp"
-#include "mfakit/transitions.hpp"
+#include "mfakit/flow_types.hpp"
 
 namespace mfakit {
 
