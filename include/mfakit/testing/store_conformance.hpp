@@ -11,15 +11,23 @@
 // named `prefix` + a random run id, whose records live where the service
 // keeps accounts and challenges (mfakit/account/..., mfakit/challenge/...).
 // Run it against a test database, not production.
+// erroring_store (below) wraps a store so its answers go wrong the ways
+// store.hpp allows: lost races answered with an error or thrown, landed
+// writes whose answer is lost.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <latch>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -61,6 +69,116 @@ struct conformance_report {
     if (!condition) failures.push_back(std::move(what));
   }
 };
+
+/// What erroring_store does to the answers of a host's store. Each is allowed
+/// by store.hpp (failures are reported as an error result or thrown), and
+/// real stores do it, so none of them may turn into a success the service
+/// cannot prove:
+///  - lost races: a compare-and-swap that lost the race answers with an
+///    error (or throws) instead of `false`, as PostgreSQL does under
+///    SERIALIZABLE (SQLSTATE 40001) and as adapters that throw on a conflict;
+///  - lost answers: a write lands, then its call answers with an error (or
+///    throws), as after a timeout or a dropped connection after the commit.
+///    Which landed writes lose their answer is a deterministic sequence: the
+///    n-th landed write since arm() does when mix(seed, n) % 1000 <
+///    lost_answer_per_mille.
+struct erroring_options {
+  bool lost_race_fails = false;        ///< a lost race answers with an error (or throws), not false
+  unsigned lost_answer_per_mille = 0;  ///< landed writes whose answer is lost (0..1000)
+  bool throws = false;                 ///< fail by throwing instead of answering with an error
+  std::uint64_t seed = 1;              ///< picks the landed writes whose answer is lost
+
+  [[nodiscard]] static erroring_options lost_races(bool throwing = false) { return {true, 0, throwing, 1}; }
+  [[nodiscard]] static erroring_options lost_answers(unsigned per_mille, std::uint64_t seed, bool throwing = false) {
+    return {false, per_mille, throwing, seed};
+  }
+  [[nodiscard]] static erroring_options both(unsigned per_mille, std::uint64_t seed, bool throwing = false) {
+    return {true, per_mille, throwing, seed};
+  }
+  [[nodiscard]] std::string describe() const {
+    std::string d;
+    if (lost_race_fails) d = throws ? "lost races throw" : "lost races answer an error";
+    if (lost_answer_per_mille != 0) {
+      if (!d.empty()) d += ", ";
+      d += fmt::format("{}/1000 landed writes lose their answer ({}, seed {})", lost_answer_per_mille,
+                       throws ? "thrown" : "an error", seed);
+    }
+    return d.empty() ? "no faults" : d;
+  }
+};
+
+/// A host's store (by reference) whose compare-and-swap answers go wrong as
+/// erroring_options says, while armed; loads pass through. Safe to share
+/// between threads as the wrapped store is; call arm(), disarm() and set
+/// `meanwhile` only while no request runs.
+template <record_store Store>
+class erroring_store {
+ public:
+  explicit erroring_store(Store& inner) noexcept : inner_(inner) {}
+
+  /// Called after a landed write whose answer is about to be lost, with its
+  /// key, before the call answers: what another request does meanwhile
+  /// (through another store object: a write through this one may lose its
+  /// answer too and call this again). Unset: the wrapper yields the processor a
+  /// few times, so other requests run before the answer arrives.
+  std::function<void(std::string_view key)> meanwhile;
+
+  void arm(erroring_options o) {
+    opts_ = o;
+    landed_.store(0);
+    armed_.store(true);
+  }
+  void disarm() noexcept { armed_.store(false); }
+  [[nodiscard]] const erroring_options& options() const noexcept { return opts_; }
+  /// Lost races answered with an error or an exception, since construction.
+  [[nodiscard]] std::uint64_t lost_races() const noexcept { return lost_races_.load(); }
+  /// Landed writes whose answer was lost, since construction.
+  [[nodiscard]] std::uint64_t lost_answers() const noexcept { return lost_answers_.load(); }
+
+  [[nodiscard]] result<std::optional<stored_record>> load(std::string_view key) { return inner_.load(key); }
+
+  [[nodiscard]] result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                              const std::optional<std::string>& next) {
+    const bool armed = armed_.load();
+    if (armed) std::this_thread::yield();  // a round trip: other requests load the same version meanwhile
+    result<bool> r = inner_.compare_and_swap(key, expected, next);  // the host's own failures pass through
+    if (!r || !armed) return r;
+    if (!*r) {
+      if (!opts_.lost_race_fails) return r;
+      lost_races_.fetch_add(1);
+      return fail(std::errc::operation_canceled, "erroring_store: serialization failure (the race was lost)");
+    }
+    const std::uint64_t n = landed_.fetch_add(1);
+    if (opts_.lost_answer_per_mille == 0 || mix(opts_.seed, n) % 1000 >= opts_.lost_answer_per_mille) return r;
+    lost_answers_.fetch_add(1);
+    if (meanwhile) {
+      meanwhile(key);
+    } else {
+      for (int i = 0; i < 8; ++i) std::this_thread::yield();  // the answer is late: other requests run
+    }
+    return fail(std::errc::timed_out, "erroring_store: the write landed but its answer was lost");
+  }
+
+ private:
+  [[nodiscard]] static std::uint64_t mix(std::uint64_t seed, std::uint64_t n) noexcept {  // splitmix64
+    std::uint64_t z = seed + (n + 1) * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30U)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31U);
+  }
+  [[nodiscard]] result<bool> fail(std::errc ec, const char* what) const {
+    if (opts_.throws) throw std::runtime_error(what);
+    return std::make_error_code(ec);
+  }
+
+  Store& inner_;
+  erroring_options opts_;
+  std::atomic<bool> armed_{false};
+  std::atomic<std::uint64_t> landed_{0};
+  std::atomic<std::uint64_t> lost_races_{0};
+  std::atomic<std::uint64_t> lost_answers_{0};
+};
+static_assert(record_store<erroring_store<memory_store>>);
 
 namespace detail {
 
