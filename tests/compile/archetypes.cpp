@@ -20,30 +20,30 @@ using mfakit::testing::awaitable_store_archetype;
 using mfakit::testing::clock_archetype;
 using mfakit::testing::random_archetype;
 using mfakit::testing::store_archetype;
-using ctx = mfakit::operation_context<clock_archetype, random_archetype>;
+using op_ctx = mfakit::operation_context<clock_archetype, random_archetype>;
 
 // every member of both services
 template class mfakit::service<store_archetype, clock_archetype, random_archetype>;
 template class mfakit::async_service<awaitable_store_archetype, clock_archetype, random_archetype>;
 
 // every operation, and each through both loops
-template class mfakit::setup_operation<ctx>;
-template class mfakit::enable_operation<ctx>;
-template class mfakit::verify_operation<ctx>;
-template class mfakit::disable_operation<ctx>;
-template class mfakit::regenerate_operation<ctx>;
-template class mfakit::reset_throttle_operation<ctx>;
-template class mfakit::reseal_operation<ctx>;
-template class mfakit::status_operation<ctx>;
-template class mfakit::begin_login_operation<ctx>;
-template class mfakit::complete_login_operation<ctx>;
+template class mfakit::setup_operation<op_ctx>;
+template class mfakit::enable_operation<op_ctx>;
+template class mfakit::verify_operation<op_ctx>;
+template class mfakit::disable_operation<op_ctx>;
+template class mfakit::regenerate_operation<op_ctx>;
+template class mfakit::reset_throttle_operation<op_ctx>;
+template class mfakit::reseal_operation<op_ctx>;
+template class mfakit::status_operation<op_ctx>;
+template class mfakit::begin_login_operation<op_ctx>;
+template class mfakit::complete_login_operation<op_ctx>;
 
 // (V: the operation's value type)
 #define MFAKIT_BOTH_LOOPS(OP, V)                                                                              \
-  template mfakit::result<V> mfakit::run<store_archetype, mfakit::OP<ctx>>(store_archetype&, mfakit::OP<ctx>&); \
+  template mfakit::result<V> mfakit::run<store_archetype, mfakit::OP<op_ctx>>(store_archetype&, mfakit::OP<op_ctx>&); \
   template mfakit::task<mfakit::result<V>> mfakit::run_async<mfakit::task, awaitable_store_archetype,           \
-                                                             mfakit::OP<ctx>>(awaitable_store_archetype&,       \
-                                                                              mfakit::OP<ctx>);
+                                                             mfakit::OP<op_ctx>>(awaitable_store_archetype&,       \
+                                                                              mfakit::OP<op_ctx>);
 MFAKIT_BOTH_LOOPS(setup_operation, mfakit::setup_result)
 MFAKIT_BOTH_LOOPS(enable_operation, mfakit::enable_result)
 MFAKIT_BOTH_LOOPS(verify_operation, mfakit::login_result)
@@ -135,5 +135,5 @@ struct operation_without_finish {
   void on_swap(swap_answer);
 };
 static_assert(!mfakit::store_operation<operation_without_finish>);
-static_assert(mfakit::store_operation<mfakit::verify_operation<ctx>>);
+static_assert(mfakit::store_operation<mfakit::verify_operation<op_ctx>>);
 }  // namespace rejected

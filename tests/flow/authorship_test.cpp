@@ -34,6 +34,7 @@
 // The bodies are templates over the service type; `services` below lists
 // the ones under test (a new driver is one more entry).
 #include <mfakit/service.hpp>
+#include <mfakit/testing/async_adapter.hpp>
 #include <mfakit/testing/store_conformance.hpp>
 
 #include <algorithm>
@@ -108,7 +109,8 @@ using test_store = mt::erroring_store<recording_store>;
 // Service svc(store, cfg, clock, rng) over test_store. Add an async-driven
 // service here and every test below runs against it too.
 using sync_service = mfakit::service<test_store, mt::manual_clock, mfakit::openssl_random>;
-using services = std::tuple<sync_service>;
+using async_service = mfakit::testing::async_driven_service<test_store, mt::manual_clock, mfakit::openssl_random>;
+using services = std::tuple<sync_service, async_service>;
 
 constexpr unsigned trials = 3;
 constexpr unsigned threads = 32;

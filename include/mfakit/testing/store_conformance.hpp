@@ -22,6 +22,8 @@
 //    enable or regenerate whose answer is lost while another request writes
 //    before the read-back leaves no live backup code that no successful
 //    answer showed.
+// Every service check runs through both loops: mfakit::service and the
+// coroutine loop of async_service (through testing/async_adapter.hpp).
 // The raw checks use keys under `prefix`; the service checks create users
 // named `prefix` + a random run id, whose records live where the service
 // keeps accounts and challenges (mfakit/account/..., mfakit/challenge/...).
@@ -53,6 +55,7 @@
 #include "mfakit/seal.hpp"
 #include "mfakit/service.hpp"
 #include "mfakit/store.hpp"
+#include "mfakit/testing/async_adapter.hpp"
 
 namespace mfakit::testing {
 
@@ -74,6 +77,9 @@ struct conformance_options {
   /// Runs the service checks again through erroring_store (lost races
   /// answered with an error, then lost answers): triples their time.
   bool erroring_stores = true;
+  /// Also run the service checks through the coroutine loop (async.hpp), so
+  /// an adapter is checked under both of the library's loops.
+  bool both_loops = true;
   /// Picks the writes whose answer erroring_store loses (trial t uses seed + t).
   std::uint64_t seed = 0x8A07;
 };
@@ -317,14 +323,14 @@ enum class service_faults : std::uint8_t {
 
 /// The service checks, through the host's store wrapped as `faults` says
 /// while the threads run (setup and inspection see the store as it is).
-template <record_store Store>
+template <template <class...> class Service, record_store Store>
 void check_service(Store& host, const conformance_options& o, conformance_report& rep, const std::string& run_id,
                    service_faults faults) {
   erroring_store<Store> store(host);
   const manual_clock clock;
-  service<erroring_store<Store>, manual_clock> svc(store, conformance_config(), clock);
-  service<Store, manual_clock> direct(host, conformance_config(),
-                                      clock);  // "another request", in the lost-answer checks
+  Service<erroring_store<Store>, manual_clock, openssl_random> svc(store, conformance_config(), clock);
+  Service<Store, manual_clock, openssl_random> direct(host, conformance_config(),
+                                                      clock);  // "another request", in the lost-answer checks
   const auto& cfg = svc.config();
   unsigned user_seq = 0;
   // with faults, every answer is exact only while the winner's answer is intact
@@ -592,11 +598,18 @@ template <record_store Store>
     return rep;
   }
   const std::string run_id = base32_encode(run_id_bytes);
-  detail::check_service(store, o, rep, run_id, detail::service_faults::none);
-  if (o.erroring_stores) {
-    detail::check_service(store, o, rep, run_id, detail::service_faults::lost_races);
-    detail::check_service(store, o, rep, run_id, detail::service_faults::lost_answers);
-  }
+  // through both loops: the synchronous service and the coroutine loop
+  // through both loops (each with users of its own): the synchronous
+  // service and the coroutine loop
+  auto through = [&]<template <class...> class Service>(const std::string& users) {
+    detail::check_service<Service>(store, o, rep, users, detail::service_faults::none);
+    if (o.erroring_stores) {
+      detail::check_service<Service>(store, o, rep, users, detail::service_faults::lost_races);
+      detail::check_service<Service>(store, o, rep, users, detail::service_faults::lost_answers);
+    }
+  };
+  through.template operator()<service>(run_id);
+  if (o.both_loops) through.template operator()<async_driven_service>(run_id + "-async");
   return rep;
 }
 
