@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <set>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -726,4 +728,49 @@ TEST_CASE("bad input never throws and changes nothing", "[flow][input]") {
   CHECK(f.svc.setup("", "a").error() == errc::invalid_argument);
   CHECK(f.svc.status(std::string(10000, 'u')).error() == errc::invalid_argument);
   CHECK(f.svc.setup("u2", "").error() == errc::invalid_argument);
+}
+
+TEST_CASE("an unusable flow_config is refused where the service is built, naming the field", "[flow][config]") {
+  // Before: digits = 9 or period = 0 were written into records that
+  // decode_account refuses (setup, status and disable then failed for that
+  // user for good), and a negative lock_duration switched the lock off.
+  struct bad_case {
+    std::string_view field;
+    std::function<void(mfakit::flow_config&)> spoil;
+  };
+  const std::vector<bad_case> cases = {
+      {"digits", [](mfakit::flow_config& c) { c.digits = 9; }},
+      {"digits", [](mfakit::flow_config& c) { c.digits = 5; }},
+      {"period", [](mfakit::flow_config& c) { c.period = 0; }},
+      {"period", [](mfakit::flow_config& c) { c.period = -30; }},
+      {"throttle", [](mfakit::flow_config& c) { c.throttle.lock_duration = -1; }},
+      {"throttle", [](mfakit::flow_config& c) { c.throttle.base_delay = -5; }},
+      {"window", [](mfakit::flow_config& c) { c.window.ahead = 1000; }},
+      {"secret_bytes", [](mfakit::flow_config& c) { c.secret_bytes = 8; }},
+      {"backup_code_count", [](mfakit::flow_config& c) { c.backup_code_count = 0; }},
+      {"backup_code_count", [](mfakit::flow_config& c) { c.backup_code_count = 65; }},
+      {"challenge_ttl", [](mfakit::flow_config& c) { c.challenge_ttl = 0; }},
+      {"challenge_max_attempts", [](mfakit::flow_config& c) { c.challenge_max_attempts = 0; }},
+      {"max_retries", [](mfakit::flow_config& c) { c.max_retries = 0; }},
+      {"issuer", [](mfakit::flow_config& c) { c.issuer.clear(); }},
+      {"issuer", [](mfakit::flow_config& c) { c.issuer = "Acme:Corp"; }},
+  };
+  mfakit::memory_store store;
+  mfakit::testing::manual_clock clock;
+  for (const auto& c : cases) {
+    mfakit::flow_config cfg = test_config();
+    c.spoil(cfg);
+    INFO(c.field);
+    REQUIRE(cfg.problem().has_value());
+    CHECK(cfg.problem()->find(c.field) != std::string_view::npos);
+    try {
+      flow_service svc(store, std::move(cfg), clock);
+      FAIL("the service was built with an unusable configuration");
+    } catch (const std::invalid_argument& e) {
+      CHECK(std::string_view(e.what()).find(c.field) != std::string_view::npos);
+    }
+  }
+  CHECK(store.size() == 0);  // nothing was written
+  CHECK_FALSE(test_config().problem());
+  CHECK_NOTHROW(flow_service(store, test_config(), clock));
 }
