@@ -214,6 +214,73 @@ TEST_CASE("label: rejected forms", "[key_uri][label]") {
   CHECK(p.error() == errc::invalid_uri);
 }
 
+TEST_CASE("label: text an app would show misleadingly is rejected", "[key_uri][label][text]") {
+  const std::string_view label = GENERATE(as<std::string_view>{},
+                                          "Example:al%FFice",            // not UTF-8
+                                          "Example:al%80ice",            // a lone continuation byte
+                                          "Example:alice%C3",            // cut short
+                                          "Example:al%C3%28ice",         // a bad continuation byte
+                                          "Example:%C0%AFalice",         // overlong '/'
+                                          "Example:%E0%80%AFalice",      // overlong '/', 3 bytes
+                                          "Example:%ED%A0%80alice",      // a surrogate
+                                          "Example:%F4%90%80%80alice",   // past U+10FFFF
+                                          "Example:%F8%88%80%80%80",     // 5-byte form
+                                          "Example:ali\xff\xfe" "ce",     // raw bytes that are not UTF-8
+                                          "Example:%C2%85alice",         // U+0085, C1
+                                          "Example:alice%C2%9F",         // U+009F, C1
+                                          "Example:a%E2%80%A8b",         // U+2028 line separator
+                                          "Example:a%E2%80%A9b",         // U+2029 paragraph separator
+                                          "Example:%D8%9Calice",         // U+061C arabic letter mark
+                                          "Example:a%E2%80%8Eb",         // U+200E LRM
+                                          "Example:a%E2%80%8Fb",         // U+200F RLM
+                                          "Example:a%E2%80%AAb",         // U+202A LRE
+                                          "Example:a%E2%80%ABb",         // U+202B RLE
+                                          "Example:a%E2%80%ACb",         // U+202C PDF
+                                          "Example:a%E2%80%ADb",         // U+202D LRO
+                                          "Example:moc.elgoog%E2%80%AE",  // U+202E RLO
+                                          "Example:a\xe2\x80\xae" "b",   // U+202E, raw
+                                          "Example:a%E2%81%A6b",         // U+2066 LRI
+                                          "Example:a%E2%81%A7b",         // U+2067 RLI
+                                          "Example:a%E2%81%A8b",         // U+2068 FSI
+                                          "Example:a%E2%81%A9b",         // U+2069 PDI
+                                          "Ex%E2%80%AEample:alice",      // in the issuer prefix
+                                          "Ex%FFample:alice",            // in the issuer prefix
+                                          "Example:ali#ce",              // a raw '#' starts a fragment
+                                          "Example#:alice", "Example:alice#");
+  INFO("label [" << std::string(label) << "]");
+  auto p = parse(with_secret("otpauth://totp/" + std::string(label)));
+  REQUIRE_FALSE(p);
+  CHECK(p.error() == errc::invalid_uri);
+}
+
+TEST_CASE("the issuer parameter and the query: same text rules, no raw '#'", "[key_uri][params][text]") {
+  const std::string_view extra =
+      GENERATE(as<std::string_view>{}, "&issuer=%FF", "&issuer=A%E2%80%AEB", "&issuer=A%C2%80", "&issuer=%E2%81%A6A",
+               "&issuer=A#B", "#", "#fragment", "&image=x#y");
+  INFO("extra " << std::string(extra));
+  auto p = parse(with_secret("otpauth://totp/alice", extra));
+  REQUIRE_FALSE(p);
+  CHECK(p.error() == errc::invalid_uri);
+}
+
+TEST_CASE("label: other Unicode is accepted (right-to-left letters, joiners, emoji)", "[key_uri][label][text]") {
+  struct row {
+    std::string_view label;
+    std::string_view account;
+  };
+  const auto r = GENERATE(row{"Example:%D7%A9%D7%9C%D7%95%D7%9D", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"},  // Hebrew
+                          row{"Example:%F0%9F%94%91", "\xf0\x9f\x94\x91"},                           // U+1F511
+                          row{"Example:a%E2%80%8Db", "a\xe2\x80\x8d" "b"},                            // U+200D ZWJ
+                          row{"Example:%C2%A0x", "\xc2\xa0x"},                                         // U+00A0
+                          row{"Example:%EF%BF%BD", "\xef\xbf\xbd"},                                   // U+FFFD
+                          row{"Example:%F4%8F%BF%BF", "\xf4\x8f\xbf\xbf"},                           // U+10FFFF
+                          row{"Example:j%C3%BCrgen", "j\xc3\xbcrgen"});
+  INFO("label [" << std::string(r.label) << "]");
+  auto p = parse(with_secret("otpauth://totp/" + std::string(r.label)));
+  REQUIRE(p);
+  CHECK(p->account == r.account);
+}
+
 TEST_CASE("label policy consequences that do not round-trip (documented behaviour)", "[key_uri][label]") {
   SECTION("no issuer and a ':' in the account: the %3A fallback splits it") {
     // The builder writes "a%3Ab" (no literal ':' since there is no issuer); the
@@ -469,6 +536,17 @@ TEST_CASE("lint: one warning per setting apps are known to ignore", "[key_uri][l
     k.digits = 7;
     k.period = 15;
     CHECK(mfakit::lint(k).size() == 4);
+  }
+  SECTION("text apps would show misleadingly, in the issuer or the account") {
+    const std::string_view bad = GENERATE(as<std::string_view>{}, "a\x1b[31mb", "a\xe2\x80\xae" "b", "\xff", "a\nb",
+                                          "\xc2\x85", "a\xe2\x81\xa6");
+    key_uri k = make_uri("Example", std::string(bad));
+    auto w = mfakit::lint(k);
+    CHECK(w.size() == 1);
+    CHECK(has_warning(w, "misleading"));
+    k = make_uri(std::string(bad), "alice");
+    w = mfakit::lint(k);
+    CHECK(has_warning(w, "misleading"));
   }
   SECTION("warnings never contain the secret") {
     key_uri k = make_uri("", "alice");

@@ -7,7 +7,10 @@
 //    after the separator are dropped. An `issuer` parameter wins over a
 //    missing label prefix; when both are present they must agree.
 // Only %XX escapes are decoded ('+' stays '+'); unknown parameters are
-// ignored, repeated known ones rejected.
+// ignored, repeated known ones rejected. The parser refuses a raw '#' (an
+// app's URI parser starts a fragment there) and an issuer or account that an
+// app would show misleadingly: invalid UTF-8, control characters,
+// bidirectional controls (see detail::displayable_text).
 #pragma once
 
 #include <charconv>
@@ -106,12 +109,52 @@ template <class Int>
   return ec == std::errc{} && ptr == end;
 }
 
-[[nodiscard]] inline bool has_control(std::string_view s) noexcept {
-  for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) return true;
+/// Whether an authenticator app would show `s` as it is: valid UTF-8 (RFC
+/// 3629: no overlong form, no surrogate, nothing past U+10FFFF) with no C0 or
+/// C1 control character or DEL, no line or paragraph separator (U+2028,
+/// U+2029) and no bidirectional control (the Bidi_Control set: U+061C,
+/// U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), which reorders the text
+/// around it ("moc.elgoog" shown as "google.com"). Right-to-left letters and
+/// joiners are ordinary text.
+[[nodiscard]] constexpr bool displayable_text(std::string_view s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = 0;
+    std::uint32_t min = 0;
+    std::size_t len = 1;
+    if (lead < 0x80U) {
+      cp = lead;
+    } else if ((lead & 0xE0U) == 0xC0U) {
+      cp = lead & 0x1FU;
+      min = 0x80;
+      len = 2;
+    } else if ((lead & 0xF0U) == 0xE0U) {
+      cp = lead & 0x0FU;
+      min = 0x800;
+      len = 3;
+    } else if ((lead & 0xF8U) == 0xF0U) {
+      cp = lead & 0x07U;
+      min = 0x10000;
+      len = 4;
+    } else {
+      return false;  // a continuation byte first, or 0xF8..0xFF
+    }
+    if (s.size() - i < len) return false;  // cut short
+    for (std::size_t j = 1; j < len; ++j) {
+      const auto b = static_cast<unsigned char>(s[i + j]);
+      if ((b & 0xC0U) != 0x80U) return false;
+      cp = (cp << 6U) | (b & 0x3FU);
+    }
+    if (cp < min || cp > 0x10FFFFU || (cp >= 0xD800U && cp <= 0xDFFFU)) return false;
+    if (cp < 0x20U || (cp >= 0x7FU && cp <= 0x9FU)) return false;                     // C0, DEL, C1
+    if (cp == 0x2028U || cp == 0x2029U) return false;                                 // line breaks
+    if (cp == 0x061CU || cp == 0x200EU || cp == 0x200FU || (cp >= 0x202AU && cp <= 0x202EU) ||
+        (cp >= 0x2066U && cp <= 0x2069U))
+      return false;  // bidirectional controls
+    i += len;
   }
-  return false;
+  return true;
 }
 }  // namespace detail
 
@@ -150,6 +193,9 @@ template <class Int>
   constexpr std::string_view scheme = "otpauth://";
   if (uri.size() > 4096 || uri.size() < scheme.size() || !detail::iequals(uri.substr(0, scheme.size()), scheme))
     return errc::invalid_uri;
+  // A raw '#' starts a fragment: the URI parser of an app cuts the label or
+  // the query there, so it would read another key than this parser.
+  if (uri.find('#') != std::string_view::npos) return errc::invalid_uri;
   uri.remove_prefix(scheme.size());
   key_uri k;
   const auto slash = uri.find('/');
@@ -190,7 +236,8 @@ template <class Int>
   if (!label_issuer || !account) return errc::invalid_uri;
   const auto first = account->find_first_not_of(' ');
   account->erase(0, first == std::string::npos ? account->size() : first);
-  if (account->empty() || detail::has_control(*account) || detail::has_control(*label_issuer)) return errc::invalid_uri;
+  if (account->empty() || !detail::displayable_text(*account) || !detail::displayable_text(*label_issuer))
+    return errc::invalid_uri;
   if (has_prefix && label_issuer->empty()) return errc::invalid_uri;
   k.account = std::move(*account);
 
@@ -222,7 +269,7 @@ template <class Int>
       if (!s) return s.error();
       k.key = std::move(*s);
     } else if (name == "issuer") {
-      if (!once(seen_issuer) || value->empty() || detail::has_control(*value)) return errc::invalid_uri;
+      if (!once(seen_issuer) || value->empty() || !detail::displayable_text(*value)) return errc::invalid_uri;
       param_issuer = std::move(*value);
     } else if (name == "algorithm") {
       if (!once(seen_alg)) return errc::invalid_uri;
@@ -265,6 +312,10 @@ template <class Int>
   if (k.issuer.empty()) w.emplace_back("no issuer: apps list the account without the service name");
   if (k.issuer.find(':') != std::string::npos || (k.issuer.empty() && k.account.find(':') != std::string::npos))
     w.emplace_back("':' in the issuer (or in the account without an issuer): apps split the label there");
+  if (!detail::displayable_text(k.issuer) || !detail::displayable_text(k.account))
+    w.emplace_back(
+        "issuer or account is not plain text (invalid UTF-8, a control character or a bidirectional control): apps "
+        "could show it misleadingly");
   if (k.key.size() < default_secret_bytes) w.emplace_back("secret shorter than 160 bits (RFC 4226 recommends 160)");
   return w;
 }
