@@ -293,6 +293,12 @@ TEST_CASE("uri builds a key URI, lints it, and parses one", "[cli]") {
   require_usage_error(cli({"uri", "--secret", "GEZDGNBVGY3TQOJQ", "--account", "a"}), "GEZDGNBVGY3TQOJQ");  // 10 bytes
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a\tb"}));   // control character
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", " lead"}));  // lost on parsing
+  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "moc.elgoog\xe2\x80\xae"}));  // U+202E
+  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a\xff"}));                   // not UTF-8
+  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a:b"}));  // split without an issuer
+  require_usage_error(cli({"uri", "--parse", "otpauth://totp/a%E2%80%AEb?secret=" + rfc_sha1}), rfc_sha1);
+  require_usage_error(cli({"uri", "--parse", "otpauth://totp/a%FF?secret=" + rfc_sha1}), rfc_sha1);
+  require_usage_error(cli({"uri", "--parse", "otpauth://totp/a#b?secret=" + rfc_sha1}), rfc_sha1);
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--type", "hotp", "--period", "60"}));
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--counter", "1"}));
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--type", "motp"}));

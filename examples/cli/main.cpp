@@ -376,13 +376,14 @@ int cmd_uri(const options& o) {
   k.account = std::string(o.required("account"));
   k.alg = algorithm_option(o);
   k.digits = digits_option(o);
-  const wiped_string uri(mfakit::to_string(k));
-  // Hand out only what parses back to the same key: no control characters,
-  // no account that is empty or starts with spaces, within the length limit.
-  auto back = mfakit::parse_key_uri(uri.str());
-  if (!back || back->issuer != k.issuer || back->account != k.account)
+  // Hand out only what parses back to the same key (check_key_uri): no
+  // control or bidirectional characters, no account that is empty or starts
+  // with spaces, within the length limit.
+  if (!mfakit::check_key_uri(k))
     usage_error(
-        "--issuer/--account cannot be carried by a key URI (empty, control characters, leading spaces or too long)");
+        "--issuer/--account cannot be carried by a key URI (empty, invalid UTF-8, control or bidirectional "
+        "characters, leading spaces, ':' in the account without --issuer, or too long)");
+  const wiped_string uri(mfakit::to_string(k));
   for (const auto& w : mfakit::lint(k)) std::fprintf(stderr, "warning: %s\n", w.c_str());
   print_line(uri.str());
   return exit_ok;
