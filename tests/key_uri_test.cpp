@@ -487,6 +487,9 @@ TEST_CASE("the secret parameter", "[key_uri][secret]") {
   SECTION("not base32 is invalid_base32") {
     CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJ1").error() == errc::invalid_base32);
     CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQ=GEZDGNBVGY3TQOJQ").error() == errc::invalid_base32);
+    // non-canonical trailing bits: "...GY" is the canonical 16-byte secret, "...GZ" is not
+    CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY").has_value());
+    CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGZ").error() == errc::invalid_base32);
   }
   SECTION("lower case, padding, %20 spaces and %3D padding are accepted") {
     const std::string_view v = GENERATE(as<std::string_view>{}, "gezdgnbvgy3tqojqgezdgnbvgy3tqojq",

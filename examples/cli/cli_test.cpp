@@ -235,6 +235,21 @@ TEST_CASE("secret from stdin with --secret -", "[cli]") {
   require_usage_error(cli({"code", "--secret", "-", "--time", "59"}, ""));
 }
 
+TEST_CASE("non-canonical trailing bits: code decodes leniently, uri (an import) refuses", "[cli]") {
+  // 16 bytes: "...GY" is canonical, "...GZ" sets an unused bit of the last character
+  const std::string canonical = "GEZDGNBVGY3TQOJQGEZDGNBVGY";
+  const std::string loose = "GEZDGNBVGY3TQOJQGEZDGNBVGZ";
+  auto a = cli({"hotp", "--secret", canonical, "--counter", "3"});
+  auto b = cli({"hotp", "--secret", loose, "--counter", "3"});
+  require_ok(a);
+  require_ok(b);
+  CHECK(a.out == b.out);
+  require_ok(cli({"uri", "--secret", canonical, "--issuer", "I", "--account", "a"}));
+  const auto r = cli({"uri", "--secret", loose, "--issuer", "I", "--account", "a"});
+  require_usage_error(r, loose);
+  CHECK(r.err.find("base32") != std::string::npos);
+}
+
 TEST_CASE("code/hotp take keys of any non-empty length", "[cli]") {
   for (std::string raw : {std::string("k"), std::string(10, 'x'), std::string(100, 'y'), std::string(200, 'z')}) {
     const std::string key = b32(raw);

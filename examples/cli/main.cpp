@@ -244,10 +244,13 @@ template <class Int>
   return wiped_string(std::move(line));
 }
 
-/// Key material of any non-empty length (interop keys vary).
+/// Key material of any non-empty length (interop keys vary). Decoded
+/// leniently about the unused bits of the last character, like oathtool:
+/// they carry no key material, and this only computes codes (`uri`, which
+/// makes an import artefact, goes through the strict secret::from_base32).
 [[nodiscard]] mfakit::secure_bytes raw_secret(const options& o) {
   const wiped_string text = secret_text(o);
-  auto bytes = mfakit::base32_decode(text.str());
+  auto bytes = mfakit::base32_decode(text.str(), mfakit::base32_trailing_bits::ignore);
   if (!bytes) usage_error("--secret is not valid base32");
   if (bytes->empty()) usage_error("--secret is empty");
   return std::move(*bytes);
