@@ -16,7 +16,8 @@
 // failed (random generator, crypto library). Error messages name the option
 // at fault and never repeat a value, so a secret or a code given on the
 // command line cannot end up in a log through them. `--secret -` reads the
-// secret from the first line of standard input instead of the command line.
+// secret from the first line of standard input instead of the command line;
+// either way a secret is at most 1024 characters of base32 text.
 #include <mfakit/mfakit.hpp>
 
 #include <charconv>
@@ -66,6 +67,7 @@ Options:
   --t0 T                           Unix time of TOTP step 0 (default 0)
   --time UNIX                      Unix time in seconds (default now)
   --secret -                       read the secret from the first line of stdin
+                                   (a secret is at most 1024 characters of base32)
   Options take their value as the next argument or after '=' (--digits=8).
 
 Exit status: 0 ok / code valid, 1 code rejected, 2 bad input, 3 internal failure.
@@ -234,14 +236,38 @@ template <class Int>
   return number_option<std::int64_t>(o, "time", 0, INT64_MIN, INT64_MAX);
 }
 
-/// The --secret text: the argument itself, or the first line of stdin for "-".
+/// The longest --secret text, in characters as given (spaces and padding
+/// count): 1 KiB of base32, at most 640 key bytes. HMAC hashes longer keys
+/// down anyway; more is a pasted file or an attempt to make us work.
+constexpr std::size_t max_secret_text = 1024;
+
+[[noreturn]] void secret_too_long() {
+  usage_error("--secret is longer than " + std::to_string(max_secret_text) + " characters");
+}
+
+/// The --secret text: the argument itself, or the first line of stdin for "-"
+/// (read into a buffer reserved up front, so no reallocation leaves an
+/// unwiped copy, and no further than the limit).
 [[nodiscard]] wiped_string secret_text(const options& o) {
   const std::string_view v = o.required("secret");
-  if (v != "-") return wiped_string(std::string(v));
+  if (v != "-") {
+    if (v.size() > max_secret_text) secret_too_long();
+    return wiped_string(std::string(v));
+  }
   std::string line;
-  std::getline(std::cin, line);
+  line.reserve(max_secret_text + 2);
+  bool too_long = false;
+  for (int c = std::cin.get(); c != std::char_traits<char>::eof() && c != '\n'; c = std::cin.get()) {
+    if (line.size() > max_secret_text) {  // room for the limit and a '\r'
+      too_long = true;
+      break;
+    }
+    line.push_back(static_cast<char>(c));
+  }
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  return wiped_string(std::move(line));
+  wiped_string text(std::move(line));
+  if (too_long || text.str().size() > max_secret_text) secret_too_long();
+  return text;
 }
 
 /// Key material of any non-empty length (interop keys vary). Decoded
