@@ -152,6 +152,9 @@ template <random_source R>
   uri.alg = cfg.alg;
   uri.digits = cfg.digits;
   uri.period = cfg.period;
+  // An account name (or configured issuer) a key URI cannot carry as it is:
+  // control or bidirectional characters, invalid UTF-8, leading spaces...
+  if (!check_key_uri(uri)) return detail::refuse<setup_result>(errc::invalid_argument);
   setup_result out{std::move(*key), to_string(uri)};
   decision<setup_result> d{std::move(next), std::move(out), {}, 0};
   d.events.push_back(detail::make_event(event_kind::setup, user, now));

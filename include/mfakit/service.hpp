@@ -33,7 +33,9 @@ class service {
   [[nodiscard]] const flow_config& config() const noexcept { return cfg_; }
 
   /// A new pending secret and key URI. `account_name` is what the app shows
-  /// (an email address, say).
+  /// (an email address, say); errc::invalid_argument when it is empty or a
+  /// key URI cannot carry it (check_key_uri: control or bidirectional
+  /// characters, invalid UTF-8, leading spaces, too long).
   [[nodiscard]] result<setup_result> setup(std::string_view user, std::string_view account_name) {
     return drive(setup_operation<context>(ctx(), user, account_name));
   }

@@ -110,6 +110,19 @@ TEST_CASE("setup issues a pending secret and its key URI", "[flow][setup]") {
   CHECK(f.count(mfakit::event_kind::setup) == 1);
 }
 
+TEST_CASE("setup refuses an account name a key URI cannot carry as it is", "[flow][setup]") {
+  const std::string_view name =
+      GENERATE(as<std::string_view>{}, "alice\n", "moc.elgoog\xe2\x80\xae@x", "\xff", " alice", "a\x1b[2Jb");
+  fixture f;
+  auto s = f.svc.setup("u1", name);
+  REQUIRE_FALSE(s);
+  CHECK(s.error() == mfakit::errc::invalid_argument);
+  auto st = f.svc.status("u1");
+  REQUIRE(st);
+  CHECK_FALSE(st->setup_pending);
+  CHECK(f.count(mfakit::event_kind::setup) == 0);
+}
+
 TEST_CASE("the secret is stored sealed, never in plaintext or base32", "[flow][setup]") {
   fixture f;
   auto s = f.svc.setup("u1", "a");
