@@ -208,7 +208,7 @@ Task<result<typename Op::value_type>> run_async(Store& store, Op op) {
           answer = co_await store.compare_and_swap(op.key(), op.expected_version(), op.next_bytes());
         } catch (...) {
         }
-        op.on_swap(std::move(answer));
+        op.on_swap(answer);
         break;
       }
       case store_call::none: co_return op.finish();

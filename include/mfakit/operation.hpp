@@ -440,11 +440,11 @@ class status_operation {
     end(flow::status(*record));
   }
   void on_swap(swap_answer /*answer*/) {}
-  [[nodiscard]] result<status_result> finish() { return std::move(outcome_); }
+  [[nodiscard]] result<status_result> finish() { return outcome_; }
 
  private:
   void end(result<status_result> r) {
-    outcome_ = std::move(r);
+    outcome_ = r;
     call_ = store_call::none;
   }
   detail::account_key_buffer key_;
@@ -578,7 +578,7 @@ class complete_login_operation {
 
   void on_swap(swap_answer answer) {
     if (step_ == step::verify) {
-      verify_->on_swap(std::move(answer));
+      verify_->on_swap(answer);
       return after_verify_call();
     }
     if (call_ != store_call::compare_and_swap) return;
@@ -714,7 +714,7 @@ concept store_operation = requires(Op& op, load_answer l, swap_answer s) {
   { op.expected_version() } -> std::same_as<std::uint64_t>;
   { op.next_bytes() } -> std::same_as<const std::optional<std::string>&>;
   op.on_load(std::move(l));
-  op.on_swap(std::move(s));
+  op.on_swap(s);
   { op.finish() } -> std::same_as<result<typename Op::value_type>>;
 };
 
@@ -739,7 +739,7 @@ template <record_store Store, store_operation Op>
           answer = store.compare_and_swap(op.key(), op.expected_version(), op.next_bytes());
         } catch (...) {
         }
-        op.on_swap(std::move(answer));
+        op.on_swap(answer);
         break;
       }
       case store_call::none: return op.finish();

@@ -323,7 +323,10 @@ enum class service_faults : std::uint8_t {
 
 /// The service checks, through the host's store wrapped as `faults` says
 /// while the threads run (setup and inspection see the store as it is).
+// (long: the checks run one after another on shared state, the service, the
+// clock and the user sequence; each is a short block)
 template <template <class...> class Service, record_store Store>
+// NOLINTNEXTLINE(readability-function-size)
 void check_service(Store& host, const conformance_options& o, conformance_report& rep, const std::string& run_id,
                    service_faults faults) {
   erroring_store<Store> store(host);
