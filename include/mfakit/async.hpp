@@ -10,7 +10,11 @@
 // (mfakit::task below by default; asio::awaitable, for a store whose calls
 // return asio::awaitable, works the same way). The service's calls take
 // their strings by value, so a caller may pass temporaries and let them go
-// before the task runs; codes and tokens are wiped when the call ends.
+// before the task runs. The service's own copies of codes and tokens (in the
+// coroutine frame) are wiped when the call ends; the caller's strings, and a
+// parameter object the compiler moved from, are the caller's to wipe (pass
+// std::move(code) of a string you then cleanse, or use the synchronous
+// service, which copies nothing).
 #pragma once
 
 #include <concepts>
@@ -164,8 +168,11 @@ decltype(auto) awaiter_of(A&& a) {
 template <class A>
 using await_result_t = decltype(std::declval<decltype(awaiter_of(std::declval<A>()))&>().await_resume());
 
+// Exactly R, as record_store asks of a synchronous store: an adapter that
+// yields a driver's int status (or a plain bool) would otherwise convert,
+// and -1 would read as a stored write.
 template <class A, class R>
-concept awaitable_of = requires { typename await_result_t<A>; } && std::convertible_to<await_result_t<A>, R>;
+concept awaitable_of = requires { typename await_result_t<A>; } && std::same_as<std::remove_cvref_t<await_result_t<A>>, R>;
 }  // namespace detail
 
 /// A store for the coroutine loop: the calls of record_store (store.hpp,

@@ -37,6 +37,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -158,6 +159,12 @@ namespace detail {
   return !user.empty() && user.size() <= max_user_id_bytes;
 }
 
+/// The user id to build a key from: an invalid one (refused by the
+/// operation) is not encoded at all, so an oversized id costs nothing.
+[[nodiscard]] inline std::string_view keyable(std::string_view user) noexcept {
+  return valid_user(user) ? user : std::string_view{};
+}
+
 /// The engine of every account request: load -> decide -> compare-and-swap,
 /// retried on a lost race, with the authorship check after a store error.
 /// `Derived::decide(std::optional<account_record>&, now)` is the pure
@@ -212,7 +219,8 @@ class account_update {
   [[nodiscard]] completion<T>& completed() noexcept { return done_; }
 
  protected:
-  account_update(Ctx ctx, std::string_view user, attempt_info* info) : ctx_(ctx), key_(user), info_(info) {
+  account_update(Ctx ctx, std::string_view user, attempt_info* info)
+      : ctx_(ctx), key_(keyable(user)), info_(info) {
     if (!valid_user(user)) end(errc::invalid_argument);
   }
 
@@ -424,7 +432,7 @@ class status_operation {
  public:
   using value_type = status_result;
 
-  status_operation(Ctx /*ctx*/, std::string_view user) : key_(user) {
+  status_operation(Ctx /*ctx*/, std::string_view user) : key_(detail::keyable(user)) {
     if (!detail::valid_user(user)) end(errc::invalid_argument);
   }
   [[nodiscard]] store_call wants() const noexcept { return call_; }
@@ -460,7 +468,8 @@ class begin_login_operation {
  public:
   using value_type = challenge_result;
 
-  begin_login_operation(Ctx ctx, std::string_view user) : ctx_(ctx), user_(user), account_key_(user) {
+  begin_login_operation(Ctx ctx, std::string_view user)
+      : ctx_(ctx), user_(user), account_key_(detail::keyable(user)) {
     if (!detail::valid_user(user)) end(errc::invalid_argument);
   }
   [[nodiscard]] store_call wants() const noexcept { return call_; }
@@ -547,23 +556,23 @@ class complete_login_operation {
   }
 
   [[nodiscard]] store_call wants() const noexcept {
-    return step_ == step::verify ? verify_->wants() : call_;
+    return step_ == step::verify ? stage_->verify.wants() : call_;
   }
   [[nodiscard]] std::string_view key() const noexcept {
-    if (step_ == step::verify) return verify_->key();
+    if (step_ == step::verify) return stage_->verify.key();
     if (step_ == step::load_account) return account_key_->view();
     return challenge_key_;
   }
   [[nodiscard]] std::uint64_t expected_version() const noexcept {
-    return step_ == step::verify ? verify_->expected_version() : challenge_version_;
+    return step_ == step::verify ? stage_->verify.expected_version() : challenge_version_;
   }
   [[nodiscard]] const std::optional<std::string>& next_bytes() const noexcept {
-    return step_ == step::verify ? verify_->next_bytes() : bytes_;
+    return step_ == step::verify ? stage_->verify.next_bytes() : bytes_;
   }
 
   void on_load(load_answer answer) {
     if (step_ == step::verify) {
-      verify_->on_load(std::move(answer));
+      stage_->verify.on_load(std::move(answer));
       return after_verify_call();
     }
     if (call_ != store_call::load) return;
@@ -578,7 +587,7 @@ class complete_login_operation {
 
   void on_swap(swap_answer answer) {
     if (step_ == step::verify) {
-      verify_->on_swap(answer);
+      stage_->verify.on_swap(answer);
       return after_verify_call();
     }
     if (call_ != store_call::compare_and_swap) return;
@@ -587,7 +596,7 @@ class complete_login_operation {
     if (step_ == step::reserve) {
       if (!*answer) return next_round(step::load_challenge);  // another attempt raced us: start over
       step_ = step::verify;
-      verify_->start_with(std::move(account_), account_version_);
+      stage_->verify.start_with(std::move(account_), account_version_);
       return after_verify_call();
     }
     if (*answer) return end(std::move(*verified_));  // deleted: the login stands
@@ -633,25 +642,26 @@ class complete_login_operation {
       retry_after_ = a.retry_after;
       return end(a.refusal.error());
     }
-    spent_ = std::move(*a.spent);
-    bytes_ = encode(spent_);
-    verify_.emplace(ctx_, spent_.user, code_, via_);
+    bytes_ = encode(*a.spent);
+    // the verify operation views the user id in the challenge: both on the
+    // heap, so moving this operation (a host's own loop may) moves neither
+    stage_ = std::make_unique<verify_stage>(std::move(*a.spent), ctx_, code_, via_);
     step_ = step::reserve;
     call_ = store_call::compare_and_swap;
   }
 
   void after_verify_call() {
-    if (verify_->wants() != store_call::none) return;
-    completion<login_result>& c = verify_->completed();
+    if (stage_->verify.wants() != store_call::none) return;
+    completion<login_result>& c = stage_->verify.completed();
     events_ = std::move(c.events);
     retry_after_ = c.retry_after;
     if (!c.outcome) {
-      const std::error_code ec = flow::conclude_attempt(spent_, c.outcome.error(), now_, *ctx_.cfg, events_);
-      verify_.reset();
+      const std::error_code ec = flow::conclude_attempt(stage_->spent, c.outcome.error(), now_, *ctx_.cfg, events_);
+      stage_.reset();
       return end(ec);
     }
     verified_.emplace(std::move(*c.outcome));
-    verify_.reset();
+    stage_.reset();
     round_ = 0;
     step_ = step::load_for_delete;
     call_ = store_call::load;
@@ -677,7 +687,7 @@ class complete_login_operation {
     step_ = step::done;
     call_ = store_call::none;
     bytes_.reset();
-    verify_.reset();
+    stage_.reset();
   }
   void end(std::error_code ec) { end(result<login_result>(ec)); }
   void end(errc e) { end(make_error_code(e)); }
@@ -696,9 +706,14 @@ class complete_login_operation {
   std::uint64_t challenge_version_ = 0;
   std::optional<account_record> account_;
   std::uint64_t account_version_ = 0;
-  challenge_record spent_;
   std::optional<std::string> bytes_;
-  std::optional<verify_operation<Ctx>> verify_;
+  struct verify_stage {
+    verify_stage(challenge_record c, Ctx ctx, std::string_view code, factor via)
+        : spent(std::move(c)), verify(ctx, spent.user, code, via) {}
+    challenge_record spent;  ///< the challenge with this attempt spent
+    verify_operation<Ctx> verify;
+  };
+  std::unique_ptr<verify_stage> stage_;
   std::optional<login_result> verified_;
   std::vector<event> events_;
   std::int64_t retry_after_ = 0;

@@ -104,7 +104,17 @@ struct awaitable_cas_wrong_answer {
 static_assert(!mfakit::awaitable_record_store<awaitable_load_not_awaitable>);
 static_assert(!mfakit::awaitable_record_store<awaitable_load_wrong_answer>);
 static_assert(!mfakit::awaitable_record_store<awaitable_without_cas>);
+struct awaitable_cas_plain_bool {  // a driver's bool, or its int status (-1 would read as "stored")
+  awaiter<load_answer> load(std::string_view);
+  awaiter<bool> compare_and_swap(std::string_view, std::uint64_t, const opt_bytes&);
+};
+struct awaitable_cas_int_status {
+  awaiter<load_answer> load(std::string_view);
+  awaiter<int> compare_and_swap(std::string_view, std::uint64_t, const opt_bytes&);
+};
 static_assert(!mfakit::awaitable_record_store<awaitable_cas_wrong_answer>);
+static_assert(!mfakit::awaitable_record_store<awaitable_cas_plain_bool>);
+static_assert(!mfakit::awaitable_record_store<awaitable_cas_int_status>);
 static_assert(!mfakit::awaitable_record_store<store_archetype>);  // nor the other way round
 
 struct clock_without_now {};
