@@ -2,6 +2,7 @@
 // The umbrella header; each part can also be included on its own.
 #pragma once
 
+#include "mfakit/algorithm.hpp"
 #include "mfakit/async.hpp"
 #include "mfakit/backup_codes.hpp"
 #include "mfakit/base32.hpp"
