@@ -114,10 +114,11 @@ struct backup_code_digests {
 /// key (pepper) that HMACs each code before the KDF.
 class backup_code_hasher {
  public:
-  /// N = 2^13, r = 8, p = 1 (8 MiB): ~15 ms a code on this project's CI
-  /// machine, so a guess stays well under 30 ms and a set of ten under 300 ms
-  /// (tests/bench). Against an offline attacker each set still costs ~4e11
-  /// such runs per code found (31^8 / 2). Raise it if your servers allow.
+  /// N = 2^13, r = 8, p = 1 (8 MiB), chosen so that checking a guess stays
+  /// under 30 ms and digesting a set of ten under 300 ms on a server core
+  /// (tests/bench/README.md has the measurements). Against an offline
+  /// attacker each set still costs ~4e11 such runs per code found (31^8 / 2).
+  /// Raise it if your servers allow.
   static constexpr scrypt_params default_cost{1U << 13, 8, 1};
 
   backup_code_hasher() = default;
