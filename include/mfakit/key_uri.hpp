@@ -29,10 +29,9 @@
 
 #include <fmt/format.h>
 
+#include "mfakit/algorithm.hpp"
 #include "mfakit/base32.hpp"
 #include "mfakit/errors.hpp"
-#include "mfakit/hmac.hpp"
-#include "mfakit/otp.hpp"
 #include "mfakit/secret.hpp"
 
 namespace mfakit {

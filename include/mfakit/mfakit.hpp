@@ -3,6 +3,7 @@
 #pragma once
 
 #include "mfakit/account_transitions.hpp"
+#include "mfakit/algorithm.hpp"
 #include "mfakit/any_store.hpp"
 #include "mfakit/async.hpp"
 #include "mfakit/backup_codes.hpp"

@@ -14,14 +14,13 @@
 
 #include <openssl/crypto.h>
 
+#include "mfakit/algorithm.hpp"
 #include "mfakit/crypto.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/hmac.hpp"
 
 namespace mfakit {
 
-inline constexpr int min_digits = 6;
-inline constexpr int max_digits = 8;
 /// The widest drift window accepted on either side, in steps (or counters).
 inline constexpr std::uint32_t max_window = 32;
 
@@ -70,8 +69,6 @@ class otp_code {
 
 namespace detail {
 inline constexpr std::array<std::uint32_t, 9> pow10{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-
-[[nodiscard]] inline bool valid_digits(int d) noexcept { return d >= min_digits && d <= max_digits; }
 
 /// RFC 4226 section 5.3 dynamic truncation: the offset is the low nibble of
 /// the last byte of the MAC (byte 19, 31 or 63), then 31 bits from there.

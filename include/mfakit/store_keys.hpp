@@ -20,10 +20,10 @@
 namespace mfakit {
 
 namespace detail {
-/// An account key built on the stack, for the request path (a heap string
-/// per request was one allocation of every login). A user id longer than
-/// max_user_id_bytes gets its key on the heap: never a truncated, shared key
-/// (operations refuse such an id and build no key for it).
+/// An account key built on the stack, so the request path allocates no key
+/// string. A user id longer than max_user_id_bytes gets its key on the heap:
+/// never a truncated, shared key (operations refuse such an id and build no
+/// key for it).
 class account_key_buffer {
  public:
   static constexpr std::string_view prefix = "mfakit/account/";
