@@ -270,11 +270,21 @@ class [[nodiscard]] result {
   /// The error; a default (empty) error_code when there is a value.
   [[nodiscard]] std::error_code error() const noexcept { return has_value() ? std::error_code{} : std::get<1>(state_); }
 
+  /// With a refusal of errc::throttled or errc::locked from a flow call: the
+  /// seconds until the next attempt is allowed (0: not known, or no refusal).
+  [[nodiscard]] std::int64_t retry_after() const noexcept { return retry_after_; }
+  /// Sets it (the operations do, on their refusals).
+  result& with_retry_after(std::int64_t seconds) noexcept {
+    retry_after_ = seconds;
+    return *this;
+  }
+
  private:
   void check() const {
     if (!has_value()) throw std::system_error(std::get<1>(state_));
   }
   std::variant<T, std::error_code> state_;
+  std::int64_t retry_after_ = 0;
 };
 
 template <>
@@ -292,8 +302,18 @@ class [[nodiscard]] result<void> {
   }
   [[nodiscard]] std::error_code error() const noexcept { return ec_; }
 
+  /// With a refusal of errc::throttled or errc::locked from a flow call: the
+  /// seconds until the next attempt is allowed (0: not known, or no refusal).
+  [[nodiscard]] std::int64_t retry_after() const noexcept { return retry_after_; }
+  /// Sets it (the operations do, on their refusals).
+  result& with_retry_after(std::int64_t seconds) noexcept {
+    retry_after_ = seconds;
+    return *this;
+  }
+
  private:
   std::error_code ec_;
+  std::int64_t retry_after_ = 0;
 };
 
 }  // namespace mfakit

@@ -111,6 +111,8 @@ struct backup_batch {
 };
 
 /// Extra detail about a refused attempt, for the host's response headers.
+/// The refusal carries the same figure (result::retry_after()); this
+/// out-parameter stays for hosts written against it.
 struct attempt_info {
   std::int64_t retry_after = 0;  ///< seconds, with errc::throttled / errc::locked (0: not known)
 };

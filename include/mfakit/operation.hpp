@@ -46,12 +46,9 @@
 #include <utility>
 #include <vector>
 
-#if defined(__unix__) || defined(__APPLE__)
-#include <pthread.h>
-#endif
-
 #include "mfakit/clock.hpp"
 #include "mfakit/crypto.hpp"
+#include "mfakit/detail/write_id_pool.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/events.hpp"
 #include "mfakit/records.hpp"
@@ -78,52 +75,6 @@ using swap_answer = result<bool>;
 
 [[nodiscard]] inline std::error_code store_failure() noexcept { return make_error_code(errc::storage_failure); }
 
-namespace detail {
-
-// Bumped in a child after fork(), so a child never hands out the write ids its
-// parent buffered (a prefork server builds its services before forking).
-inline std::atomic<std::uint64_t> fork_count{0};
-
-[[nodiscard]] inline std::uint64_t fork_generation() noexcept {
-#if defined(__unix__) || defined(__APPLE__)
-  static const bool registered =
-      ::pthread_atfork(nullptr, nullptr, [] { fork_count.fetch_add(1, std::memory_order_relaxed); }) == 0;
-  (void)registered;
-#endif
-  return fork_count.load(std::memory_order_relaxed);
-}
-
-/// Fresh random write ids, drawn from the service's random source 64 at a
-/// time: one RAND_bytes call costs about as much as a whole login verify, so
-/// it is paid once per 64 writes. Thread-safe; refilled after a fork.
-class write_id_pool {
- public:
-  template <random_source Rng>
-  [[nodiscard]] bool next(Rng& rng, write_id& out) {
-    const std::lock_guard lock(mutex_);
-    const std::uint64_t generation = fork_generation();
-    if (used_ == pool_.size() || generation != generation_) {
-      if (!rng.fill(pool_)) {
-        used_ = pool_.size();
-        return false;
-      }
-      used_ = 0;
-      generation_ = generation;
-    }
-    std::memcpy(out.data(), pool_.data() + used_, out.size());
-    cleanse(pool_.data() + used_, out.size());  // handed out once
-    used_ += out.size();
-    return true;
-  }
-
- private:
-  std::mutex mutex_;
-  std::array<unsigned char, 64 * write_id_bytes> pool_{};
-  std::size_t used_ = pool_.size();
-  std::uint64_t generation_ = 0;
-};
-
-}  // namespace detail
 
 /// What every operation reads: the configuration, the clock, the random
 /// source and the pool of write ids. The service owns them; an operation
@@ -212,6 +163,7 @@ class account_update {
     for (const auto& e : done_.events) ctx_.emit(e);
     done_.events.clear();
     if (info_ != nullptr) info_->retry_after = done_.retry_after;
+    if (!done_.outcome) done_.outcome.with_retry_after(done_.retry_after);
     return std::move(done_.outcome);
   }
 
@@ -607,6 +559,7 @@ class complete_login_operation {
     for (const auto& e : events_) ctx_.emit(e);
     events_.clear();
     if (info_ != nullptr) info_->retry_after = retry_after_;
+    if (!outcome_) outcome_.with_retry_after(retry_after_);
     return std::move(outcome_);
   }
 
