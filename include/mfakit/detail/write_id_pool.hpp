@@ -14,9 +14,7 @@
 #include "mfakit/crypto.hpp"
 #include "mfakit/records.hpp"
 
-namespace mfakit {
-
-namespace detail {
+namespace mfakit::detail {
 
 // Bumped in a child after fork(), so a child never hands out the write ids its
 // parent buffered (a prefork server builds its services before forking).
@@ -61,6 +59,4 @@ class write_id_pool {
   std::uint64_t generation_ = 0;
 };
 
-}  // namespace detail
-
-}  // namespace mfakit
+}  // namespace mfakit::detail
