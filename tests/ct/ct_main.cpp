@@ -334,9 +334,9 @@ constexpr int base32_value(char ch) noexcept {
   const int upper = in_range(c, 'A', 'Z'), lower = in_range(c, 'a', 'z'), digit = in_range(c, '2', '7');
   return ~(upper | lower | digit) | (upper & (c - 'A')) | (lower & (c - 'a')) | (digit & (c - '2' + 26));
 }
-static_assert(base32_value('A') == 0 && base32_value('z') == 25 && base32_value('2') == 26 &&
-              base32_value('7') == 31 && base32_value('1') == -1 && base32_value('=') == -1 &&
-              base32_value('\xff') == -1 && base32_value('@') == -1 && base32_value('[') == -1);
+static_assert(base32_value('A') == 0 && base32_value('z') == 25 && base32_value('2') == 26 && base32_value('7') == 31 &&
+              base32_value('1') == -1 && base32_value('=') == -1 && base32_value('\xff') == -1 &&
+              base32_value('@') == -1 && base32_value('[') == -1);
 
 /// base32_decode as base32.hpp has it, with the branch-free base32_value.
 inline mfakit::result<mfakit::secure_bytes> base32_decode(std::string_view text) {
@@ -491,12 +491,10 @@ std::vector<entry> registry() {
                  fmt::format("guess digest = {} vs {} of 10", name_of(a), name_of(b)),
                  [a = a, b = b] { return std::make_unique<backup_target>(a, b); }});
   }
-  r.push_back({"base32_decode", "fixed vs random 32-char secret", [] {
-                 return std::make_unique<base32_decode_target>(base32_decode_target::mode::fixed_vs_random);
-               }});
-  r.push_back({"base32_decode_letters_digits", "letters only vs digits only", [] {
-                 return std::make_unique<base32_decode_target>(base32_decode_target::mode::letters_vs_digits);
-               }});
+  r.push_back({"base32_decode", "fixed vs random 32-char secret",
+               [] { return std::make_unique<base32_decode_target>(base32_decode_target::mode::fixed_vs_random); }});
+  r.push_back({"base32_decode_letters_digits", "letters only vs digits only",
+               [] { return std::make_unique<base32_decode_target>(base32_decode_target::mode::letters_vs_digits); }});
   r.push_back({"base32_encode", "fixed vs random 20 bytes", [] { return std::make_unique<base32_encode_target>(); }});
   r.push_back({"challenge_key", "fixed vs random token",
                [] { return std::make_unique<token_target>(token_target::mode::challenge_key); }});
@@ -506,10 +504,10 @@ std::vector<entry> registry() {
                [] { return std::make_unique<proposal_base32_target>(); }});
   r.push_back({"proposal_well_formed_token", "as well_formed_token, branch-free (PROPOSED fix)",
                [] { return std::make_unique<proposal_token_target>(); }});
-  r.push_back({"selfcheck_leaky", "early-exit compare (must leak)",
-               [] { return std::make_unique<selfcheck_target>(true); }});
-  r.push_back({"selfcheck_null", "identical classes (must not)",
-               [] { return std::make_unique<selfcheck_target>(false); }});
+  r.push_back(
+      {"selfcheck_leaky", "early-exit compare (must leak)", [] { return std::make_unique<selfcheck_target>(true); }});
+  r.push_back(
+      {"selfcheck_null", "identical classes (must not)", [] { return std::make_unique<selfcheck_target>(false); }});
   return r;
 }
 
@@ -625,7 +623,9 @@ int main(int argc, char** argv) {
   }
 
   if (markdown) {
-    fmt::print("| target | classes | measurements | max \\|t\\| | test | mean cycles in that test (class 0 / 1) | verdict |\n");
+    fmt::print(
+        "| target | classes | measurements | max \\|t\\| | test | mean cycles in that test (class 0 / 1) | verdict "
+        "|\n");
     fmt::print("|---|---|---:|---:|---|---|---|\n");
   }
   bool selfcheck_failed = false;

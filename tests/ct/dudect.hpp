@@ -129,8 +129,8 @@ class leakage {
 
   struct verdict {
     double max_t = 0;
-    std::string test;  ///< which test gave it: "raw", "crop k (< N cycles)", "2nd order"
-    double n = 0;      ///< measurements in that test
+    std::string test;             ///< which test gave it: "raw", "crop k (< N cycles)", "2nd order"
+    double n = 0;                 ///< measurements in that test
     double mean0 = 0, mean1 = 0;  ///< the class means in that test, cycles
   };
   [[nodiscard]] verdict worst() const {
