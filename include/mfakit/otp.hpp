@@ -260,7 +260,8 @@ struct counter_match {
   otp_key k(detail::otp_key_in_place);
   if (auto r = detail::otp_key_access::init(k, p.alg, key); !r) return r.error();
   std::uint32_t value = detail::code_value(*input);
-  const detail::counter_match m = detail::match_counters(k, value, p.digits, counter, counter + look_ahead, std::nullopt);
+  const detail::counter_match m =
+      detail::match_counters(k, value, p.digits, counter, counter + look_ahead, std::nullopt);
   cleanse(&value, sizeof value);
   auto matched = detail::to_result(m);
   if (!matched) return matched.error();
