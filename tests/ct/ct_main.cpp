@@ -372,6 +372,31 @@ inline mfakit::result<mfakit::secure_bytes> base32_decode(std::string_view text)
   return out;
 }
 
+/// base32_encode without the table lookup: each 5-bit value becomes its
+/// character by arithmetic ('A' + v, or '2' + v - 26 for v >= 26).
+inline std::string base32_encode(mfakit::byte_view data) {
+  std::string out;
+  out.reserve((data.size() * 8 + 4) / 5);
+  auto symbol = [](std::uint32_t v) {
+    const int x = static_cast<int>(v);
+    const int digit = ~in_range(x, 0, 25);  // -1 for 26..31
+    return static_cast<char>('A' + x + (digit & ('2' - 'A' - 26)));
+  };
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char b : data) {
+    buffer = (buffer << 8U) | b;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out.push_back(symbol((buffer >> static_cast<unsigned>(bits)) & 0x1FU));
+    }
+  }
+  if (bits > 0) out.push_back(symbol((buffer << static_cast<unsigned>(5 - bits)) & 0x1FU));
+  mfakit::cleanse(&buffer, sizeof buffer);
+  return out;
+}
+
 /// flow::well_formed_token without an early exit or a branch per character.
 inline bool well_formed_token(std::string_view token) noexcept {
   if (token.size() != mfakit::flow::challenge_token_chars) return false;  // the length is public
@@ -383,6 +408,26 @@ inline bool well_formed_token(std::string_view token) noexcept {
   return bad == 0;
 }
 }  // namespace proposal
+
+/// The proposals answer exactly as the library does (checked at every start).
+bool proposals_agree() {
+  prng r(12345);
+  for (int i = 0; i < 20000; ++i) {
+    std::string text(r.below(48), ' ');
+    for (auto& c : text) c = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcxyz= 01@[`{\x80"[r.below(47)];
+    const auto a = mfakit::base32_decode(text);
+    const auto b = proposal::base32_decode(text);
+    if (a.has_value() != b.has_value() || (a && *a != *b)) return false;
+    std::vector<unsigned char> bytes(r.below(40));
+    for (auto& x : bytes) x = static_cast<unsigned char>(r.next());
+    if (mfakit::base32_encode(mfakit::byte_view(bytes)) != proposal::base32_encode(mfakit::byte_view(bytes)))
+      return false;
+    std::string token(r.below(4) == 0 ? r.below(70) : 64, '0');
+    for (auto& c : token) c = "0123456789abcdefABCDEFg/:`"[r.below(r.below(8) == 0 ? 26 : 16)];
+    if (mfakit::flow::well_formed_token(token) != proposal::well_formed_token(token)) return false;
+  }
+  return true;
+}
 
 class proposal_base32_target final : public target {
  public:
@@ -407,6 +452,27 @@ class proposal_base32_target final : public target {
  private:
   std::array<char, 32> fixed_{};
   std::vector<std::array<char, 32>> in_;
+};
+
+class proposal_base32_encode_target final : public target {
+ public:
+  proposal_base32_encode_target() { random_bytes(fixed_); }
+  void resize(std::size_t slots) override { in_.resize(slots); }
+  void prepare(std::size_t slot, int cls, prng& r) override {
+    if (cls == 0) {
+      in_[slot] = fixed_;
+    } else {
+      for (auto& x : in_[slot]) x = static_cast<unsigned char>(r.next());
+    }
+  }
+  void run(std::size_t slot) override {
+    const std::string s = proposal::base32_encode(mfakit::byte_view(in_[slot]));
+    keep(s.size());
+  }
+
+ private:
+  std::array<unsigned char, 20> fixed_{};
+  std::vector<std::array<unsigned char, 20>> in_;
 };
 
 class proposal_token_target final : public target {
@@ -502,6 +568,8 @@ std::vector<entry> registry() {
                [] { return std::make_unique<token_target>(token_target::mode::well_formed); }});
   r.push_back({"proposal_base32_decode", "as base32_decode, branch-free value (PROPOSED fix)",
                [] { return std::make_unique<proposal_base32_target>(); }});
+  r.push_back({"proposal_base32_encode", "as base32_encode, no table (PROPOSED fix)",
+               [] { return std::make_unique<proposal_base32_encode_target>(); }});
   r.push_back({"proposal_well_formed_token", "as well_formed_token, branch-free (PROPOSED fix)",
                [] { return std::make_unique<proposal_token_target>(); }});
   r.push_back(
@@ -597,6 +665,10 @@ int main(int argc, char** argv) {
   }
   if (batch < 1000 || measurements == 0) return usage();
 
+  if (!proposals_agree()) {
+    std::fputs("mfakit_ct: a proposal_* function answers differently from the library\n", stderr);
+    return 1;
+  }
   const auto all = registry();
   if (list) {
     for (const auto& e : all) fmt::print("{:30} {}\n", e.name, e.classes);
