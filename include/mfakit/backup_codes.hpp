@@ -99,6 +99,30 @@ template <random_source R = openssl_random>
 
 using backup_code_digest = std::array<unsigned char, backup_code_digest_bytes>;
 
+namespace detail {
+/// Where a guess's digest is among the stored ones.
+struct digest_match {
+  std::size_t index = 0;  ///< the first equal digest (0 when none)
+  unsigned found = 0;     ///< 1 when one was equal
+};
+
+/// Compares `g` with every digest, each in full (CRYPTO_memcmp), with no
+/// early exit and no branch on a comparison: the time depends only on the
+/// number of digests (tests/ct measures it). backup_code_hasher::match()
+/// calls it after the KDF run.
+[[nodiscard]] inline digest_match find_digest(const backup_code_digest& g,
+                                              std::span<const backup_code_digest> digests) noexcept {
+  digest_match m;
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    const unsigned eq = constant_time_equal(g, digests[i]) ? 1U : 0U;
+    const unsigned take = eq & (m.found ^ 1U);
+    m.index |= (static_cast<std::size_t>(0) - take) & i;
+    m.found |= take;
+  }
+  return m;
+}
+}  // namespace detail
+
 /// What is stored for a set: the salt, the cost it was made with (so the
 /// cost can change without invalidating old sets) and one digest per
 /// remaining code.
@@ -149,17 +173,10 @@ class backup_code_hasher {
     if (d.digests.empty()) return errc::code_mismatch;  // nothing left to find: no KDF run
     backup_code_digest g{};
     if (auto r = digest_one(*code, d.salt, d.cost, g); !r) return r.error();
-    std::size_t index = 0;
-    unsigned found = 0;
-    for (std::size_t i = 0; i < d.digests.size(); ++i) {
-      const unsigned eq = constant_time_equal(g, d.digests[i]) ? 1U : 0U;
-      const unsigned take = eq & (found ^ 1U);
-      index |= (static_cast<std::size_t>(0) - take) & i;
-      found |= take;
-    }
+    const detail::digest_match m = detail::find_digest(g, d.digests);
     cleanse(g.data(), g.size());
-    if (found == 0U) return errc::code_mismatch;
-    return index;
+    if (m.found == 0U) return errc::code_mismatch;
+    return m.index;
   }
 
  private:

@@ -138,7 +138,11 @@ class gcm_context_pool {
       if (EVP_CIPHER_CTX* c = slot.exchange(nullptr, std::memory_order_acquire)) return c;
     }
     EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
-    if (c != nullptr && EVP_CIPHER_CTX_copy(c, keyed_) != 1) {
+    const bool copied = c != nullptr && EVP_CIPHER_CTX_copy(c, keyed_) == 1;
+    // the copy (OpenSSL's dupctx: a memcpy of the key schedule, whose first
+    // round keys are the key itself) leaves parts of it in vector registers
+    cleanse_vector_registers();
+    if (!copied) {
       EVP_CIPHER_CTX_free(c);
       return nullptr;
     }
@@ -178,7 +182,9 @@ class gcm_context_pool {
     const EVP_CIPHER* cipher = aes_256_gcm_cipher();
     if (cipher == nullptr) return nullptr;
     EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-    if (ctx != nullptr && EVP_CipherInit_ex(ctx, cipher, nullptr, key.data(), nullptr, 0) != 1) {
+    const bool keyed = ctx != nullptr && EVP_CipherInit_ex(ctx, cipher, nullptr, key.data(), nullptr, 0) == 1;
+    cleanse_vector_registers();  // the key expansion ran in them (see acquire())
+    if (!keyed) {
       EVP_CIPHER_CTX_free(ctx);
       return nullptr;
     }
