@@ -10,9 +10,8 @@
 #
 # DIR defaults to build/fuzz (cmake --preset fuzz && cmake --build --preset
 # fuzz). HOURS may be a fraction (0.05 = 3 minutes in all). fuzz_service_model
-# runs with MFAKIT_FUZZ_TOLERATE=no_write,accepted_twice,uncounted unless the
-# variable is set (those invariants fail today: known-failures/README.md); set
-# it to an empty string to stop at them. Runs under nice.
+# stops at any broken invariant (MFAKIT_FUZZ_TOLERATE, comma-separated, lists
+# invariants to count instead; empty by default). Runs under nice.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
