@@ -123,6 +123,7 @@ struct challenge_result {
   std::string token;  ///< 64 characters; only its hash is stored
   std::int64_t expires_at = 0;
 
+  challenge_result() = default;
   challenge_result(std::string t, std::int64_t expires) : token(std::move(t)), expires_at(expires) {}
   challenge_result(const challenge_result&) = default;
   challenge_result(challenge_result&&) noexcept = default;

@@ -19,7 +19,8 @@
 // copies, which cannot match. The host side of the scenario does what the
 // headers ask of a host: it wipes the HTTP bodies it built (http.hpp), and
 // nothing else. `--host-wipes-tokens` also wipes each challenge token before
-// its challenge_result goes (see README.md: the finding it works around).
+// its challenge_result goes (README.md, finding 1: needed before the library
+// wiped tokens itself).
 //
 // Exit status 0: zero hits and every operation answered as expected.
 #include <mfakit/http.hpp>
