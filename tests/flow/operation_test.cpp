@@ -50,7 +50,8 @@ TEST_CASE("complete_login asks for its store calls in the documented order", "[o
   auto c = svc.begin_login("ann");
   REQUIRE(c);
 
-  mfakit::complete_login_operation<ctx_t> op(w.ctx(), c->token, code(), mfakit::factor::totp);
+  const std::string now_code = code();  // an operation views its inputs: they outlive it
+  mfakit::complete_login_operation<ctx_t> op(w.ctx(), c->token, now_code, mfakit::factor::totp);
   std::vector<std::string> asked;
   while (op.wants() != mfakit::store_call::none) asked.push_back(step(w.store, op));
   auto r = op.finish();
