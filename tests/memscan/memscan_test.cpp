@@ -197,7 +197,7 @@ constexpr memscan::needle_rule text_windows{12, true};  // any 12 characters of 
 constexpr memscan::needle_rule byte_windows{8, false};  // any 8 bytes of it
 
 void note_codes(sink& out, std::string_view set, const std::vector<mfakit::backup_code>& codes) {
-  char label[48];
+  char label[128];  // room for any set name (-Wformat-truncation at -O2)
   for (std::size_t i = 0; i < codes.size(); ++i) {
     std::snprintf(label, sizeof label, "backup code %zu of %.*s", i + 1, static_cast<int>(set.size()), set.data());
     out.note(label, codes[i].str(), whole_text, true);
