@@ -686,30 +686,31 @@ concept store_operation = requires(Op& op, load_answer l, swap_answer s) {
   { op.finish() } -> std::same_as<result<typename Op::value_type>>;
 };
 
+namespace detail {
+/// A store call's answer; a throwing store is a failing store.
+template <class Answer, class Call>
+[[nodiscard]] Answer answer_or_failure(Call&& call) noexcept {
+  try {
+    return Answer(call());
+  } catch (...) {
+    return Answer(store_failure());
+  }
+}
+}  // namespace detail
+
 /// The synchronous loop: runs an operation to its end against a store whose
 /// calls return their answers. A store that throws is a store failure.
 template <record_store Store, store_operation Op>
 [[nodiscard]] result<typename Op::value_type> run(Store& store, Op& op) {
   for (;;) {
     switch (op.wants()) {
-      case store_call::load: {
-        load_answer answer = store_failure();
-        try {
-          answer = store.load(op.key());
-        } catch (...) {  // a throwing store is a failing store
-        }
-        op.on_load(std::move(answer));
+      case store_call::load:
+        op.on_load(detail::answer_or_failure<load_answer>([&] { return store.load(op.key()); }));
         break;
-      }
-      case store_call::compare_and_swap: {
-        swap_answer answer = store_failure();
-        try {
-          answer = store.compare_and_swap(op.key(), op.expected_version(), op.next_bytes());
-        } catch (...) {
-        }
-        op.on_swap(answer);
+      case store_call::compare_and_swap:
+        op.on_swap(detail::answer_or_failure<swap_answer>(
+            [&] { return store.compare_and_swap(op.key(), op.expected_version(), op.next_bytes()); }));
         break;
-      }
       case store_call::none: return op.finish();
     }
   }
