@@ -200,22 +200,24 @@ template <template <class...> class Task = task, awaitable_record_store Store, s
 Task<result<typename Op::value_type>> run_async(Store& store, Op op) {
   for (;;) {
     switch (op.wants()) {
+      // (each answer is constructed once, never assigned over inside the try:
+      // see detail::answer_or_failure in operation.hpp)
       case store_call::load: {
-        load_answer answer = store_failure();
+        std::optional<load_answer> answer;
         try {
-          answer = co_await store.load(op.key());
+          answer.emplace(co_await store.load(op.key()));
         } catch (...) {  // a throwing store is a failing store
         }
-        op.on_load(std::move(answer));
+        op.on_load(answer ? std::move(*answer) : load_answer(store_failure()));
         break;
       }
       case store_call::compare_and_swap: {
-        swap_answer answer = store_failure();
+        std::optional<swap_answer> answer;
         try {
-          answer = co_await store.compare_and_swap(op.key(), op.expected_version(), op.next_bytes());
+          answer.emplace(co_await store.compare_and_swap(op.key(), op.expected_version(), op.next_bytes()));
         } catch (...) {
         }
-        op.on_swap(answer);
+        op.on_swap(answer ? *answer : swap_answer(store_failure()));
         break;
       }
       case store_call::none: co_return op.finish();
