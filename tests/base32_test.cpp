@@ -151,12 +151,43 @@ TEST_CASE("lengths no encoder produces (1, 3 or 6 characters in the last group)"
   CHECK(mfakit::base32_decode("MZXW6Y==").error() == errc::invalid_base32);
 }
 
-TEST_CASE("non-canonical trailing bits are accepted (RFC 4648 3.5 makes rejecting optional)", "[base32]") {
+TEST_CASE("non-canonical trailing bits are accepted by default (RFC 4648 3.5 makes rejecting optional)", "[base32]") {
   // "MY" and "MZ" differ only in the two unused low bits of the last character.
   CHECK(decoded("MY") == "f");
   CHECK(decoded("MZ") == "f");
   // the encoder always writes the canonical form
   CHECK(mfakit::base32_encode(ascii("f")) == "MY");
+}
+
+TEST_CASE("base32_trailing_bits::reject refuses non-canonical trailing bits", "[base32]") {
+  constexpr auto strict = mfakit::base32_trailing_bits::reject;
+  CHECK(mfakit::base32_decode("MY", strict).has_value());
+  CHECK(mfakit::base32_decode("MZ", strict).error() == errc::invalid_base32);
+  CHECK(mfakit::base32_decode("MZ======", strict).error() == errc::invalid_base32);
+  CHECK(mfakit::base32_decode("mz", strict).error() == errc::invalid_base32);
+  // every final group length that leaves unused bits (2, 4, 1, 3 of them), every last character
+  for (const std::string_view prefix : {"M", "MZXW6YTBOIM", "MZX", "MZXW", "MZXW6Y"}) {
+    const std::size_t unused = (prefix.size() + 1) * 5 % 8;
+    REQUIRE(unused != 0);
+    for (const char last : mfakit::base32_alphabet) {
+      const std::string text = std::string(prefix) + last;
+      const auto v = static_cast<unsigned>(mfakit::detail::base32_value(last));
+      const bool canonical = (v & ((1U << unused) - 1U)) == 0;
+      INFO("text " << text);
+      auto lenient = mfakit::base32_decode(text);
+      auto r = mfakit::base32_decode(text, strict);
+      REQUIRE(lenient);
+      CHECK(r.has_value() == canonical);
+      if (r) {
+        CHECK(mfakit::base32_encode(*r) == text);
+      } else {
+        CHECK(r.error() == errc::invalid_base32);
+      }
+    }
+  }
+  // a full last group has no unused bits: everything valid stays valid
+  CHECK(mfakit::base32_decode("MZXW6YTB", strict).has_value());
+  CHECK(mfakit::base32_decode("", strict).has_value());
 }
 
 TEST_CASE("round trip for every length 0..300 with random bytes", "[base32][property]") {

@@ -38,6 +38,64 @@ TEST_CASE("error groups", "[errors]") {
   CHECK(mfakit::group_of(std::make_error_code(std::errc::io_error)) == error_group::unavailable);
 }
 
+TEST_CASE("every errc's group, restated", "[errors]") {
+  using mfakit::error_group;
+  const auto expected = [](errc e) {
+    switch (e) {
+      case errc::malformed_code:
+      case errc::missing_code:
+      case errc::missing_token:
+      case errc::invalid_base32:
+      case errc::invalid_secret:
+      case errc::invalid_uri:
+      case errc::invalid_argument:
+      case errc::unsupported_algorithm:
+      case errc::not_pending:
+      case errc::not_enabled: return error_group::misuse;
+      case errc::code_mismatch:
+      case errc::code_replayed:
+      case errc::challenge_invalid:
+      case errc::challenge_exhausted:
+      case errc::throttled:
+      case errc::locked: return error_group::rejected;
+      case errc::already_enabled: return error_group::conflict;
+      case errc::random_failure:
+      case errc::crypto_failure:
+      case errc::storage_conflict:
+      case errc::storage_failure:
+      case errc::malformed_record:
+      case errc::seal_failure: return error_group::unavailable;
+    }
+    return error_group::none;
+  };
+  for (int v = 1; v <= static_cast<int>(errc::seal_failure); ++v) {
+    const auto e = static_cast<errc>(v);
+    INFO(mfakit::make_error_code(e).message());
+    CHECK(mfakit::group_of(e) == expected(e));
+  }
+  CHECK(mfakit::group_of(mfakit::make_error_code(static_cast<errc>(999))) == error_group::unavailable);
+}
+
+TEST_CASE("the error table has one row per errc, in order, and drives the category", "[errors]") {
+  const auto& table = mfakit::detail::error_table;
+  STATIC_REQUIRE(table.size() == static_cast<std::size_t>(errc::seal_failure));
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto& row = table[i];
+    CHECK(static_cast<std::size_t>(row.code) == i + 1);
+    CHECK(mfakit::make_error_code(row.code).message() == row.message);
+    CHECK(mfakit::group_of(row.code) == row.group);
+    CHECK(mfakit::detail::row_of(row.code) == &row);
+  }
+  CHECK(mfakit::detail::row_of({}) == nullptr);
+  CHECK(mfakit::detail::row_of(std::make_error_code(std::errc::io_error)) == nullptr);
+  CHECK(mfakit::detail::row_of(mfakit::make_error_code(static_cast<errc>(0))) == nullptr);
+  CHECK(mfakit::detail::row_of(mfakit::make_error_code(static_cast<errc>(999))) == nullptr);
+#if MFAKIT_DETAIL_ENUMERATOR_CHECK
+  STATIC_REQUIRE(mfakit::detail::is_enumerator<errc::locked>());
+  STATIC_REQUIRE(!mfakit::detail::is_enumerator<static_cast<errc>(999)>());
+#endif
+}
+
 TEST_CASE("result holds a value or an error", "[errors]") {
   mfakit::result<int> ok = 42;
   REQUIRE(ok);

@@ -2,9 +2,12 @@
 // lint warnings.
 #include <mfakit/key_uri.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <random>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 #include "catch.hpp"
@@ -214,31 +217,168 @@ TEST_CASE("label: rejected forms", "[key_uri][label]") {
   CHECK(p.error() == errc::invalid_uri);
 }
 
-TEST_CASE("label policy consequences that do not round-trip (documented behaviour)", "[key_uri][label]") {
-  SECTION("no issuer and a ':' in the account: the %3A fallback splits it") {
-    // The builder writes "a%3Ab" (no literal ':' since there is no issuer); the
-    // parser, finding no literal ':', splits at %3A. Hosts that allow ':' in
-    // account names should always set an issuer.
-    const key_uri k = make_uri("", "a:b");
+TEST_CASE("label: text an app would show misleadingly is rejected", "[key_uri][label][text]") {
+  const std::string_view label = GENERATE(as<std::string_view>{},
+                                          "Example:al%FFice",             // not UTF-8
+                                          "Example:al%80ice",             // a lone continuation byte
+                                          "Example:alice%C3",             // cut short
+                                          "Example:al%C3%28ice",          // a bad continuation byte
+                                          "Example:%C0%AFalice",          // overlong '/'
+                                          "Example:%E0%80%AFalice",       // overlong '/', 3 bytes
+                                          "Example:%ED%A0%80alice",       // a surrogate
+                                          "Example:%F4%90%80%80alice",    // past U+10FFFF
+                                          "Example:%F8%88%80%80%80",      // 5-byte form
+                                          "Example:ali\xff\xfe-ce",       // raw bytes that are not UTF-8
+                                          "Example:%C2%85alice",          // U+0085, C1
+                                          "Example:alice%C2%9F",          // U+009F, C1
+                                          "Example:a%E2%80%A8b",          // U+2028 line separator
+                                          "Example:a%E2%80%A9b",          // U+2029 paragraph separator
+                                          "Example:%D8%9Calice",          // U+061C arabic letter mark
+                                          "Example:a%E2%80%8Eb",          // U+200E LRM
+                                          "Example:a%E2%80%8Fb",          // U+200F RLM
+                                          "Example:a%E2%80%AAb",          // U+202A LRE
+                                          "Example:a%E2%80%ABb",          // U+202B RLE
+                                          "Example:a%E2%80%ACb",          // U+202C PDF
+                                          "Example:a%E2%80%ADb",          // U+202D LRO
+                                          "Example:moc.elgoog%E2%80%AE",  // U+202E RLO
+                                          "Example:a\xe2\x80\xae-b",      // U+202E, raw
+                                          "Example:a%E2%81%A6b",          // U+2066 LRI
+                                          "Example:a%E2%81%A7b",          // U+2067 RLI
+                                          "Example:a%E2%81%A8b",          // U+2068 FSI
+                                          "Example:a%E2%81%A9b",          // U+2069 PDI
+                                          "Ex%E2%80%AEample:alice",       // in the issuer prefix
+                                          "Ex%FFample:alice",             // in the issuer prefix
+                                          "Example:ali#ce",               // a raw '#' starts a fragment
+                                          "Example#:alice", "Example:alice#");
+  INFO("label [" << std::string(label) << "]");
+  auto p = parse(with_secret("otpauth://totp/" + std::string(label)));
+  REQUIRE_FALSE(p);
+  CHECK(p.error() == errc::invalid_uri);
+}
+
+TEST_CASE("the issuer parameter and the query: same text rules, no raw '#'", "[key_uri][params][text]") {
+  const std::string_view extra =
+      GENERATE(as<std::string_view>{}, "&issuer=%FF", "&issuer=A%E2%80%AEB", "&issuer=A%C2%80", "&issuer=%E2%81%A6A",
+               "&issuer=A#B", "#", "#fragment", "&image=x#y");
+  INFO("extra " << std::string(extra));
+  auto p = parse(with_secret("otpauth://totp/alice", extra));
+  REQUIRE_FALSE(p);
+  CHECK(p.error() == errc::invalid_uri);
+}
+
+TEST_CASE("label: other Unicode is accepted (right-to-left letters, joiners, emoji)", "[key_uri][label][text]") {
+  struct row {
+    std::string_view label;
+    std::string_view account;
+  };
+  const auto r = GENERATE(row{"Example:%D7%A9%D7%9C%D7%95%D7%9D", "\xd7\xa9\xd7\x9c\xd7\x95\xd7\x9d"},  // Hebrew
+                          row{"Example:%F0%9F%94%91", "\xf0\x9f\x94\x91"},                              // U+1F511
+                          row{"Example:a%E2%80%8D-b", "a\xe2\x80\x8d-b"},                               // U+200D ZWJ
+                          row{"Example:%C2%A0x", "\xc2\xa0x"},                                          // U+00A0
+                          row{"Example:%EF%BF%BD", "\xef\xbf\xbd"},                                     // U+FFFD
+                          row{"Example:%F4%8F%BF%BF", "\xf4\x8f\xbf\xbf"},                              // U+10FFFF
+                          row{"Example:j%C3%BCrgen", "j\xc3\xbcrgen"});
+  INFO("label [" << std::string(r.label) << "]");
+  auto p = parse(with_secret("otpauth://totp/" + std::string(r.label)));
+  REQUIRE(p);
+  CHECK(p->account == r.account);
+}
+
+TEST_CASE("to_string refuses what would not parse back as it is (check_key_uri)", "[key_uri][check]") {
+  struct row {
+    std::string_view what;
+    std::string_view issuer;
+    std::string_view account;
+    errc error;
+  };
+  const auto r =
+      GENERATE(row{"empty account", "I", "", errc::invalid_uri},
+               row{"leading spaces (the parser drops them)", "I", "  bob", errc::invalid_uri},
+               row{"':' in the account without an issuer (the parser splits there)", "", "a:b", errc::invalid_uri},
+               row{"a control character", "I", "a\tb", errc::invalid_uri},
+               row{"an ANSI escape", "I", "a\x1b[31mb", errc::invalid_uri}, row{"DEL", "I", "a\x7f", errc::invalid_uri},
+               row{"a C1 control", "I", "a\xc2\x85", errc::invalid_uri},
+               row{"U+202E in the account", "I", "moc.elgoog\xe2\x80\xae", errc::invalid_uri},
+               row{"U+2066 in the issuer", "A\xe2\x81\xa6", "bob", errc::invalid_uri},
+               row{"invalid UTF-8 in the issuer", "\xff", "bob", errc::invalid_uri},
+               row{"invalid UTF-8 in the account", "I", "b\xc3", errc::invalid_uri},
+               row{"a NUL byte", "I", std::string_view("a\0b", 3), errc::invalid_uri});
+  INFO(std::string(r.what));
+  const key_uri k = make_uri(std::string(r.issuer), std::string(r.account));
+  const auto checked = mfakit::check_key_uri(k);
+  REQUIRE_FALSE(checked);
+  CHECK(checked.error() == r.error);
+  try {
+    (void)mfakit::to_string(k);
+    FAIL("to_string wrote a key check_key_uri refuses");
+  } catch (const std::system_error& e) {
+    CHECK(e.code() == r.error);
+    CHECK(std::string(e.what()).find(std::string(secret_b32.substr(0, 8))) == std::string::npos);
+  }
+  // with an issuer, a ':' in the account round-trips
+  auto q = parse(mfakit::to_string(make_uri("I", "a:b")));
+  REQUIRE(q);
+  CHECK(q->issuer == "I");
+  CHECK(q->account == "a:b");
+}
+
+TEST_CASE("check_key_uri: fields outside what parse_key_uri returns", "[key_uri][check]") {
+  SECTION("digits, period, type, algorithm, secret") {
+    key_uri k = make_uri("I", "a");
+    REQUIRE(mfakit::check_key_uri(k));
+    k.digits = 5;
+    CHECK(mfakit::check_key_uri(k).error() == errc::invalid_uri);
+    k.digits = 9;
+    CHECK(mfakit::check_key_uri(k).error() == errc::invalid_uri);
+    k.digits = 8;
+    k.period = 0;
+    CHECK(mfakit::check_key_uri(k).error() == errc::invalid_uri);
+    CHECK_THROWS_AS(mfakit::to_string(k), std::system_error);
+    k.type = otp_type::hotp;  // the period is not written for hotp
+    CHECK(mfakit::check_key_uri(k));
+    k.type = static_cast<otp_type>(7);
+    CHECK(mfakit::check_key_uri(k).error() == errc::invalid_uri);
+    k.type = otp_type::totp;
+    k.period = 30;
+    k.alg = static_cast<algorithm>(9);
+    CHECK(mfakit::check_key_uri(k).error() == errc::unsupported_algorithm);
+    k.alg = algorithm::sha1;
+    k.key = mfakit::secret{};
+    CHECK(mfakit::check_key_uri(k).error() == errc::invalid_secret);
+    CHECK_THROWS_AS(mfakit::to_string(k), std::system_error);
+  }
+  SECTION("the length limit is the written length, exactly") {
+    key_uri k = make_uri("I", "a");
+    const std::size_t base = mfakit::to_string(k).size();
+    k.account.assign(1 + mfakit::max_key_uri_size - base, 'a');
+    REQUIRE(mfakit::check_key_uri(k));
     const std::string s = mfakit::to_string(k);
-    CHECK(s == with_secret("otpauth://totp/a%3Ab"));
-    auto p = parse(s);
-    REQUIRE(p);
-    CHECK(p->issuer == "a");
-    CHECK(p->account == "b");
-    // with an issuer it round-trips
-    auto q = parse(mfakit::to_string(make_uri("I", "a:b")));
-    REQUIRE(q);
-    CHECK(q->issuer == "I");
-    CHECK(q->account == "a:b");
+    CHECK(s.size() == mfakit::max_key_uri_size);
+    CHECK(parse(s).has_value());
+    k.account.push_back('b');
+    CHECK(mfakit::check_key_uri(k).error() == errc::invalid_uri);
+    k.account.pop_back();
+    k.account.back() = ' ';  // %20: two characters more
+    CHECK(mfakit::check_key_uri(k).error() == errc::invalid_uri);
   }
-  SECTION("leading spaces of the account are dropped") {
-    auto p = parse(mfakit::to_string(make_uri("I", "  bob")));
-    REQUIRE(p);
-    CHECK(p->account == "bob");
+  SECTION("parse refuses a URI whose written form would be too long") {
+    // 1200 raw two-byte characters as the issuer parameter: 2400 characters
+    // read, 2 x 7200 written (label and parameter, each byte as %XX)
+    std::string issuer;
+    for (int i = 0; i < 1200; ++i) issuer += "\xc3\xa9";
+    const std::string uri = with_secret("otpauth://totp/alice", "&issuer=" + issuer);
+    REQUIRE(uri.size() <= mfakit::max_key_uri_size);
+    CHECK(parse(uri).error() == errc::invalid_uri);
   }
-  SECTION("an empty account builds a URI that does not parse") {
-    CHECK(parse(mfakit::to_string(make_uri("I", ""))).error() == errc::invalid_uri);
+  SECTION("parse keeps only the field the type uses") {
+    auto t = parse(with_secret("otpauth://totp/a", "&counter=7&period=60"));
+    REQUIRE(t);
+    CHECK(t->counter == 0);
+    CHECK(t->period == 60);
+    auto h = parse(with_secret("otpauth://hotp/a", "&counter=7&period=60"));
+    REQUIRE(h);
+    CHECK(h->counter == 7);
+    CHECK(h->period == 30);
   }
 }
 
@@ -347,6 +487,9 @@ TEST_CASE("the secret parameter", "[key_uri][secret]") {
   SECTION("not base32 is invalid_base32") {
     CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJ1").error() == errc::invalid_base32);
     CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQ=GEZDGNBVGY3TQOJQ").error() == errc::invalid_base32);
+    // non-canonical trailing bits: "...GY" is the canonical 16-byte secret, "...GZ" is not
+    CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY").has_value());
+    CHECK(parse("otpauth://totp/a?secret=GEZDGNBVGY3TQOJQGEZDGNBVGZ").error() == errc::invalid_base32);
   }
   SECTION("lower case, padding, %20 spaces and %3D padding are accepted") {
     const std::string_view v = GENERATE(as<std::string_view>{}, "gezdgnbvgy3tqojqgezdgnbvgy3tqojq",
@@ -470,6 +613,17 @@ TEST_CASE("lint: one warning per setting apps are known to ignore", "[key_uri][l
     k.period = 15;
     CHECK(mfakit::lint(k).size() == 4);
   }
+  SECTION("text apps would show misleadingly, in the issuer or the account") {
+    const std::string_view bad =
+        GENERATE(as<std::string_view>{}, "a\x1b[31mb", "a\xe2\x80\xae-b", "\xff", "a\nb", "\xc2\x85", "a\xe2\x81\xa6");
+    key_uri k = make_uri("Example", std::string(bad));
+    auto w = mfakit::lint(k);
+    CHECK(w.size() == 1);
+    CHECK(has_warning(w, "misleading"));
+    k = make_uri(std::string(bad), "alice");
+    w = mfakit::lint(k);
+    CHECK(has_warning(w, "misleading"));
+  }
   SECTION("warnings never contain the secret") {
     key_uri k = make_uri("", "alice");
     k.alg = algorithm::sha512;
@@ -478,4 +632,169 @@ TEST_CASE("lint: one warning per setting apps are known to ignore", "[key_uri][l
       CHECK(w.find("1234567890") == std::string::npos);
     }
   }
+}
+
+// --- round-trip properties -----------------------------------------------------------------
+
+namespace {
+
+/// Pieces of labels and parameter values: ordinary text, what URIs escape,
+/// and hostile bytes (bidi controls, C0/C1, invalid UTF-8, '#', stray '%').
+const std::vector<std::string_view> hostile_pieces{
+    "a", "Z", "7", "-", ".", "_", "~", " ", "%20", "@", "%40", "&", "%26", "=", "%3D", "?", "%3F", "/", "+", "%2B",
+    "%25", ":", "%3A", "%3a", "\xc3\xa9", "%C3%A9", "\xe6\x97\xa5", "%F0%9F%94%91", "%D7%A9", "%E2%80%8D",
+    // hostile
+    "%E2%80%AE", "%e2%80%8f", "%E2%81%A6", "%D8%9C", "%E2%80%A8", "%C2%85", "%0A", "%00", "%7F", "\x7f", "\x1b", "%FF",
+    "\xff", "%C0%AF", "%ED%A0%80", "%C3", "\xc3", "#", "%23", "%", "%G1", "\xe2\x80\xae"};
+
+std::string random_text(std::mt19937_64& rng, std::size_t max_pieces, std::size_t hostile_one_in) {
+  std::string out;
+  const std::size_t n = rng() % (max_pieces + 1);
+  const std::size_t benign = 30;  // the first pieces above
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool hostile = rng() % hostile_one_in == 0;
+    const std::size_t at = hostile ? benign + rng() % (hostile_pieces.size() - benign) : rng() % benign;
+    out += hostile_pieces[at];
+  }
+  return out;
+}
+
+std::string random_key_uri(std::mt19937_64& rng) {
+  static const std::vector<std::string_view> prefixes{"otpauth://totp/", "otpauth://hotp/", "OTPAUTH://TOTP/",
+                                                      "otpauth://Hotp/"};
+  std::string uri(prefixes[rng() % prefixes.size()]);
+  const auto label_kind = rng() % 4;
+  std::string prefix;
+  if (label_kind == 0) {
+    uri += random_text(rng, 6, 24);
+  } else {
+    prefix = random_text(rng, 4, 24);
+    uri += prefix;
+    uri += label_kind == 1 ? "%3A" : ":";
+    uri += random_text(rng, 6, 24);
+  }
+  std::vector<std::string> params;
+  if (rng() % 16 != 0) {
+    static const std::vector<std::string_view> secrets{
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
+        "gezdgnbvgy3tqojqgezdgnbvgy3tqojq",
+        "GEZD%20GNBV%20GY3TQOJQGEZDGNBVGY3TQOJQ",
+        "IFBEGRCFIZDUQSKKJNGE2TSPKBIVEUY",
+        "MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43UOV3HO6DZPIYTEMZUGU3DOOBZGAYTEMZUGU3DOOBZGA",
+        "EHPK3PXP",
+        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJ1",
+        "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"};
+    params.push_back("secret=" + std::string(secrets[rng() % secrets.size()]));
+  }
+  if (rng() % 2 == 0)
+    params.push_back("issuer=" + (prefix.empty() || rng() % 4 == 0 ? random_text(rng, 5, 24) : prefix));
+  if (rng() % 3 == 0) params.push_back(std::string("algorithm=") + (rng() % 2 ? "SHA256" : "sha512"));
+  if (rng() % 3 == 0) params.push_back("digits=" + std::to_string(5 + rng() % 4));
+  if (rng() % 3 == 0) params.push_back("period=" + std::to_string(static_cast<int>(rng() % 120) - 2));
+  if (rng() % 4 != 0) params.push_back("counter=" + std::to_string(rng() >> (rng() % 64)));
+  if (rng() % 4 == 0) params.push_back("image=" + random_text(rng, 3, 6));
+  if (rng() % 8 == 0) params.emplace_back("");
+  std::shuffle(params.begin(), params.end(), rng);
+  if (!params.empty() || rng() % 2 == 0) uri += "?";
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (i != 0) uri += "&";
+    uri += params[i];
+  }
+  return uri;
+}
+
+void require_same_key(const key_uri& a, const key_uri& b) {
+  REQUIRE(a.type == b.type);
+  REQUIRE(a.issuer == b.issuer);
+  REQUIRE(a.account == b.account);
+  REQUIRE(a.key == b.key);
+  REQUIRE(a.alg == b.alg);
+  REQUIRE(a.digits == b.digits);
+  if (a.type == otp_type::totp) {
+    REQUIRE(a.period == b.period);
+  } else {
+    REQUIRE(a.counter == b.counter);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("property: whatever parse accepts, to_string writes back and parse reads the same key",
+          "[key_uri][property]") {
+  std::mt19937_64 rng(0x6b65795f75726931ULL);
+  std::size_t accepted = 0;
+  std::size_t refused = 0;
+  for (int i = 0; i < 4000; ++i) {
+    const std::string x = random_key_uri(rng);
+    INFO("uri [" << x << "]");
+    auto p = parse(x);
+    if (!p) {
+      ++refused;
+      continue;
+    }
+    ++accepted;
+    REQUIRE(mfakit::check_key_uri(*p));
+    REQUIRE(mfakit::detail::displayable_text(p->issuer));
+    REQUIRE(mfakit::detail::displayable_text(p->account));
+    const std::string s = mfakit::to_string(*p);
+    INFO("written [" << s << "]");
+    auto q = parse(s);
+    REQUIRE(q);
+    require_same_key(*p, *q);
+    REQUIRE(q->period == p->period);  // parse keeps the unused field at its default
+    REQUIRE(q->counter == p->counter);
+    REQUIRE(mfakit::to_string(*q) == s);  // the written form is a fixed point
+  }
+  INFO("accepted " << accepted << ", refused " << refused);
+  CHECK(accepted >= 600);
+  CHECK(refused >= 800);
+}
+
+TEST_CASE("property: to_string writes only what parse reads back as the same key, and refuses the rest",
+          "[key_uri][property]") {
+  std::mt19937_64 rng(0x6b65795f75726932ULL);
+  std::size_t written = 0;
+  std::size_t refused = 0;
+  for (int i = 0; i < 4000; ++i) {
+    key_uri k;
+    // raw (already decoded) text: the pieces taken literally, '%' and all
+    k.issuer = rng() % 4 == 0 ? std::string{} : random_text(rng, 5, 10);
+    k.account = random_text(rng, 6, 10);
+    if (rng() % 64 == 0) k.account = std::string(rng() % 4200, 'x');
+    k.type = rng() % 3 == 0 ? otp_type::hotp : otp_type::totp;
+    k.alg = static_cast<algorithm>(rng() % 3);
+    k.digits = static_cast<int>(5 + rng() % 5);
+    k.period = static_cast<std::int64_t>(rng() % 100) - 2;
+    k.counter = rng() >> (rng() % 64);
+    if (rng() % 32 != 0) {
+      std::vector<unsigned char> raw(16 + rng() % 49);
+      for (auto& b : raw) b = static_cast<unsigned char>(rng());
+      k.key = std::move(*mfakit::secret::from_bytes(raw));
+    }
+    INFO("issuer [" << k.issuer << "] account [" << k.account << "]");
+    const auto checked = mfakit::check_key_uri(k);
+    const bool text_ok = mfakit::detail::displayable_text(k.issuer) && mfakit::detail::displayable_text(k.account);
+    if (!text_ok) {
+      REQUIRE_FALSE(checked);
+      bool warned = false;
+      for (const auto& w : mfakit::lint(k)) warned = warned || w.find("misleading") != std::string::npos;
+      REQUIRE(warned);
+    }
+    if (!checked) {
+      ++refused;
+      REQUIRE_THROWS_AS(mfakit::to_string(k), std::system_error);
+      continue;
+    }
+    ++written;
+    const std::string s = mfakit::to_string(k);
+    INFO("written [" << s << "]");
+    REQUIRE(s.size() <= mfakit::max_key_uri_size);
+    auto p = parse(s);
+    REQUIRE(p);
+    require_same_key(k, *p);
+    REQUIRE(mfakit::to_string(*p) == s);
+  }
+  INFO("written " << written << ", refused " << refused);
+  CHECK(written >= 1000);
+  CHECK(refused >= 800);
 }

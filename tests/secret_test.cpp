@@ -142,6 +142,19 @@ TEST_CASE("from_base32: decoding and length errors", "[secret]") {
     CHECK(secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJ1").error() == errc::invalid_base32);
     CHECK(secret::from_base32("").error() == errc::invalid_secret);
   }
+  SECTION("non-canonical trailing bits are invalid_base32 (the import path is strict)") {
+    // 16 bytes are 26 characters; the last one carries 3 key bits and 2
+    // unused ones. 'Y' leaves them 0; 'Z' sets one: the same 16 bytes.
+    auto canonical = secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY");
+    REQUIRE(canonical);
+    CHECK(std::string(canonical->bytes().begin(), canonical->bytes().end()) == "1234567890123456");
+    CHECK(mfakit::base32_decode("GEZDGNBVGY3TQOJQGEZDGNBVGZ").has_value());  // the lenient decoder takes it
+    const std::string_view text =
+        GENERATE(as<std::string_view>{}, "GEZDGNBVGY3TQOJQGEZDGNBVGZ", "gezdgnbvgy3tqojqgezdgnbvgz",
+                 "GEZDGNBVGY3TQOJQGEZDGNBVG7======", "GEZDGNBVGY3TQOJQGEZDGNBVG3");
+    INFO("text " << std::string(text));
+    CHECK(secret::from_base32(text).error() == errc::invalid_base32);
+  }
 }
 
 TEST_CASE("clone is equal, equality compares bytes", "[secret]") {

@@ -235,6 +235,57 @@ TEST_CASE("secret from stdin with --secret -", "[cli]") {
   require_usage_error(cli({"code", "--secret", "-", "--time", "59"}, ""));
 }
 
+TEST_CASE("non-canonical trailing bits: code decodes leniently, uri (an import) refuses", "[cli]") {
+  // 16 bytes: "...GY" is canonical, "...GZ" sets an unused bit of the last character
+  const std::string canonical = "GEZDGNBVGY3TQOJQGEZDGNBVGY";
+  const std::string loose = "GEZDGNBVGY3TQOJQGEZDGNBVGZ";
+  auto a = cli({"hotp", "--secret", canonical, "--counter", "3"});
+  auto b = cli({"hotp", "--secret", loose, "--counter", "3"});
+  require_ok(a);
+  require_ok(b);
+  CHECK(a.out == b.out);
+  require_ok(cli({"uri", "--secret", canonical, "--issuer", "I", "--account", "a"}));
+  const auto r = cli({"uri", "--secret", loose, "--issuer", "I", "--account", "a"});
+  require_usage_error(r, loose);
+  CHECK(r.err.find("base32") != std::string::npos);
+}
+
+TEST_CASE("a secret is at most 1024 characters of base32 text", "[cli]") {
+  // 1024 characters (640 bytes) is the largest accepted, from argv and from stdin
+  const std::string at_limit(1024, 'A');
+  const std::string raw_at_limit(640, '\0');
+  const std::string expected =
+      mfakit::hotp(mfakit::as_bytes(raw_at_limit), 1, {mfakit::algorithm::sha1, 6})->to_string() + "\n";
+  auto ok = cli({"hotp", "--secret", at_limit, "--counter", "1"});
+  require_ok(ok);
+  CHECK(ok.out == expected);
+  auto ok_in = cli({"hotp", "--secret", "-", "--counter", "1"}, at_limit + "\r\n");
+  require_ok(ok_in);
+  CHECK(ok_in.out == expected);
+  // one more (spaces count), or a 100,000-character secret: bad input, one
+  // line, the secret not echoed, from argv and from stdin
+  const std::string marker_run = "JBSWY3DPEHPK3PXP";
+  std::string huge;
+  while (huge.size() < 100000) huge += marker_run;
+  for (const std::string& s : {at_limit + "A", std::string("MZXW 6YTB ") + at_limit, huge}) {
+    INFO("length " << s.size());
+    for (const auto& args : std::vector<std::vector<std::string>>{{"code", "--secret", s},
+                                                                  {"hotp", "--secret", s, "--counter", "1"},
+                                                                  {"verify", "--secret", s, "--code", "123456"},
+                                                                  {"uri", "--secret", s, "--account", "a"}}) {
+      INFO(args[0]);
+      const auto r = cli(args);
+      require_usage_error(r, marker_run);
+      CHECK(r.err == "mfakit: --secret is longer than 1024 characters\n");
+    }
+    for (const std::string& input : {s + "\n", s}) {
+      const auto r = cli({"code", "--secret", "-", "--time", "59"}, input);
+      require_usage_error(r, marker_run);
+      CHECK(r.err == "mfakit: --secret is longer than 1024 characters\n");
+    }
+  }
+}
+
 TEST_CASE("code/hotp take keys of any non-empty length", "[cli]") {
   for (std::string raw : {std::string("k"), std::string(10, 'x'), std::string(100, 'y'), std::string(200, 'z')}) {
     const std::string key = b32(raw);
@@ -293,6 +344,12 @@ TEST_CASE("uri builds a key URI, lints it, and parses one", "[cli]") {
   require_usage_error(cli({"uri", "--secret", "GEZDGNBVGY3TQOJQ", "--account", "a"}), "GEZDGNBVGY3TQOJQ");  // 10 bytes
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a\tb"}));   // control character
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", " lead"}));  // lost on parsing
+  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "moc.elgoog\xe2\x80\xae"}));  // U+202E
+  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a\xff"}));                   // not UTF-8
+  require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a:b"}));  // split without an issuer
+  require_usage_error(cli({"uri", "--parse", "otpauth://totp/a%E2%80%AEb?secret=" + rfc_sha1}), rfc_sha1);
+  require_usage_error(cli({"uri", "--parse", "otpauth://totp/a%FF?secret=" + rfc_sha1}), rfc_sha1);
+  require_usage_error(cli({"uri", "--parse", "otpauth://totp/a#b?secret=" + rfc_sha1}), rfc_sha1);
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--type", "hotp", "--period", "60"}));
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--counter", "1"}));
   require_usage_error(cli({"uri", "--secret", marker_secret, "--account", "a", "--type", "motp"}));

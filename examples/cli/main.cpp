@@ -16,7 +16,8 @@
 // failed (random generator, crypto library). Error messages name the option
 // at fault and never repeat a value, so a secret or a code given on the
 // command line cannot end up in a log through them. `--secret -` reads the
-// secret from the first line of standard input instead of the command line.
+// secret from the first line of standard input instead of the command line;
+// either way a secret is at most 1024 characters of base32 text.
 #include <mfakit/mfakit.hpp>
 
 #include <charconv>
@@ -66,6 +67,7 @@ Options:
   --t0 T                           Unix time of TOTP step 0 (default 0)
   --time UNIX                      Unix time in seconds (default now)
   --secret -                       read the secret from the first line of stdin
+                                   (a secret is at most 1024 characters of base32)
   Options take their value as the next argument or after '=' (--digits=8).
 
 Exit status: 0 ok / code valid, 1 code rejected, 2 bad input, 3 internal failure.
@@ -234,20 +236,47 @@ template <class Int>
   return number_option<std::int64_t>(o, "time", 0, INT64_MIN, INT64_MAX);
 }
 
-/// The --secret text: the argument itself, or the first line of stdin for "-".
-[[nodiscard]] wiped_string secret_text(const options& o) {
-  const std::string_view v = o.required("secret");
-  if (v != "-") return wiped_string(std::string(v));
-  std::string line;
-  std::getline(std::cin, line);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return wiped_string(std::move(line));
+/// The longest --secret text, in characters as given (spaces and padding
+/// count): 1 KiB of base32, at most 640 key bytes. HMAC hashes longer keys
+/// down anyway; more is a pasted file or an attempt to make us work.
+constexpr std::size_t max_secret_text = 1024;
+
+[[noreturn]] void secret_too_long() {
+  usage_error("--secret is longer than " + std::to_string(max_secret_text) + " characters");
 }
 
-/// Key material of any non-empty length (interop keys vary).
+/// The --secret text: the argument itself, or the first line of stdin for "-"
+/// (read into a buffer reserved up front, so no reallocation leaves an
+/// unwiped copy, and no further than the limit).
+[[nodiscard]] wiped_string secret_text(const options& o) {
+  const std::string_view v = o.required("secret");
+  if (v != "-") {
+    if (v.size() > max_secret_text) secret_too_long();
+    return wiped_string(std::string(v));
+  }
+  std::string line;
+  line.reserve(max_secret_text + 2);
+  bool too_long = false;
+  for (int c = std::cin.get(); c != std::char_traits<char>::eof() && c != '\n'; c = std::cin.get()) {
+    if (line.size() > max_secret_text) {  // room for the limit and a '\r'
+      too_long = true;
+      break;
+    }
+    line.push_back(static_cast<char>(c));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  wiped_string text(std::move(line));
+  if (too_long || text.str().size() > max_secret_text) secret_too_long();
+  return text;
+}
+
+/// Key material of any non-empty length (interop keys vary). Decoded
+/// leniently about the unused bits of the last character, like oathtool:
+/// they carry no key material, and this only computes codes (`uri`, which
+/// makes an import artefact, goes through the strict secret::from_base32).
 [[nodiscard]] mfakit::secure_bytes raw_secret(const options& o) {
   const wiped_string text = secret_text(o);
-  auto bytes = mfakit::base32_decode(text.str());
+  auto bytes = mfakit::base32_decode(text.str(), mfakit::base32_trailing_bits::ignore);
   if (!bytes) usage_error("--secret is not valid base32");
   if (bytes->empty()) usage_error("--secret is empty");
   return std::move(*bytes);
@@ -376,13 +405,14 @@ int cmd_uri(const options& o) {
   k.account = std::string(o.required("account"));
   k.alg = algorithm_option(o);
   k.digits = digits_option(o);
-  const wiped_string uri(mfakit::to_string(k));
-  // Hand out only what parses back to the same key: no control characters,
-  // no account that is empty or starts with spaces, within the length limit.
-  auto back = mfakit::parse_key_uri(uri.str());
-  if (!back || back->issuer != k.issuer || back->account != k.account)
+  // Hand out only what parses back to the same key (check_key_uri): no
+  // control or bidirectional characters, no account that is empty or starts
+  // with spaces, within the length limit.
+  if (!mfakit::check_key_uri(k))
     usage_error(
-        "--issuer/--account cannot be carried by a key URI (empty, control characters, leading spaces or too long)");
+        "--issuer/--account cannot be carried by a key URI (empty, invalid UTF-8, control or bidirectional "
+        "characters, leading spaces, ':' in the account without --issuer, or too long)");
+  const wiped_string uri(mfakit::to_string(k));
   for (const auto& w : mfakit::lint(k)) std::fprintf(stderr, "warning: %s\n", w.c_str());
   print_line(uri.str());
   return exit_ok;

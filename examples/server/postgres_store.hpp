@@ -15,12 +15,33 @@
 // against the new row, so two writers that read the same version cannot
 // both succeed. Versions come from the sequence: they only grow, across
 // deletes too (no ABA), and across every app server sharing the database.
+//
+// Any isolation level: where default_transaction_isolation is REPEATABLE
+// READ or SERIALIZABLE (a server, database or role setting, or options= in
+// the conninfo), PostgreSQL does not re-check the waiting UPDATE: it aborts
+// it with SQLSTATE 40001 (serialization_failure); SERIALIZABLE also raises
+// 40001 for some writes that only shared an index page with another. And a
+// deadlock (40P01, deadlock_detected; say with a host's own triggers or
+// locks) aborts the statement that closes the cycle. Each statement here is
+// its own implicit transaction, so either error means that transaction was
+// rolled back and nothing changed: compare_and_swap answers false, a lost
+// race, and the service loads and decides again. Were it a store error, the
+// service could not tell a write that never happened from one that did, and
+// two requests racing for one backup code could both be told they won.
+// Errors are classified by SQLSTATE (PG_DIAG_SQLSTATE), never by message
+// text (messages follow lc_messages); every other error is a failure
+// (storage_failure), including 40003 (statement_completion_unknown).
+// SERIALIZABLE can also cancel a plain read with 40001; load runs it again
+// (a few times: a read changes nothing) rather than fail the request.
 // Keys are bytea: exact bytes (case, trailing spaces and NUL bytes count;
 // a text column could hold no NUL at all).
 //
 // Threads: a small pool of connections (up to max_connections; callers
 // beyond that wait). A connection that breaks is dropped and replaced on the
-// next call; the call that saw it fail reports storage_failure.
+// next call; the call that saw it fail reports storage_failure. A connection
+// goes back to the pool only outside any transaction (PQTRANS_IDLE: after a
+// lost race the server has already rolled the statement back); one in any
+// other state is closed, which rolls back whatever it had open.
 #pragma once
 
 #include <libpq-fe.h>
@@ -73,7 +94,11 @@ class postgres_store {
     lease c(*this);
     if (!c) return mfakit::errc::storage_failure;
     const std::array<param, 1> p{param::bytes(key)};
+    // SERIALIZABLE can cancel even a read ("conflict out to pivot"); a read
+    // changes nothing, so it is simply run again, a few times.
     auto r = c.run("mfakit_load", p);
+    for (int again = 0; again < read_retries && rolled_back_by_concurrency(r.get()); ++again)
+      r = c.run("mfakit_load", p);
     if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return c.failed();
     if (PQntuples(r.get()) == 0) return std::optional<mfakit::stored_record>{};
     if (PQntuples(r.get()) != 1 || PQgetlength(r.get(), 0, 1) != 8) return mfakit::errc::storage_failure;
@@ -94,6 +119,7 @@ class postgres_store {
     if (!next && expected == 0) {  // "delete a key that must not exist": true iff absent
       const std::array<param, 1> p{param::bytes(key)};
       r = c.run("mfakit_exists", p);
+      if (rolled_back_by_concurrency(r.get())) return false;
       if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return c.failed();
       return PQntuples(r.get()) == 0;
     }
@@ -107,6 +133,7 @@ class postgres_store {
       const std::array<param, 3> p{param::bytes(key), param::bytes(*next), param::text(version)};
       r = c.run("mfakit_update", p);
     }
+    if (rolled_back_by_concurrency(r.get())) return false;  // lost the race; nothing changed
     if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return c.failed();
     const char* n = PQcmdTuples(r.get());
     if (std::strcmp(n, "1") == 0) return true;
@@ -156,7 +183,11 @@ class postgres_store {
     explicit lease(postgres_store& s) : store_(s), c_(s.acquire()) {}
     lease(const lease&) = delete;
     lease& operator=(const lease&) = delete;
-    ~lease() { store_.release(std::move(c_), broken_); }
+    ~lease() {
+      // back to the pool only outside a transaction (and so never in an aborted one)
+      if (c_ && PQtransactionStatus(c_->conn.get()) != PQTRANS_IDLE) broken_ = true;
+      store_.release(std::move(c_), broken_);
+    }
     explicit operator bool() const noexcept { return c_ != nullptr; }
     connection* operator->() const noexcept { return c_.get(); }
 
@@ -185,6 +216,17 @@ class postgres_store {
     std::unique_ptr<connection> c_;
     bool broken_ = false;
   };
+
+  static constexpr int read_retries = 8;
+
+  /// A statement PostgreSQL aborted because of a concurrent transaction:
+  /// 40001 serialization_failure (REPEATABLE READ, SERIALIZABLE) or 40P01
+  /// deadlock_detected. Its implicit transaction was rolled back whole.
+  [[nodiscard]] static bool rolled_back_by_concurrency(const PGresult* r) noexcept {
+    if (r == nullptr || PQresultStatus(r) != PGRES_FATAL_ERROR) return false;
+    const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    return state != nullptr && (std::strcmp(state, "40001") == 0 || std::strcmp(state, "40P01") == 0);
+  }
 
   [[nodiscard]] static bool valid_identifier(std::string_view s) noexcept {
     if (s.empty() || s.size() > 48 || (s[0] >= '0' && s[0] <= '9')) return false;

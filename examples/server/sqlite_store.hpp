@@ -21,6 +21,22 @@
 // serialises writers with its file lock; a busy handler retries with short
 // back-off up to busy_timeout, so several processes can share the file too.
 // The database runs in WAL mode so readers never wait for the writer.
+//
+// Concurrent writers: the one that comes second waits for the lock (the
+// busy handler) and only then begins: BEGIN IMMEDIATE takes the lock and a
+// fresh snapshot together, and a DELETE outside a transaction does the same,
+// so the waiter sees the winner's version and answers false, a clean lost
+// race. SQLite never aborts a write for having read an old version (there is
+// no counterpart of PostgreSQL's 40001, see postgres_store.hpp). SQLITE_BUSY
+// after busy_timeout is a failure (storage_failure): nothing changed (the
+// transaction never began, or the statement wrote nothing), but it is no
+// lost race, and as one the service would retry at once, max_retries times,
+// against a lock that is still held. In shared-cache mode (a
+// "file:...?cache=shared" URI, also the way to share an in-memory database)
+// connections meet on table locks instead, and SQLITE_LOCKED reaches no busy
+// handler; step() waits it out the same way, up to busy_timeout, so it too
+// ends in a clean win or loss, not in an error. A connection goes back to the
+// pool only outside any transaction; one still inside is closed.
 #pragma once
 
 #include <sqlite3.h>
@@ -77,7 +93,7 @@ class sqlite_store {
     sqlite3_stmt* s = c->load.get();
     statement_reset guard(s);
     if (!bind_key(s, 1, key)) return mfakit::errc::storage_failure;
-    const int rc = sqlite3_step(s);
+    const int rc = step(*c, s);
     if (rc == SQLITE_DONE) return std::optional<mfakit::stored_record>{};
     if (rc != SQLITE_ROW) return mfakit::errc::storage_failure;
     mfakit::stored_record r;
@@ -102,7 +118,7 @@ class sqlite_store {
         sqlite3_stmt* s = c->exists.get();
         statement_reset guard(s);
         if (!bind_key(s, 1, key)) return mfakit::errc::storage_failure;
-        const int rc = sqlite3_step(s);
+        const int rc = step(*c, s);
         if (rc == SQLITE_DONE) return true;
         if (rc == SQLITE_ROW) return false;
         return mfakit::errc::storage_failure;
@@ -111,7 +127,7 @@ class sqlite_store {
       statement_reset guard(s);
       if (!bind_key(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK)
         return mfakit::errc::storage_failure;
-      if (sqlite3_step(s) != SQLITE_DONE) return mfakit::errc::storage_failure;
+      if (step(*c, s) != SQLITE_DONE) return mfakit::errc::storage_failure;
       return sqlite3_changes(c->db.get()) == 1;
     }
 
@@ -121,7 +137,7 @@ class sqlite_store {
     {
       sqlite3_stmt* s = c->bump.get();
       statement_reset guard(s);
-      if (sqlite3_step(s) != SQLITE_ROW) return mfakit::errc::storage_failure;
+      if (step(*c, s) != SQLITE_ROW) return mfakit::errc::storage_failure;
       version = sqlite3_column_int64(s, 0);
       if (sqlite3_step(s) != SQLITE_DONE || version <= 0) return mfakit::errc::storage_failure;
     }
@@ -131,7 +147,7 @@ class sqlite_store {
         sqlite3_bind_int64(s, 3, version) != SQLITE_OK ||
         (expected != 0 && sqlite3_bind_int64(s, 4, expected_v) != SQLITE_OK))
       return mfakit::errc::storage_failure;
-    if (sqlite3_step(s) != SQLITE_DONE) return mfakit::errc::storage_failure;
+    if (step(*c, s) != SQLITE_DONE) return mfakit::errc::storage_failure;
     if (sqlite3_changes(c->db.get()) != 1) return false;  // lost: the guard rolls back
     if (!tx.commit()) return mfakit::errc::storage_failure;
     return true;
@@ -218,10 +234,33 @@ class sqlite_store {
     return sqlite3_bind_blob64(s, index, v.empty() ? &empty : v.data(), v.size(), SQLITE_STATIC) == SQLITE_OK;
   }
 
-  [[nodiscard]] static bool exec(connection& /*c*/, sqlite3_stmt* s) noexcept {
-    const int rc = sqlite3_step(s);
+  [[nodiscard]] static bool exec(const connection& c, sqlite3_stmt* s) noexcept {
+    const int rc = step(c, s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE;
+  }
+
+  // sqlite3_step, waiting out SQLITE_LOCKED. Connections in shared-cache
+  // mode (a "file:...?cache=shared" URI, or sqlite3_enable_shared_cache) meet
+  // on table locks, and SQLITE_LOCKED reaches no busy handler: answered as is,
+  // a writer that merely came second would fail instead of waiting and then
+  // losing (or winning) cleanly. It is waited out here like SQLITE_BUSY, with
+  // the same short sleeps, up to busy_timeout. The statement is reset before
+  // each sleep, so a waiting caller holds no table lock (no deadlock).
+  [[nodiscard]] static int step(const connection& c, sqlite3_stmt* s) noexcept {
+    int rc = sqlite3_step(s);
+    if ((rc & 0xFF) != SQLITE_LOCKED) return rc;
+    const auto deadline = std::chrono::steady_clock::now() + c.busy_timeout;
+    for (int count = 0; (rc & 0xFF) == SQLITE_LOCKED && std::chrono::steady_clock::now() < deadline; ++count) {
+      sqlite3_reset(s);
+      back_off(count);
+      rc = sqlite3_step(s);
+    }
+    return rc;
+  }
+
+  static void back_off(int count) noexcept {
+    std::this_thread::sleep_for(std::chrono::microseconds(30 << std::min(count, 6)));
   }
 
   // Short sleeps that grow to 2 ms, until busy_timeout: SQLite's default
@@ -231,8 +270,7 @@ class sqlite_store {
     const auto now = std::chrono::steady_clock::now();
     if (count == 0) c->busy_since = now;
     if (now - c->busy_since >= c->busy_timeout) return 0;
-    const int shift = std::min(count, 6);
-    std::this_thread::sleep_for(std::chrono::microseconds(30 << shift));
+    back_off(count);
     return 1;
   }
 
@@ -263,7 +301,17 @@ class sqlite_store {
                               "_seq (id, value) VALUES (1, 0);"
                               "COMMIT;";
     char* err = nullptr;
-    if (sqlite3_exec(raw, setup.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+    int setup_rc = sqlite3_exec(raw, setup.c_str(), nullptr, nullptr, &err);
+    // shared-cache mode: SQLITE_LOCKED while another connection writes (see step)
+    const auto deadline = std::chrono::steady_clock::now() + opt_.busy_timeout;
+    for (int count = 0; (setup_rc & 0xFF) == SQLITE_LOCKED && std::chrono::steady_clock::now() < deadline; ++count) {
+      sqlite3_free(err);
+      err = nullptr;
+      if (sqlite3_get_autocommit(raw) == 0) (void)sqlite3_exec(raw, "ROLLBACK", nullptr, nullptr, nullptr);
+      back_off(count);
+      setup_rc = sqlite3_exec(raw, setup.c_str(), nullptr, nullptr, &err);
+    }
+    if (setup_rc != SQLITE_OK) {
       error = err != nullptr ? err : sqlite3_errmsg(raw);
       sqlite3_free(err);
       return nullptr;
@@ -319,11 +367,17 @@ class sqlite_store {
 
   void release(std::unique_ptr<connection> c) noexcept {
     if (!c) return;
+    const bool clean = sqlite3_get_autocommit(c->db.get()) != 0;  // not inside a transaction
     {
       const std::lock_guard lock(mutex_);
-      idle_.push_back(std::move(c));
+      if (clean) {
+        idle_.push_back(std::move(c));
+      } else {
+        --open_;
+      }
     }
     available_.notify_one();
+    c.reset();  // one left inside a transaction closes (and rolls back) outside the lock
   }
 
   options opt_;

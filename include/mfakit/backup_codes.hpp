@@ -6,18 +6,16 @@
 // of codes, followed by constant-time compares against every remaining digest.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
-#include <semaphore>
 #include <span>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "mfakit/crypto.hpp"
+#include "mfakit/detail/kdf_slot.hpp"
 #include "mfakit/errors.hpp"
 
 namespace mfakit {
@@ -102,23 +100,27 @@ template <random_source R = openssl_random>
 using backup_code_digest = std::array<unsigned char, backup_code_digest_bytes>;
 
 namespace detail {
-/// Bounds the scrypt runs in flight in this process (one per core, at least
-/// two): a burst of concurrent backup-code guesses queues instead of taking
-/// their memory each without limit. Throttling still decides who may guess at all.
-class kdf_slot {
- public:
-  kdf_slot() { slots().acquire(); }
-  kdf_slot(const kdf_slot&) = delete;
-  kdf_slot& operator=(const kdf_slot&) = delete;
-  ~kdf_slot() { slots().release(); }
-
- private:
-  static std::counting_semaphore<1024>& slots() {
-    static std::counting_semaphore<1024> s(
-        static_cast<std::ptrdiff_t>(std::clamp(std::thread::hardware_concurrency(), 2U, 1024U)));
-    return s;
-  }
+/// Where a guess's digest is among the stored ones.
+struct digest_match {
+  std::size_t index = 0;  ///< the first equal digest (0 when none)
+  unsigned found = 0;     ///< 1 when one was equal
 };
+
+/// Compares `g` with every digest, each in full (CRYPTO_memcmp), with no
+/// early exit and no branch on a comparison: the time depends only on the
+/// number of digests (tests/ct measures it). backup_code_hasher::match()
+/// calls it after the KDF run.
+[[nodiscard]] inline digest_match find_digest(const backup_code_digest& g,
+                                              std::span<const backup_code_digest> digests) noexcept {
+  digest_match m;
+  for (std::size_t i = 0; i < digests.size(); ++i) {
+    const unsigned eq = constant_time_equal(g, digests[i]) ? 1U : 0U;
+    const unsigned take = eq & (m.found ^ 1U);
+    m.index |= (static_cast<std::size_t>(0) - take) & i;
+    m.found |= take;
+  }
+  return m;
+}
 }  // namespace detail
 
 /// What is stored for a set: the salt, the cost it was made with (so the
@@ -136,10 +138,11 @@ struct backup_code_digests {
 /// key (pepper) that HMACs each code before the KDF.
 class backup_code_hasher {
  public:
-  /// N = 2^13, r = 8, p = 1 (8 MiB): ~15 ms a code on this project's CI
-  /// machine, so a guess stays well under 30 ms and a set of ten under 300 ms
-  /// (tests/bench). Against an offline attacker each set still costs ~4e11
-  /// such runs per code found (31^8 / 2). Raise it if your servers allow.
+  /// N = 2^13, r = 8, p = 1 (8 MiB), chosen so that checking a guess stays
+  /// under 30 ms and digesting a set of ten under 300 ms on a server core
+  /// (tests/bench/README.md has the measurements). Against an offline
+  /// attacker each set still costs ~4e11 such runs per code found (31^8 / 2).
+  /// Raise it if your servers allow.
   static constexpr scrypt_params default_cost{1U << 13, 8, 1};
 
   backup_code_hasher() = default;
@@ -170,17 +173,10 @@ class backup_code_hasher {
     if (d.digests.empty()) return errc::code_mismatch;  // nothing left to find: no KDF run
     backup_code_digest g{};
     if (auto r = digest_one(*code, d.salt, d.cost, g); !r) return r.error();
-    std::size_t index = 0;
-    unsigned found = 0;
-    for (std::size_t i = 0; i < d.digests.size(); ++i) {
-      const unsigned eq = constant_time_equal(g, d.digests[i]) ? 1U : 0U;
-      const unsigned take = eq & (found ^ 1U);
-      index |= (static_cast<std::size_t>(0) - take) & i;
-      found |= take;
-    }
+    const detail::digest_match m = detail::find_digest(g, d.digests);
     cleanse(g.data(), g.size());
-    if (found == 0U) return errc::code_mismatch;
-    return index;
+    if (m.found == 0U) return errc::code_mismatch;
+    return m.index;
   }
 
  private:

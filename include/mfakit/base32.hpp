@@ -3,6 +3,9 @@
 // people type: upper or lower case, ASCII spaces anywhere, padding present or
 // absent. It rejects any other character, misplaced or wrong padding and
 // lengths no encoder can produce (1, 3 or 6 characters in the last group).
+// The unused low bits of the last character (RFC 4648 section 3.5) are
+// ignored unless the caller asks for base32_trailing_bits::reject, which
+// secret::from_base32 (the import path of secrets) does.
 #pragma once
 
 #include <array>
@@ -52,8 +55,22 @@ namespace detail {
 }
 }  // namespace detail
 
+/// What base32_decode does with the unused low bits of the last character:
+/// encoders write zeros there, so "MY" is "f" and "MZ" a non-canonical
+/// spelling of it.
+///  - ignore (the default, lenient): RFC 4648 section 3.5 makes rejecting
+///    optional, and some generators make secrets by drawing random base32
+///    characters instead of encoding random bytes; authenticator apps accept
+///    those. The ignored bits carry no key material, so they cannot change a
+///    code (the CLI's code/hotp/verify decode this way, like oathtool).
+///  - reject (strict): one key, one spelling, and a secret cut short or
+///    mistyped in its last character is refused more often than not instead
+///    of turning into another key silently. secret::from_base32 uses it.
+enum class base32_trailing_bits : std::uint8_t { ignore, reject };
+
 /// Decodes into wiped-on-free bytes (secrets are what this decodes).
-[[nodiscard]] inline result<secure_bytes> base32_decode(std::string_view text) {
+[[nodiscard]] inline result<secure_bytes> base32_decode(std::string_view text,
+                                                        base32_trailing_bits trailing = base32_trailing_bits::ignore) {
   secure_bytes out;
   out.reserve(text.size() * 5 / 8 + 1);
   std::uint32_t buffer = 0;
@@ -83,6 +100,9 @@ namespace detail {
   const int expected_pad = detail::base32_padding_for(data_chars);
   if (expected_pad < 0) return fail();
   if (pad_chars != 0 && pad_chars != static_cast<std::size_t>(expected_pad)) return fail();
+  // bits (0..4) low bits of buffer were decoded but belong to no byte
+  const std::uint32_t unused = buffer & ((1U << static_cast<unsigned>(bits)) - 1U);
+  if (trailing == base32_trailing_bits::reject && unused != 0) return fail();
   cleanse(&buffer, sizeof buffer);
   return out;
 }

@@ -28,6 +28,91 @@ inline void cleanse(void* p, std::size_t n) noexcept {
   if (p != nullptr && n != 0) OPENSSL_cleanse(p, n);
 }
 
+namespace detail {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define MFAKIT_CLEANSE_VECTOR_REGISTERS 1
+// ymm16-31 (AVX-512): zeroing the 256-bit form clears the whole register
+// without a 512-bit instruction; vzeroall then clears ymm0-15.
+__attribute__((target("avx512f"))) inline void zero_vector_registers_avx512() noexcept {
+  asm volatile(
+      "vpxord %%ymm16, %%ymm16, %%ymm16\n\t"
+      "vpxord %%ymm17, %%ymm17, %%ymm17\n\t"
+      "vpxord %%ymm18, %%ymm18, %%ymm18\n\t"
+      "vpxord %%ymm19, %%ymm19, %%ymm19\n\t"
+      "vpxord %%ymm20, %%ymm20, %%ymm20\n\t"
+      "vpxord %%ymm21, %%ymm21, %%ymm21\n\t"
+      "vpxord %%ymm22, %%ymm22, %%ymm22\n\t"
+      "vpxord %%ymm23, %%ymm23, %%ymm23\n\t"
+      "vpxord %%ymm24, %%ymm24, %%ymm24\n\t"
+      "vpxord %%ymm25, %%ymm25, %%ymm25\n\t"
+      "vpxord %%ymm26, %%ymm26, %%ymm26\n\t"
+      "vpxord %%ymm27, %%ymm27, %%ymm27\n\t"
+      "vpxord %%ymm28, %%ymm28, %%ymm28\n\t"
+      "vpxord %%ymm29, %%ymm29, %%ymm29\n\t"
+      "vpxord %%ymm30, %%ymm30, %%ymm30\n\t"
+      "vpxord %%ymm31, %%ymm31, %%ymm31\n\t"
+      "vzeroall"
+      :
+      :
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",          //
+        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15",    //
+        "xmm16", "xmm17", "xmm18", "xmm19", "xmm20", "xmm21", "xmm22", "xmm23",  //
+        "xmm24", "xmm25", "xmm26", "xmm27", "xmm28", "xmm29", "xmm30", "xmm31");
+}
+__attribute__((target("avx"))) inline void zero_vector_registers_avx() noexcept {
+  asm volatile("vzeroall"
+               :
+               :
+               : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",  //
+                 "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+inline void zero_vector_registers_sse() noexcept {
+  asm volatile(
+      "pxor %%xmm0, %%xmm0\n\t"
+      "pxor %%xmm1, %%xmm1\n\t"
+      "pxor %%xmm2, %%xmm2\n\t"
+      "pxor %%xmm3, %%xmm3\n\t"
+      "pxor %%xmm4, %%xmm4\n\t"
+      "pxor %%xmm5, %%xmm5\n\t"
+      "pxor %%xmm6, %%xmm6\n\t"
+      "pxor %%xmm7, %%xmm7\n\t"
+      "pxor %%xmm8, %%xmm8\n\t"
+      "pxor %%xmm9, %%xmm9\n\t"
+      "pxor %%xmm10, %%xmm10\n\t"
+      "pxor %%xmm11, %%xmm11\n\t"
+      "pxor %%xmm12, %%xmm12\n\t"
+      "pxor %%xmm13, %%xmm13\n\t"
+      "pxor %%xmm14, %%xmm14\n\t"
+      "pxor %%xmm15, %%xmm15"
+      :
+      :
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7",  //
+        "xmm8", "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "xmm14", "xmm15");
+}
+#else
+#define MFAKIT_CLEANSE_VECTOR_REGISTERS 0
+#endif
+}  // namespace detail
+
+/// Zeroes the CPU's vector registers (x86-64 with GCC or Clang; elsewhere it
+/// does nothing). After a copy of key material: glibc's memcpy on AVX-512
+/// machines moves data through ymm16-31, which ordinary code seldom touches,
+/// and the dynamic linker's lazy symbol binding (or a signal frame) later
+/// saves every vector register on the stack, where the key then stays
+/// (tests/memscan found the sealing key there, left by EVP_CIPHER_CTX_copy).
+/// Costs a few nanoseconds; used where keys are copied or expanded, not per call.
+inline void cleanse_vector_registers() noexcept {
+#if MFAKIT_CLEANSE_VECTOR_REGISTERS
+  if (__builtin_cpu_supports("avx512f")) {
+    detail::zero_vector_registers_avx512();
+  } else if (__builtin_cpu_supports("avx")) {
+    detail::zero_vector_registers_avx();
+  } else {
+    detail::zero_vector_registers_sse();
+  }
+#endif
+}
+
 /// An allocator that wipes every block before giving it back, so a
 /// std::vector of secret bytes leaves nothing behind, not even on growth.
 template <class T>
@@ -57,16 +142,36 @@ using byte_view = std::span<const unsigned char>;
           s.size()};  // NOLINT(cppcoreguidelines-pro-type-reinterpret-cast)
 }
 
-/// Appends lowercase hex of `data` to `out` (store keys, tokens).
+namespace detail {
+/// The lowercase hex digit of a nibble by arithmetic, not a table lookup: a
+/// load indexed by secret data showed in the time on the CI machine even
+/// within one cache line (tests/ct: base32_encode, challenge_key).
+[[nodiscard]] constexpr char hex_digit(unsigned v) noexcept {
+  const unsigned letter = ((9U - v) >> 8U) & 1U;  // 1 for 10..15 (v < 16: 9 - v wraps)
+  return static_cast<char>('0' + v + letter * ('a' - '0' - 10));
+}
+static_assert(hex_digit(0) == '0' && hex_digit(9) == '9' && hex_digit(10) == 'a' && hex_digit(15) == 'f');
+
+/// For text that is not secret (JSON escapes).
+inline constexpr std::string_view hex_digits = "0123456789abcdef";
+
+/// Writes lowercase hex of `data` at `p` (2 * data.size() characters), in
+/// time that depends only on the length; returns the end.
+inline char* write_hex(char* p, byte_view data) noexcept {
+  for (unsigned char b : data) {
+    *p++ = hex_digit(b >> 4U);
+    *p++ = hex_digit(b & 0xFU);
+  }
+  return p;
+}
+}  // namespace detail
+
+/// Appends lowercase hex of `data` to `out` (store keys, tokens): the one hex
+/// encoder, in time that depends only on the length.
 inline void append_hex(std::string& out, byte_view data) {
-  constexpr std::string_view digits = "0123456789abcdef";
   const std::size_t at = out.size();
   out.resize(at + 2 * data.size());  // then plain stores: push_back checks the capacity per character
-  char* p = out.data() + at;
-  for (unsigned char b : data) {
-    *p++ = digits[b >> 4U];
-    *p++ = digits[b & 0xFU];
-  }
+  detail::write_hex(out.data() + at, data);
 }
 
 /// Compares in time that depends only on the lengths (which are not secret).

@@ -3,7 +3,11 @@
 // code or a token; a wrong code is an ordinary result, not an exception.
 #pragma once
 
+#include <array>
+#include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -44,37 +48,159 @@ enum class errc {
 /// Groups of errors a host maps to one response (see http.hpp).
 enum class error_group { none, misuse, rejected, conflict, unavailable };
 
+namespace http {
+/// The endpoints of the API (http.hpp), declared here so that each error's
+/// row below can give its HTTP status on every one of them.
+enum class endpoint : std::uint8_t { setup, enable, login, verify, disable, regenerate, status };
+inline constexpr std::size_t endpoint_count = 7;
+}  // namespace http
+
 namespace detail {
+/// An error's HTTP status on each endpoint: one status, with exceptions.
+struct http_statuses {
+  std::array<std::uint16_t, http::endpoint_count> on{};
+  constexpr explicit http_statuses(std::uint16_t all) noexcept { on.fill(all); }
+  [[nodiscard]] constexpr http_statuses but(http::endpoint ep, std::uint16_t status) const noexcept {
+    http_statuses s = *this;
+    s.on[static_cast<std::size_t>(ep)] = status;
+    return s;
+  }
+};
+
+/// Everything the library says about one error.
+struct error_row {
+  errc code;
+  std::string_view message;         ///< std::error_code::message(): for logs, names the failure
+  error_group group;                ///< group_of()
+  std::string_view public_message;  ///< http::public_message(): what a client may be told
+  http_statuses status;             ///< http::status_of()
+};
+
+// Public messages shared by several rows.
+inline constexpr std::string_view public_invalid_code = "Invalid code";  // wrong, malformed, replayed: one text
+inline constexpr std::string_view public_internal_error = "Internal error";
+inline constexpr std::string_view public_unavailable = "Service unavailable";
+
+/// One row per errc, in the enum's order (checked below). The statuses are
+/// flows.md's: 400 for an incomplete request or one that does not fit the
+/// state, 401 for a wrong code or a dead challenge at login, 422 for a wrong
+/// code at enable, 409 for already enabled, 429 for too many attempts, 503
+/// for a store that may answer next time, 500 for the server's own state.
+inline constexpr std::array error_table{
+    // input the caller can fix
+    error_row{errc::malformed_code, "malformed code", error_group::misuse, public_invalid_code,
+              http_statuses(401).but(http::endpoint::enable, 422)},
+    error_row{errc::missing_code, "code missing", error_group::misuse, "code is required", http_statuses(400)},
+    error_row{errc::missing_token, "challenge token missing", error_group::misuse, "mfaToken is required",
+              http_statuses(400)},
+    error_row{errc::invalid_base32, "invalid base32 text", error_group::misuse, public_internal_error,
+              http_statuses(500)},
+    error_row{errc::invalid_secret, "invalid secret length", error_group::misuse, public_internal_error,
+              http_statuses(500)},
+    error_row{errc::invalid_uri, "invalid otpauth key URI", error_group::misuse, public_internal_error,
+              http_statuses(500)},
+    error_row{errc::invalid_argument, "invalid argument", error_group::misuse, "Invalid request", http_statuses(400)},
+    error_row{errc::unsupported_algorithm, "unsupported algorithm", error_group::misuse, public_internal_error,
+              http_statuses(500)},
+    // verification outcomes
+    error_row{errc::code_mismatch, "code rejected", error_group::rejected, public_invalid_code,
+              http_statuses(401).but(http::endpoint::enable, 422)},
+    error_row{errc::code_replayed, "code rejected: already used", error_group::rejected, public_invalid_code,
+              http_statuses(401).but(http::endpoint::enable, 422)},
+    // the flow
+    error_row{errc::not_pending, "no pending TOTP setup", error_group::misuse, "TOTP setup is required first",
+              http_statuses(400)},
+    error_row{errc::already_enabled, "TOTP is already enabled", error_group::conflict, "TOTP is already enabled",
+              http_statuses(409)},
+    error_row{errc::not_enabled, "TOTP is not enabled", error_group::misuse, "MFA is not enabled",
+              http_statuses(400).but(http::endpoint::verify, 401)},
+    error_row{errc::challenge_invalid, "unknown or expired login challenge", error_group::rejected,
+              "Invalid or expired MFA token", http_statuses(401)},
+    error_row{errc::challenge_exhausted, "too many attempts on this login challenge", error_group::rejected,
+              "Too many attempts; log in again", http_statuses(429)},
+    error_row{errc::throttled, "too many failed attempts; retry later", error_group::rejected,
+              "Too many failed attempts; try again later", http_statuses(429)},
+    error_row{errc::locked, "account locked after too many failed attempts", error_group::rejected,
+              "Too many failed attempts; account locked", http_statuses(429)},
+    // the environment
+    error_row{errc::random_failure, "random number generator failed", error_group::unavailable, public_internal_error,
+              http_statuses(500)},
+    error_row{errc::crypto_failure, "cryptographic operation failed", error_group::unavailable, public_internal_error,
+              http_statuses(500)},
+    error_row{errc::storage_conflict, "storage conflict: too many concurrent updates", error_group::unavailable,
+              public_unavailable, http_statuses(503)},
+    error_row{errc::storage_failure, "storage failure", error_group::unavailable, public_unavailable,
+              http_statuses(503)},
+    error_row{errc::malformed_record, "malformed stored record", error_group::unavailable, public_internal_error,
+              http_statuses(500)},
+    error_row{errc::seal_failure, "sealed secret could not be opened", error_group::unavailable, public_internal_error,
+              http_statuses(500)},
+};
+
+// --- the compile-time check: every enumerator has exactly one row, in order -----------
+// Row i is errc(i + 1) (so no enumerator has two rows and none is skipped),
+// and errc(rows + 1) is not an enumerator (so none was added after the last
+// row). The latter reads the value from the compiler's function signature:
+// GCC and Clang write an enumerator as "V = mfakit::errc::name" and any other
+// value as "V = (mfakit::errc)24". Other compilers check the order only.
+#if defined(__GNUC__) || defined(__clang__)
+#define MFAKIT_DETAIL_ENUMERATOR_CHECK 1
+#else
+#define MFAKIT_DETAIL_ENUMERATOR_CHECK 0
+#endif
+template <auto V>
+[[nodiscard]] constexpr bool is_enumerator() noexcept {
+#if MFAKIT_DETAIL_ENUMERATOR_CHECK
+  const std::string_view f = __PRETTY_FUNCTION__;
+  const std::size_t at = f.find("V = ");
+  return at != std::string_view::npos && at + 4 < f.size() && f[at + 4] != '(';
+#else
+  return true;
+#endif
+}
+
+[[nodiscard]] constexpr bool rows_in_order() noexcept {
+  for (std::size_t i = 0; i < error_table.size(); ++i)
+    if (static_cast<std::size_t>(error_table[i].code) != i + 1) return false;
+  return true;
+}
+
+[[nodiscard]] constexpr bool rows_complete() noexcept {
+  for (const error_row& row : error_table) {
+    if (row.message.empty() || row.public_message.empty()) return false;
+    for (std::uint16_t s : row.status.on)
+      if (s < 400 || s > 599) return false;
+  }
+  return true;
+}
+
+[[nodiscard]] constexpr bool same_to_client(errc a, errc b) noexcept {
+  const error_row& x = error_table[static_cast<std::size_t>(a) - 1];
+  const error_row& y = error_table[static_cast<std::size_t>(b) - 1];
+  return x.public_message == y.public_message && x.status.on == y.status.on;
+}
+
+static_assert(rows_in_order(), "error_table: row i must be errc(i + 1), one row per enumerator");
+#if MFAKIT_DETAIL_ENUMERATOR_CHECK
+static_assert(is_enumerator<errc::seal_failure>() && !is_enumerator<static_cast<errc>(0)>(),
+              "is_enumerator() does not read this compiler's signatures");
+static_assert(!is_enumerator<static_cast<errc>(error_table.size() + 1)>(),
+              "an errc enumerator has no row in error_table");
+static_assert(!is_enumerator<static_cast<http::endpoint>(http::endpoint_count)>(),
+              "http::endpoint_count must count every endpoint");
+#endif
+static_assert(static_cast<std::size_t>(http::endpoint::status) + 1 == http::endpoint_count);
+static_assert(rows_complete(), "error_table: every row needs a message, a public message and 4xx/5xx statuses");
+// A client must not learn which check refused its code.
+static_assert(same_to_client(errc::code_replayed, errc::code_mismatch) &&
+              same_to_client(errc::malformed_code, errc::code_mismatch));
+
 class error_category_impl final : public std::error_category {
  public:
   [[nodiscard]] const char* name() const noexcept override { return "mfakit"; }
   [[nodiscard]] std::string message(int ev) const override {
-    switch (static_cast<errc>(ev)) {
-      case errc::malformed_code: return "malformed code";
-      case errc::missing_code: return "code missing";
-      case errc::missing_token: return "challenge token missing";
-      case errc::invalid_base32: return "invalid base32 text";
-      case errc::invalid_secret: return "invalid secret length";
-      case errc::invalid_uri: return "invalid otpauth key URI";
-      case errc::invalid_argument: return "invalid argument";
-      case errc::unsupported_algorithm: return "unsupported algorithm";
-      case errc::code_mismatch: return "code rejected";
-      case errc::code_replayed: return "code rejected: already used";
-      case errc::not_pending: return "no pending TOTP setup";
-      case errc::already_enabled: return "TOTP is already enabled";
-      case errc::not_enabled: return "TOTP is not enabled";
-      case errc::challenge_invalid: return "unknown or expired login challenge";
-      case errc::challenge_exhausted: return "too many attempts on this login challenge";
-      case errc::throttled: return "too many failed attempts; retry later";
-      case errc::locked: return "account locked after too many failed attempts";
-      case errc::random_failure: return "random number generator failed";
-      case errc::crypto_failure: return "cryptographic operation failed";
-      case errc::storage_conflict: return "storage conflict: too many concurrent updates";
-      case errc::storage_failure: return "storage failure";
-      case errc::malformed_record: return "malformed stored record";
-      case errc::seal_failure: return "sealed secret could not be opened";
-    }
-    return "unknown mfakit error";
+    if (ev < 1 || static_cast<std::size_t>(ev) > error_table.size()) return "unknown mfakit error";
+    return std::string(error_table[static_cast<std::size_t>(ev) - 1].message);
   }
 };
 }  // namespace detail
@@ -90,29 +216,22 @@ class error_category_impl final : public std::error_category {
   return {static_cast<int>(e), error_category()};
 }
 
+namespace detail {
+/// The row of an error of this category; nullptr for another category or a
+/// value no enumerator has.
+[[nodiscard]] inline const error_row* row_of(std::error_code ec) noexcept {
+  if (ec.category() != error_category()) return nullptr;
+  const int v = ec.value();
+  if (v < 1 || static_cast<std::size_t>(v) > error_table.size()) return nullptr;
+  return &error_table[static_cast<std::size_t>(v) - 1];
+}
+}  // namespace detail
+
+/// The group of an error; another category's errors are `unavailable`.
 [[nodiscard]] inline error_group group_of(std::error_code ec) noexcept {
   if (!ec) return error_group::none;
-  if (ec.category() != error_category()) return error_group::unavailable;
-  switch (static_cast<errc>(ec.value())) {
-    case errc::malformed_code:
-    case errc::missing_code:
-    case errc::missing_token:
-    case errc::invalid_base32:
-    case errc::invalid_secret:
-    case errc::invalid_uri:
-    case errc::invalid_argument:
-    case errc::unsupported_algorithm:
-    case errc::not_pending:
-    case errc::not_enabled: return error_group::misuse;
-    case errc::code_mismatch:
-    case errc::code_replayed:
-    case errc::challenge_invalid:
-    case errc::challenge_exhausted:
-    case errc::throttled:
-    case errc::locked: return error_group::rejected;
-    case errc::already_enabled: return error_group::conflict;
-    default: return error_group::unavailable;
-  }
+  const detail::error_row* row = detail::row_of(ec);
+  return row != nullptr ? row->group : error_group::unavailable;
 }
 
 /// What a function returns when it can fail: a value or an error_code.
@@ -151,11 +270,21 @@ class [[nodiscard]] result {
   /// The error; a default (empty) error_code when there is a value.
   [[nodiscard]] std::error_code error() const noexcept { return has_value() ? std::error_code{} : std::get<1>(state_); }
 
+  /// With a refusal of errc::throttled or errc::locked from a flow call: the
+  /// seconds until the next attempt is allowed (0: not known, or no refusal).
+  [[nodiscard]] std::int64_t retry_after() const noexcept { return retry_after_; }
+  /// Sets it (the operations do, on their refusals).
+  result& with_retry_after(std::int64_t seconds) noexcept {
+    retry_after_ = seconds;
+    return *this;
+  }
+
  private:
   void check() const {
     if (!has_value()) throw std::system_error(std::get<1>(state_));
   }
   std::variant<T, std::error_code> state_;
+  std::int64_t retry_after_ = 0;
 };
 
 template <>
@@ -173,8 +302,18 @@ class [[nodiscard]] result<void> {
   }
   [[nodiscard]] std::error_code error() const noexcept { return ec_; }
 
+  /// With a refusal of errc::throttled or errc::locked from a flow call: the
+  /// seconds until the next attempt is allowed (0: not known, or no refusal).
+  [[nodiscard]] std::int64_t retry_after() const noexcept { return retry_after_; }
+  /// Sets it (the operations do, on their refusals).
+  result& with_retry_after(std::int64_t seconds) noexcept {
+    retry_after_ = seconds;
+    return *this;
+  }
+
  private:
   std::error_code ec_;
+  std::int64_t retry_after_ = 0;
 };
 
 }  // namespace mfakit

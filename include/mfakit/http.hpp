@@ -1,9 +1,11 @@
-// The HTTP face of the flow (../shared/spec/flows.md): which status each
-// error maps to on each endpoint, the message a client may see (a replayed
-// code and a wrong one read the same), and the JSON bodies the API documents,
-// so a host's handlers stay a few lines long. No HTTP library is involved.
+// The HTTP face of the flow (the API of the seed document: setup, enable,
+// login verify, disable, regenerate, status): which status each error maps to
+// on each endpoint, the message a client may see (a replayed code and a wrong
+// one read the same), and the JSON bodies the API documents, so a host's
+// handlers stay a few lines long. No HTTP library is involved.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -20,62 +22,35 @@
 
 namespace mfakit::http {
 
-enum class endpoint : std::uint8_t { setup, enable, login, verify, disable, regenerate, status };
+// `endpoint` (setup, enable, login, verify, disable, regenerate, status) is
+// declared in errors.hpp, beside the table of errors whose rows give each
+// error's status on every endpoint and its public message: the two functions
+// below read that table (detail::error_table).
 
-/// The status code an error maps to on an endpoint (200 for no error).
+/// The status code an error maps to on an endpoint (200 for no error, 503
+/// for another category's error: the host's own store or service failed).
 [[nodiscard]] inline int status_of(endpoint ep, std::error_code ec) noexcept {
   if (!ec) return 200;
   if (ec.category() != error_category()) return 503;
-  switch (static_cast<errc>(ec.value())) {
-    case errc::missing_code:
-    case errc::missing_token:
-    case errc::invalid_argument:
-    case errc::not_pending: return 400;
-    case errc::not_enabled: return ep == endpoint::verify ? 401 : 400;
-    case errc::already_enabled: return 409;
-    case errc::malformed_code:
-    case errc::code_mismatch:
-    case errc::code_replayed: return ep == endpoint::enable ? 422 : 401;
-    case errc::challenge_invalid: return 401;
-    case errc::challenge_exhausted:
-    case errc::throttled:
-    case errc::locked: return 429;
-    case errc::storage_conflict:
-    case errc::storage_failure: return 503;
-    default: return 500;
-  }
+  const auto* row = ::mfakit::detail::row_of(ec);
+  const auto at = static_cast<std::size_t>(ep);
+  return row != nullptr && at < endpoint_count ? row->status.on[at] : 500;
 }
 
 /// What a client is told. Deliberately coarse: every rejected code reads
 /// "Invalid code", whether it was wrong, malformed or replayed.
 [[nodiscard]] inline std::string_view public_message(std::error_code ec) noexcept {
   if (!ec) return "OK";
-  if (ec.category() != error_category()) return "Service unavailable";
-  switch (static_cast<errc>(ec.value())) {
-    case errc::missing_code: return "code is required";
-    case errc::missing_token: return "mfaToken is required";
-    case errc::invalid_argument: return "Invalid request";
-    case errc::not_pending: return "TOTP setup is required first";
-    case errc::not_enabled: return "MFA is not enabled";
-    case errc::already_enabled: return "TOTP is already enabled";
-    case errc::malformed_code:
-    case errc::code_mismatch:
-    case errc::code_replayed: return "Invalid code";
-    case errc::challenge_invalid: return "Invalid or expired MFA token";
-    case errc::challenge_exhausted: return "Too many attempts; log in again";
-    case errc::throttled: return "Too many failed attempts; try again later";
-    case errc::locked: return "Too many failed attempts; account locked";
-    case errc::storage_conflict:
-    case errc::storage_failure: return "Service unavailable";
-    default: return "Internal error";
-  }
+  if (ec.category() != error_category()) return ::mfakit::detail::public_unavailable;
+  const auto* row = ::mfakit::detail::row_of(ec);
+  return row != nullptr ? row->public_message : ::mfakit::detail::public_internal_error;
 }
 
 namespace detail {
 /// Appends a JSON string literal, quotes included, without temporaries (the
 /// bodies below carry secrets and backup codes: no stale copies on the heap).
 inline void append_json_string(std::string& out, std::string_view s) {
-  constexpr std::string_view hex = "0123456789abcdef";
+  constexpr std::string_view hex = ::mfakit::detail::hex_digits;
   out.push_back('"');
   for (char c : s) {
     const auto u = static_cast<unsigned char>(c);

@@ -14,14 +14,13 @@
 
 #include <openssl/crypto.h>
 
+#include "mfakit/algorithm.hpp"
 #include "mfakit/crypto.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/hmac.hpp"
 
 namespace mfakit {
 
-inline constexpr int min_digits = 6;
-inline constexpr int max_digits = 8;
 /// The widest drift window accepted on either side, in steps (or counters).
 inline constexpr std::uint32_t max_window = 32;
 
@@ -70,8 +69,6 @@ class otp_code {
 
 namespace detail {
 inline constexpr std::array<std::uint32_t, 9> pow10{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000};
-
-[[nodiscard]] inline bool valid_digits(int d) noexcept { return d >= min_digits && d <= max_digits; }
 
 /// RFC 4226 section 5.3 dynamic truncation: the offset is the low nibble of
 /// the last byte of the MAC (byte 19, 31 or 63), then 31 bits from there.
@@ -157,22 +154,29 @@ namespace detail {
   return v;
 }
 
+/// What match_counters() found, as plain values: no branch has been taken on
+/// them yet.
+struct counter_match {
+  std::uint64_t matched = 0;  ///< the counter taken (0 unless found)
+  unsigned found = 0;         ///< 1 when a counter above `after` matched
+  unsigned replayed = 0;      ///< 1 when a counter at or below `after` matched
+  bool ok = false;            ///< false when a MAC failed
+};
+
 /// Compares the code (its value, < 10^digits) against every counter in
-/// [first, last] without an early exit. Returns the first counter above
+/// [first, last] without an early exit. Takes the first counter above
 /// `after` that matched; a match at or below `after` only turns a mismatch
 /// into errc::code_replayed. The engine is picked once, the counters are
 /// MACed a batch at a time in one scratch that is wiped once, and each
 /// candidate is compared as a number (truncated value mod 10^digits,
 /// through CRYPTO_memcmp) rather than as a digit string.
-[[nodiscard]] inline result<std::uint64_t> match_counters(const otp_key& key, std::uint32_t code, int digits,
-                                                          std::uint64_t first, std::uint64_t last,
-                                                          std::optional<std::uint64_t> after) {
-  std::uint64_t matched = 0;
-  unsigned found = 0;
-  unsigned replayed = 0;
+[[nodiscard]] inline counter_match match_counters(const otp_key& key, std::uint32_t code, int digits,
+                                                  std::uint64_t first, std::uint64_t last,
+                                                  std::optional<std::uint64_t> after) {
+  counter_match m;
   const std::uint32_t modulus = pow10[static_cast<std::size_t>(digits)];
   const std::size_t size = digest_size(key.alg());
-  const bool ok = otp_key_access::with_engine(key, [&](const auto& e) noexcept {
+  m.ok = otp_key_access::with_engine(key, [&](const auto& e) noexcept {
     using engine = std::decay_t<decltype(e)>;
     constexpr std::size_t lanes = engine::lanes;
     typename engine::batch w;
@@ -187,10 +191,10 @@ namespace detail {
         const std::uint32_t v = truncate(w[i].mac, size) % modulus;
         const unsigned eq = CRYPTO_memcmp(&v, &code, sizeof v) == 0 ? 1U : 0U;
         const unsigned fresh = (!after || ci > *after) ? 1U : 0U;  // counters are public: may branch
-        const unsigned take = eq & fresh & (found ^ 1U);
-        matched |= (static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(take)) & ci;
-        found |= take;
-        replayed |= eq & (fresh ^ 1U);
+        const unsigned take = eq & fresh & (m.found ^ 1U);
+        m.matched |= (static_cast<std::uint64_t>(0) - static_cast<std::uint64_t>(take)) & ci;
+        m.found |= take;
+        m.replayed |= eq & (fresh ^ 1U);
       }
       if (last - c == n - 1) break;
       c += n;
@@ -198,9 +202,16 @@ namespace detail {
     cleanse(w.data(), used * sizeof(w[0]));
     return macs_ok;
   });
-  if (!ok) return errc::crypto_failure;
-  if (found != 0U) return matched;
-  return replayed != 0U ? errc::code_replayed : errc::code_mismatch;
+  return m;
+}
+
+/// The answer for a counter_match. Whether a code matched is the answer
+/// itself, so this is where the paths part; everything before it runs the
+/// same whatever the code (tests/ct: totp_*).
+[[nodiscard]] inline result<std::uint64_t> to_result(const counter_match& m) {
+  if (!m.ok) return errc::crypto_failure;
+  if (m.found != 0U) return m.matched;
+  return m.replayed != 0U ? errc::code_replayed : errc::code_mismatch;
 }
 }  // namespace detail
 
@@ -221,9 +232,9 @@ namespace detail {
                                  ? *step + o.window.ahead
                                  : std::numeric_limits<std::uint64_t>::max();
   std::uint32_t value = detail::code_value(*input);
-  auto r = detail::match_counters(key, value, p.digits, first, last, o.after_step);
+  const detail::counter_match m = detail::match_counters(key, value, p.digits, first, last, o.after_step);
   cleanse(&value, sizeof value);
-  return r;
+  return detail::to_result(m);
 }
 
 [[nodiscard]] inline result<std::uint64_t> verify_totp(byte_view key, std::string_view code, std::int64_t unix_time,
@@ -246,8 +257,10 @@ namespace detail {
   otp_key k(detail::otp_key_in_place);
   if (auto r = detail::otp_key_access::init(k, p.alg, key); !r) return r.error();
   std::uint32_t value = detail::code_value(*input);
-  auto matched = detail::match_counters(k, value, p.digits, counter, counter + look_ahead, std::nullopt);
+  const detail::counter_match m =
+      detail::match_counters(k, value, p.digits, counter, counter + look_ahead, std::nullopt);
   cleanse(&value, sizeof value);
+  auto matched = detail::to_result(m);
   if (!matched) return matched.error();
   return *matched + 1;
 }

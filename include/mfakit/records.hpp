@@ -4,22 +4,29 @@
 // encode() writes is errc::malformed_record, never a partial value.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
+#include "mfakit/algorithm.hpp"
 #include "mfakit/backup_codes.hpp"
 #include "mfakit/crypto.hpp"
+#include "mfakit/detail/record_io.hpp"
 #include "mfakit/errors.hpp"
-#include "mfakit/hmac.hpp"
-#include "mfakit/otp.hpp"
 
 namespace mfakit {
 
 enum class account_status : std::uint8_t { disabled = 0, pending = 1, enabled = 2 };
+
+/// Who wrote a stored account record: 16 fresh random bytes that the request
+/// making a write puts into it (operation.hpp). Two requests never write the
+/// same id, so a request that reads its own id back knows its own write is
+/// the stored one, even when two requests' records are otherwise equal.
+inline constexpr std::size_t write_id_bytes = 16;
+using write_id = std::array<unsigned char, write_id_bytes>;
 
 /// A user's second factor. Absent and `disabled` mean the same to the flow;
 /// disable writes a `disabled` record instead of deleting, so a key's
@@ -34,6 +41,7 @@ struct account_record {
   backup_code_digests backup;              ///< digests of the remaining codes
   std::uint32_t failures = 0;              ///< consecutive failed attempts
   std::int64_t last_failure = 0;           ///< Unix time of the last one
+  write_id written_by{};                   ///< the write that stored this record (all zero: unknown)
   friend bool operator==(const account_record&, const account_record&) = default;
 };
 
@@ -48,114 +56,17 @@ struct challenge_record {
 inline constexpr std::size_t max_user_id_bytes = 512;
 
 namespace detail {
-inline constexpr unsigned char record_format = 1;
+inline constexpr unsigned char record_format = 2;            ///< what encode() writes
+inline constexpr unsigned char record_format_no_writer = 1;  ///< still read: format 2 without the trailing write id
+inline constexpr unsigned char challenge_format = 1;
 inline constexpr unsigned char tag_account = 'A';
 inline constexpr unsigned char tag_challenge = 'C';
-
-class record_writer {
- public:
-  /// `capacity` must cover everything written (encode() sizes it).
-  explicit record_writer(std::size_t capacity) : out_(capacity, '\0'), p_(out_.data()), end_(p_ + capacity) {}
-  record_writer(const record_writer&) = delete;  // p_ and end_ point into out_
-  record_writer& operator=(const record_writer&) = delete;
-  record_writer(record_writer&&) = delete;
-  record_writer& operator=(record_writer&&) = delete;
-  ~record_writer() = default;
-  void u8(unsigned v) noexcept {
-    if (p_ != end_)
-      *p_++ = static_cast<char>(v & 0xFFU);
-    else
-      overflow_ = true;
-  }
-  void varint(std::uint64_t v) noexcept {
-    while (v >= 0x80U) {
-      u8(static_cast<unsigned>(v & 0x7FU) | 0x80U);
-      v >>= 7U;
-    }
-    u8(static_cast<unsigned>(v));
-  }
-  void svarint(std::int64_t v) noexcept {  // zigzag
-    varint((static_cast<std::uint64_t>(v) << 1U) ^ static_cast<std::uint64_t>(v >> 63));
-  }
-  void raw(byte_view b) noexcept { append(b.data(), b.size()); }
-  void bytes(std::string_view s) noexcept {
-    varint(s.size());
-    append(s.data(), s.size());
-  }
-  /// The encoding. A capacity that was too small is a bug in encode(): it
-  /// throws rather than store a truncated record.
-  std::string take() {
-    if (overflow_) throw std::logic_error("mfakit: record_writer capacity too small");
-    out_.resize(static_cast<std::size_t>(p_ - out_.data()));
-    return std::move(out_);
-  }
-
- private:
-  void append(const void* data, std::size_t n) noexcept {
-    if (n > static_cast<std::size_t>(end_ - p_)) {
-      overflow_ = true;
-      return;
-    }
-    if (n != 0) std::memcpy(p_, data, n);
-    p_ += n;
-  }
-  std::string out_;
-  char* p_;
-  char* end_;
-  bool overflow_ = false;
-};
-
-class record_reader {
- public:
-  explicit record_reader(std::string_view in) : in_(in) {}
-  bool u8(unsigned& v) {
-    if (in_.empty()) return false;
-    v = static_cast<unsigned char>(in_.front());
-    in_.remove_prefix(1);
-    return true;
-  }
-  bool varint(std::uint64_t& v) {
-    v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-      unsigned b = 0;
-      if (!u8(b)) return false;
-      if (shift == 63 && b > 1) return false;  // overflow
-      v |= static_cast<std::uint64_t>(b & 0x7FU) << shift;
-      if ((b & 0x80U) == 0) return b != 0 || shift == 0;  // no redundant zero bytes
-    }
-    return false;
-  }
-  bool svarint(std::int64_t& v) {
-    std::uint64_t u = 0;
-    if (!varint(u)) return false;
-    v = static_cast<std::int64_t>((u >> 1U) ^ (~(u & 1U) + 1U));
-    return true;
-  }
-  bool raw(std::span<unsigned char> out) {
-    if (in_.size() < out.size()) return false;
-    // (std::copy from char to unsigned char compiles to a byte loop)
-    if (!out.empty()) std::memcpy(out.data(), in_.data(), out.size());
-    in_.remove_prefix(out.size());
-    return true;
-  }
-  bool bytes(std::string& out, std::size_t max) {
-    std::uint64_t n = 0;
-    if (!varint(n) || n > max || n > in_.size()) return false;
-    out.assign(in_.substr(0, n));
-    in_.remove_prefix(n);
-    return true;
-  }
-  [[nodiscard]] bool done() const noexcept { return in_.empty(); }
-
- private:
-  std::string_view in_;
-};
 }  // namespace detail
 
 /// Encodes an account record (a few hundred bytes with ten backup codes).
 [[nodiscard]] inline std::string encode(const account_record& r) {
   // fixed fields and varints take at most 82 bytes: one allocation
-  detail::record_writer w(96 + r.sealed_secret.size() + r.backup.salt.size() +
+  detail::record_writer w(96 + write_id_bytes + r.sealed_secret.size() + r.backup.salt.size() +
                           r.backup.digests.size() * backup_code_digest_bytes);
   w.u8(detail::tag_account);
   w.u8(detail::record_format);
@@ -178,13 +89,14 @@ class record_reader {
     w.varint(r.backup.digests.size());
     for (const auto& d : r.backup.digests) w.raw(d);
   }
+  w.raw(r.written_by);
   return w.take();
 }
 
 [[nodiscard]] inline std::string encode(const challenge_record& c) {
   detail::record_writer w(48 + c.user.size());
   w.u8(detail::tag_challenge);
-  w.u8(detail::record_format);
+  w.u8(detail::challenge_format);
   w.bytes(c.user);
   w.svarint(c.expires_at);
   w.varint(c.attempts);
@@ -196,7 +108,8 @@ class record_reader {
   account_record r;
   unsigned tag = 0, format = 0, status = 0, alg = 0, digits = 0, has_step = 0, has_codes = 0;
   std::uint64_t step = 0, failures = 0;
-  if (!in.u8(tag) || tag != detail::tag_account || !in.u8(format) || format != detail::record_format)
+  if (!in.u8(tag) || tag != detail::tag_account || !in.u8(format) ||
+      (format != detail::record_format && format != detail::record_format_no_writer))
     return errc::malformed_record;
   if (!in.u8(status) || status > 2 || !in.u8(alg) || alg > 2 || !in.u8(digits) ||
       !detail::valid_digits(static_cast<int>(digits)) || !in.svarint(r.period) || r.period < 1 || !in.u8(has_step) ||
@@ -224,6 +137,7 @@ class record_reader {
     for (auto& d : r.backup.digests)
       if (!in.raw(d)) return errc::malformed_record;
   }
+  if (format == detail::record_format && !in.raw(r.written_by)) return errc::malformed_record;
   if (!in.done()) return errc::malformed_record;
   // the status decides what must and must not be there
   const bool disabled = r.status == account_status::disabled;
@@ -237,7 +151,7 @@ class record_reader {
   challenge_record c;
   unsigned tag = 0, format = 0;
   std::uint64_t attempts = 0;
-  if (!in.u8(tag) || tag != detail::tag_challenge || !in.u8(format) || format != detail::record_format ||
+  if (!in.u8(tag) || tag != detail::tag_challenge || !in.u8(format) || format != detail::challenge_format ||
       !in.bytes(c.user, max_user_id_bytes) || c.user.empty() || !in.svarint(c.expires_at) || !in.varint(attempts) ||
       attempts > 0xFFFFFFFFU || !in.done())
     return errc::malformed_record;

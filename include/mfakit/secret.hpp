@@ -49,9 +49,11 @@ class secret {
     return s;
   }
 
-  /// Parses a base32 secret as an authenticator app shows it.
+  /// Parses a base32 secret as an authenticator app shows it (any case,
+  /// spaces, padding or not), strictly: non-canonical trailing bits are
+  /// errc::invalid_base32 (see base32_trailing_bits).
   [[nodiscard]] static result<secret> from_base32(std::string_view text) {
-    auto raw = base32_decode(text);
+    auto raw = base32_decode(text, base32_trailing_bits::reject);
     if (!raw) return raw.error();
     return from_bytes(*raw);
   }

@@ -98,7 +98,7 @@ static_assert(!mfakit::record_store<wrong_cas_signature>);
 TEST_CASE("store conformance: memory_store passes every check, concurrently", "[conformance][store]") {
   mfakit::memory_store store;
   const auto report = mfakit::testing::run_store_conformance(store);
-  for (const auto& f : report.failures) UNSCOPED_INFO(f);
+  for (const auto& f : report.failures) FAIL_CHECK(f);  // each failure with its message
   CHECK(report.checks >= 25);
   CHECK(report.ok());
 }

@@ -6,17 +6,23 @@
 
 #include <algorithm>
 #include <set>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "catch.hpp"
+#include "loop.hpp"
 
 using mfakit::errc;
 using mfakit::factor;
 
 namespace {
+
+using flow_service = test_loop::service<mfakit::memory_store, mfakit::testing::manual_clock>;
+
 
 std::array<unsigned char, 32> key_bytes(unsigned char seed) {
   std::array<unsigned char, 32> k{};
@@ -35,7 +41,7 @@ struct fixture {
   mfakit::memory_store store;
   mfakit::testing::manual_clock clock;
   std::vector<mfakit::event> events;
-  mfakit::service<mfakit::memory_store, mfakit::testing::manual_clock> svc;
+  flow_service svc;
 
   explicit fixture(mfakit::flow_config cfg = test_config()) : svc(store, with_hook(std::move(cfg)), clock) {}
 
@@ -102,6 +108,19 @@ TEST_CASE("setup issues a pending secret and its key URI", "[flow][setup]") {
   CHECK_FALSE(st->totp_enabled);
   CHECK(st->setup_pending);
   CHECK(f.count(mfakit::event_kind::setup) == 1);
+}
+
+TEST_CASE("setup refuses an account name a key URI cannot carry as it is", "[flow][setup]") {
+  const std::string_view name =
+      GENERATE(as<std::string_view>{}, "alice\n", "moc.elgoog\xe2\x80\xae@x", "\xff", " alice", "a\x1b[2Jb");
+  fixture f;
+  auto s = f.svc.setup("u1", name);
+  REQUIRE_FALSE(s);
+  CHECK(s.error() == mfakit::errc::invalid_argument);
+  auto st = f.svc.status("u1");
+  REQUIRE(st);
+  CHECK_FALSE(st->setup_pending);
+  CHECK(f.count(mfakit::event_kind::setup) == 0);
 }
 
 TEST_CASE("the secret is stored sealed, never in plaintext or base32", "[flow][setup]") {
@@ -523,7 +542,7 @@ TEST_CASE("key rotation: records sealed under an old key still open", "[flow][se
   mfakit::flow_config old_cfg = test_config();
   mfakit::secret key;
   {
-    mfakit::service svc(store, std::move(old_cfg), clock);
+    flow_service svc(store, std::move(old_cfg), clock);
     auto s = svc.setup("u1", "a");
     REQUIRE(s);
     key = std::move(s->key);
@@ -534,12 +553,12 @@ TEST_CASE("key rotation: records sealed under an old key still open", "[flow][se
       mfakit::secret_box::aes_256_gcm(8, {mfakit::sealing_key(7, key_bytes(1)), mfakit::sealing_key(8, key_bytes(2))})
           .value());
   rotated.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
-  mfakit::service svc(store, std::move(rotated), clock);
+  flow_service svc(store, std::move(rotated), clock);
   auto c = svc.begin_login("u1");
   CHECK(svc.complete_login(c->token, mfakit::totp(key.bytes(), clock.unix_time())->str()));
   // a box without the old key cannot open it: an error, never a login
   mfakit::flow_config lost(mfakit::secret_box::aes_256_gcm(8, {mfakit::sealing_key(8, key_bytes(2))}).value());
-  mfakit::service svc2(store, std::move(lost), clock);
+  flow_service svc2(store, std::move(lost), clock);
   clock.advance(30);
   auto c2 = svc2.begin_login("u1");
   CHECK(svc2.complete_login(c2->token, mfakit::totp(key.bytes(), clock.unix_time())->str()).error() ==
@@ -565,7 +584,7 @@ TEST_CASE("key rotation: reseal moves every secret to the current key, then the 
   };
   mfakit::secret enabled_key, pending_key;
   {
-    mfakit::service old(store, config_with(7, {mfakit::sealing_key(7, key_bytes(1))}), clock);
+    flow_service old(store, config_with(7, {mfakit::sealing_key(7, key_bytes(1))}), clock);
     auto s = old.setup("enabled", "a");
     REQUIRE(s);
     enabled_key = std::move(s->key);
@@ -583,16 +602,18 @@ TEST_CASE("key rotation: reseal moves every secret to the current key, then the 
   std::vector<mfakit::event> events;
   auto rotated_cfg = config_with(8, {mfakit::sealing_key(7, key_bytes(1)), mfakit::sealing_key(8, key_bytes(2))});
   rotated_cfg.on_event = [&](const mfakit::event& e) { events.push_back(e); };
-  mfakit::service rotated(store, std::move(rotated_cfg), clock);
+  flow_service rotated(store, std::move(rotated_cfg), clock);
   CHECK(rotated.config().box.needs_reseal(
       mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value().sealed_secret));
 
-  // the one field that changes is the sealed secret
+  // the one field that changes is the sealed secret (and the write id every write carries)
   auto before = mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value();
   CHECK(rotated.reseal("enabled").value() == true);
   auto after = mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value();
   CHECK(after.sealed_secret != before.sealed_secret);
+  CHECK(after.written_by != before.written_by);
   after.sealed_secret = before.sealed_secret;
+  after.written_by = before.written_by;
   CHECK(after == before);
   CHECK(key_id("enabled") == 8);
   REQUIRE(events.size() == 1);
@@ -611,7 +632,7 @@ TEST_CASE("key rotation: reseal moves every secret to the current key, then the 
   CHECK(rotated.reseal("").error() == errc::invalid_argument);
 
   // key 7 retired: both users carry on
-  mfakit::service retired(store, config_with(8, {mfakit::sealing_key(8, key_bytes(2))}), clock);
+  flow_service retired(store, config_with(8, {mfakit::sealing_key(8, key_bytes(2))}), clock);
   auto c = retired.begin_login("enabled");
   REQUIRE(c);
   CHECK(retired.complete_login(c->token, mfakit::totp(enabled_key.bytes(), clock.unix_time())->str()));
@@ -623,22 +644,22 @@ TEST_CASE("reseal of a record the box cannot open is an error and changes nothin
   mfakit::testing::manual_clock clock;
   mfakit::flow_config old_cfg = test_config();  // key 7
   {
-    mfakit::service old(store, std::move(old_cfg), clock);
+    flow_service old(store, std::move(old_cfg), clock);
     REQUIRE(old.setup("u1", "a"));
   }
   const auto before = store.load(mfakit::account_key("u1")).value();
   mfakit::flow_config lost(mfakit::secret_box::aes_256_gcm(8, {mfakit::sealing_key(8, key_bytes(2))}).value());
-  mfakit::service svc(store, std::move(lost), clock);
+  flow_service svc(store, std::move(lost), clock);
   CHECK(svc.reseal("u1").error() == errc::seal_failure);
   CHECK(store.load(mfakit::account_key("u1")).value() == before);
   // a plaintext box has nothing to move
   mfakit::memory_store plain_store;
-  mfakit::service plain(plain_store, mfakit::flow_config(mfakit::secret_box::unsafe_plaintext()), clock);
+  flow_service plain(plain_store, mfakit::flow_config(mfakit::secret_box::unsafe_plaintext()), clock);
   REQUIRE(plain.setup("u2", "b"));
   CHECK(plain.reseal("u2").value() == false);
   // a record of another scheme under an AES box is not "done": it cannot be opened
   const auto plain_before = plain_store.load(mfakit::account_key("u2")).value();
-  mfakit::service aes(plain_store, test_config(), clock);
+  flow_service aes(plain_store, test_config(), clock);
   CHECK(aes.reseal("u2").error() == errc::seal_failure);
   CHECK(plain_store.load(mfakit::account_key("u2")).value() == plain_before);
 }
@@ -677,7 +698,7 @@ TEST_CASE("an event hook that throws does not undo or hide a stored change", "[f
   cfg.on_event = [](const mfakit::event&) { throw std::runtime_error("audit sink down"); };
   mfakit::memory_store store;
   mfakit::testing::manual_clock clock;
-  mfakit::service svc(store, std::move(cfg), clock);
+  flow_service svc(store, std::move(cfg), clock);
   auto s = svc.setup("u1", "a");
   REQUIRE(s);
   auto e = svc.enable("u1", mfakit::totp(s->key.bytes(), clock.unix_time())->str());
@@ -720,4 +741,49 @@ TEST_CASE("bad input never throws and changes nothing", "[flow][input]") {
   CHECK(f.svc.setup("", "a").error() == errc::invalid_argument);
   CHECK(f.svc.status(std::string(10000, 'u')).error() == errc::invalid_argument);
   CHECK(f.svc.setup("u2", "").error() == errc::invalid_argument);
+}
+
+TEST_CASE("an unusable flow_config is refused where the service is built, naming the field", "[flow][config]") {
+  // Before: digits = 9 or period = 0 were written into records that
+  // decode_account refuses (setup, status and disable then failed for that
+  // user for good), and a negative lock_duration switched the lock off.
+  struct bad_case {
+    std::string_view field;
+    std::function<void(mfakit::flow_config&)> spoil;
+  };
+  const std::vector<bad_case> cases = {
+      {"digits", [](mfakit::flow_config& c) { c.digits = 9; }},
+      {"digits", [](mfakit::flow_config& c) { c.digits = 5; }},
+      {"period", [](mfakit::flow_config& c) { c.period = 0; }},
+      {"period", [](mfakit::flow_config& c) { c.period = -30; }},
+      {"throttle", [](mfakit::flow_config& c) { c.throttle.lock_duration = -1; }},
+      {"throttle", [](mfakit::flow_config& c) { c.throttle.base_delay = -5; }},
+      {"window", [](mfakit::flow_config& c) { c.window.ahead = 1000; }},
+      {"secret_bytes", [](mfakit::flow_config& c) { c.secret_bytes = 8; }},
+      {"backup_code_count", [](mfakit::flow_config& c) { c.backup_code_count = 0; }},
+      {"backup_code_count", [](mfakit::flow_config& c) { c.backup_code_count = 65; }},
+      {"challenge_ttl", [](mfakit::flow_config& c) { c.challenge_ttl = 0; }},
+      {"challenge_max_attempts", [](mfakit::flow_config& c) { c.challenge_max_attempts = 0; }},
+      {"max_retries", [](mfakit::flow_config& c) { c.max_retries = 0; }},
+      {"issuer", [](mfakit::flow_config& c) { c.issuer.clear(); }},
+      {"issuer", [](mfakit::flow_config& c) { c.issuer = "Acme:Corp"; }},
+  };
+  mfakit::memory_store store;
+  mfakit::testing::manual_clock clock;
+  for (const auto& c : cases) {
+    mfakit::flow_config cfg = test_config();
+    c.spoil(cfg);
+    INFO(c.field);
+    REQUIRE(cfg.problem().has_value());
+    CHECK(cfg.problem()->find(c.field) != std::string_view::npos);
+    try {
+      flow_service svc(store, std::move(cfg), clock);
+      FAIL("the service was built with an unusable configuration");
+    } catch (const std::invalid_argument& e) {
+      CHECK(std::string_view(e.what()).find(c.field) != std::string_view::npos);
+    }
+  }
+  CHECK(store.size() == 0);  // nothing was written
+  CHECK_FALSE(test_config().problem());
+  CHECK_NOTHROW(flow_service(store, test_config(), clock));
 }

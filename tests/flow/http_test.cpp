@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "catch.hpp"
+#include "loop.hpp"
 
 using mfakit::errc;
 using mfakit::factor;
@@ -265,7 +266,7 @@ std::string body_key_order(const json& j) { return fmt::format("{}", fmt::join(k
 
 // --- the service, for producing real errors ---------------------------------------
 
-using svc_t = mfakit::service<mfakit::memory_store, mfakit::testing::manual_clock>;
+using svc_t = test_loop::service<mfakit::memory_store, mfakit::testing::manual_clock>;
 
 struct world {
   mfakit::memory_store store;

@@ -29,6 +29,7 @@
 #include <fmt/format.h>
 
 #include "catch.hpp"
+#include "loop.hpp"
 
 using mfakit::errc;
 using mfakit::factor;
@@ -45,7 +46,7 @@ struct seeded_random {
   }
 };
 
-using svc_t = mfakit::service<mfakit::memory_store, mfakit::testing::manual_clock, seeded_random>;
+using svc_t = test_loop::service<mfakit::memory_store, mfakit::testing::manual_clock, seeded_random>;
 
 constexpr std::size_t code_count = 3;  // few: sets run out, and enabling stays cheap
 constexpr std::int64_t period = 30;
@@ -723,7 +724,7 @@ TEST_CASE("a backup code attempt with no codes left is a counted mismatch", "[mo
   cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
   cfg.backup_code_count = 1;
   cfg.throttle = mfakit::throttle_policy::unsafe_none();
-  mfakit::service<mfakit::memory_store, mfakit::testing::manual_clock> svc(store, std::move(cfg), clock);
+  test_loop::service<mfakit::memory_store, mfakit::testing::manual_clock> svc(store, std::move(cfg), clock);
   auto s = svc.setup("u", "u@example.com");
   REQUIRE(s);
   auto e = svc.enable("u", mfakit::totp(s->key.bytes(), clock.unix_time())->to_string());

@@ -91,6 +91,7 @@ account_record enabled_record() {
   r.backup = digests(10);
   r.failures = 3;
   r.last_failure = 1'700'000'123;
+  for (std::size_t i = 0; i < r.written_by.size(); ++i) r.written_by[i] = static_cast<unsigned char>(0xC0 + i);
   return r;
 }
 
@@ -142,18 +143,27 @@ auto challenge_decoder = [](std::string_view b) { return mfakit::decode_challeng
 TEST_CASE("account encoding matches the documented layout byte for byte", "[records]") {
   const account_record r = enabled_record();
   bytes_builder b;
-  b.u8('A').u8(1).u8(2).u8(1).u8(8).svarint(60).u8(1).varint(56'666'666).varint(3).svarint(1'700'000'123);
+  b.u8('A').u8(2).u8(2).u8(1).u8(8).svarint(60).u8(1).varint(56'666'666).varint(3).svarint(1'700'000'123);
   b.bytes(r.sealed_secret).u8(1);
   b.raw(std::string(reinterpret_cast<const char*>(r.backup.salt.data()), r.backup.salt.size()));  // NOLINT
   b.varint(16).varint(1).varint(1).varint(10);
   for (const auto& d : r.backup.digests)
     b.raw(std::string(reinterpret_cast<const char*>(d.data()), d.size()));  // NOLINT
+  b.raw(std::string(reinterpret_cast<const char*>(r.written_by.data()), r.written_by.size()));  // NOLINT
   CHECK(hex(mfakit::encode(r)) == hex(b.out));
 
   account_record disabled;
   bytes_builder d;
-  d.u8('A').u8(1).u8(0).u8(0).u8(6).svarint(30).u8(0).varint(0).svarint(0).bytes("").u8(0);
+  d.u8('A').u8(2).u8(0).u8(0).u8(6).svarint(30).u8(0).varint(0).svarint(0).bytes("").u8(0).raw(std::string(16, '\0'));
   CHECK(hex(mfakit::encode(disabled)) == hex(d.out));
+
+  // format 1 (before write ids): the same without the trailing write id, still read
+  std::string v1 = mfakit::encode(r);
+  v1[1] = 1;
+  v1.resize(v1.size() - mfakit::write_id_bytes);
+  account_record unknown_writer = r;
+  unknown_writer.written_by = {};
+  CHECK(mfakit::decode_account(v1).value() == unknown_writer);
 
   challenge_record c{"alice", -5, 4};
   bytes_builder cb;
@@ -331,7 +341,7 @@ TEST_CASE("wrong tag, wrong format, out-of-range enums", "[records]") {
   CHECK(mfakit::decode_challenge(a).error() == errc::malformed_record);
   CHECK_FALSE(mfakit::decode_account(""));
   CHECK_FALSE(mfakit::decode_challenge(""));
-  for (unsigned fmt_version : {0U, 2U, 255U}) {
+  for (unsigned fmt_version : {0U, 3U, 255U}) {
     std::string x = a;
     x[1] = static_cast<char>(fmt_version);
     CHECK_FALSE(mfakit::decode_account(x));
@@ -394,8 +404,9 @@ TEST_CASE("status and secret must agree", "[records]") {
   bytes[2] = 0;  // status byte -> disabled, secret still present
   CHECK_FALSE(mfakit::decode_account(bytes));
   bytes_builder b;
-  b.u8('A').u8(1).u8(0).u8(0).u8(6).svarint(30).u8(0).varint(0).svarint(0).bytes("").u8(1);
+  b.u8('A').u8(2).u8(0).u8(0).u8(6).svarint(30).u8(0).varint(0).svarint(0).bytes("").u8(1);
   b.raw(std::string(16, '\x01')).varint(16).varint(1).varint(1).varint(1).raw(std::string(32, '\x02'));
+  b.raw(std::string(16, '\x03'));
   CHECK_FALSE(mfakit::decode_account(b.out));
   // the same bytes with status pending and a secret are fine
   bytes_builder ok;

@@ -24,6 +24,7 @@
 #include <fmt/format.h>
 
 #include "catch.hpp"
+#include "loop.hpp"
 
 // Counts the scrypt runs of this program: a definition in the executable
 // takes the calls that mfakit's inline code makes, then forwards to
@@ -60,7 +61,7 @@ std::int64_t pow2(unsigned e) { return std::int64_t{1} << e; }
 
 // --- a service on a memory store with a hand-moved clock --------------------------
 
-using svc_t = mfakit::service<mfakit::memory_store, mfakit::testing::manual_clock>;
+using svc_t = test_loop::service<mfakit::memory_store, mfakit::testing::manual_clock>;
 
 struct world {
   mfakit::memory_store store;
@@ -188,6 +189,7 @@ attack_outcome attack(world& w, std::int64_t horizon) {
       auto e = w.last_event(mfakit::event_kind::throttled);
       REQUIRE(e);
       REQUIRE(info.retry_after == e->retry_after);  // what the host sends as Retry-After
+      REQUIRE(r.retry_after() == info.retry_after);  // and the refusal carries it too
       if (ec == errc::locked && info.retry_after == 0) {
         out.locked_for_good = true;
         break;
@@ -526,6 +528,14 @@ TEST_CASE("retry-after is reported to the host, an administrator's reset clears 
   mfakit::attempt_info info;
   CHECK(w.svc->verify(w.user, w.code_at(w.clock.unix_time()), factor::totp, &info).error() == errc::throttled);
   CHECK(info.retry_after == 4);
+  // the refusal itself carries the retry-after (no out-parameter needed)
+  auto refused = w.svc->verify(w.user, w.code_at(w.clock.unix_time()), factor::totp);
+  CHECK(refused.error() == errc::throttled);
+  CHECK(refused.retry_after() == 4);
+  auto refused_enable = w.svc->complete_login(w.svc->begin_login(w.user)->token, w.wrong_totp(), factor::totp);
+  CHECK(refused_enable.error() == errc::throttled);
+  CHECK(refused_enable.retry_after() == 4);
+  CHECK(w.svc->status(w.user).retry_after() == 0);  // a value carries none
   mfakit::attempt_info login_info;
   auto c = w.svc->begin_login(w.user);
   REQUIRE(c);

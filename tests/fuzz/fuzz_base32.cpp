@@ -2,7 +2,10 @@
 // alphabet in either case, ASCII spaces anywhere, padding absent or exactly
 // right, no data after padding, no impossible lengths), and checks the round
 // trips: decode(encode(decode(x))) == decode(x), and decode(encode(bytes)) ==
-// bytes for the raw input taken as bytes.
+// bytes for the raw input taken as bytes. The strict mode
+// (base32_trailing_bits::reject) accepts exactly the texts the lenient one
+// accepts whose letters, upper-cased and without spaces or padding, are what
+// the encoder writes for the decoded bytes.
 #include <mfakit/base32.hpp>
 
 #include <algorithm>
@@ -43,6 +46,16 @@ bool model_accepts(std::string_view text) {
   return pad == 0 || pad == expected_pad;
 }
 
+/// The text as the encoder would write it: upper case, no spaces, no padding.
+std::string normalized(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == ' ' || c == '=') continue;
+    out.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
+  }
+  return out;
+}
+
 bool same(const mfakit::secure_bytes& a, const mfakit::secure_bytes& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
@@ -68,12 +81,23 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(decoded.error() == mfakit::errc::invalid_base32);
   }
 
+  // 1b. strict: the lenient result, and only when the text is canonical
+  auto strict = mfakit::base32_decode(text, mfakit::base32_trailing_bits::reject);
+  const bool canonical_text = decoded && mfakit::base32_encode(*decoded) == normalized(text);
+  FUZZ_CHECK(strict.has_value() == canonical_text);
+  if (strict) {
+    FUZZ_CHECK(same(*strict, *decoded));
+  } else {
+    FUZZ_CHECK(strict.error() == mfakit::errc::invalid_base32);
+  }
+
   // 2. the input as bytes: encode then decode gives them back
   const std::string encoded = mfakit::base32_encode(mfakit::byte_view(data, size));
   FUZZ_CHECK(encoded.size() == (size * 8 + 4) / 5);
   FUZZ_CHECK(encoded.find_first_not_of(mfakit::base32_alphabet) == std::string::npos);
   auto bytes = mfakit::base32_decode(encoded);
   FUZZ_CHECK(bytes.has_value());
+  FUZZ_CHECK(mfakit::base32_decode(encoded, mfakit::base32_trailing_bits::reject).has_value());
   FUZZ_CHECK(bytes->size() == size && (size == 0 || std::equal(bytes->begin(), bytes->end(), data)));
   return 0;
 }

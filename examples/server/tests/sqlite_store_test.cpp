@@ -5,6 +5,13 @@
 
 #include "sqlite_store.hpp"
 
+#include <sqlite3.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <thread>
+
 using namespace store_test;
 
 TEST_CASE("sqlite store: conformance, 64 threads") {
@@ -69,4 +76,114 @@ TEST_CASE("sqlite store: an unusable path fails at construction") {
   o.path = fresh_sqlite_path("sqlite-badname");
   o.table = "bad name; DROP TABLE x";
   CHECK_THROWS_AS(mfakit_examples::sqlite_store(o), std::runtime_error);
+}
+
+
+// Concurrent writers on SQLite. Writers on separate connections (the pool,
+// other processes) meet on the file lock: SQLITE_BUSY, which the busy
+// handler waits out (up to busy_timeout); each try of BEGIN IMMEDIATE takes
+// a fresh snapshot, so a writer queued behind another sees its version and
+// loses with false. SQLITE_BUSY after busy_timeout is a failure, and changed
+// nothing. Connections in shared-cache mode (a "file:...?cache=shared" URI)
+// meet on table locks instead: SQLITE_LOCKED, which no busy handler sees.
+namespace {
+
+/// A connection of the test's own, outside the store's pool.
+class raw_sqlite {
+ public:
+  explicit raw_sqlite(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr) == SQLITE_OK);
+  }
+  raw_sqlite(const raw_sqlite&) = delete;
+  raw_sqlite& operator=(const raw_sqlite&) = delete;
+  ~raw_sqlite() { sqlite3_close_v2(db_); }
+  bool exec(const std::string& sql) { return sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+/// Takes the write lock and changes key "k" (a new version), uncommitted.
+std::string hold_and_change(const std::string& t) {
+  return "BEGIN IMMEDIATE; UPDATE " + t + "_seq SET value = value + 1 WHERE id = 1; UPDATE " + t +
+         " SET data = CAST('other' AS BLOB), version = (SELECT value FROM " + t + "_seq WHERE id = 1) WHERE key = x'6b';";
+}
+
+}  // namespace
+
+TEST_CASE("sqlite store: a write queued behind another connection loses with false, and fails past busy_timeout") {
+  const std::string path = fresh_sqlite_path("sqlite-busy");
+  {
+    mfakit_examples::sqlite_store::options o;
+    o.path = path;
+    o.max_connections = 1;  // the connection that waited serves the next call
+    mfakit_examples::sqlite_store store(o);
+    o.busy_timeout = std::chrono::milliseconds(100);
+    mfakit_examples::sqlite_store impatient(o);
+    REQUIRE(*store.compare_and_swap("k", 0, std::string("one")));
+    auto v1 = store.load("k");
+    REQUIRE((v1 && *v1));
+    raw_sqlite other(path);
+
+    // held past busy_timeout: a failure (not a lost race), nothing changed
+    REQUIRE(other.exec(hold_and_change(store.table())));
+    auto timed_out = impatient.compare_and_swap("k", (*v1)->version, std::string("two"));
+    CHECK(!timed_out);
+    auto timed_out_delete = impatient.compare_and_swap("k", (*v1)->version, std::nullopt);
+    CHECK(!timed_out_delete);
+    auto during = store.load("k");  // WAL: readers do not wait for the writer
+    CHECK((during && *during && (*during)->bytes == "one"));
+    REQUIRE(other.exec("ROLLBACK"));
+    auto after = store.load("k");
+    CHECK((after && *after && **after == **v1));
+
+    // let go within busy_timeout, after changing the record: the waiting
+    // write and the waiting delete both see the new version and lose
+    for (const bool remove : {false, true}) {
+      REQUIRE(other.exec(hold_and_change(store.table())));
+      std::optional<mfakit::result<bool>> got;
+      std::thread writer([&] {
+        got = remove ? store.compare_and_swap("k", (*v1)->version, std::nullopt)
+                     : store.compare_and_swap("k", (*v1)->version, std::string("two"));
+      });
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      REQUIRE(other.exec("COMMIT"));
+      writer.join();
+      REQUIRE(got.has_value());
+      CHECK((*got && !**got));
+      auto now = store.load("k");
+      REQUIRE((now && *now));
+      CHECK((*now)->bytes == "other");
+      v1 = now;  // the next round changes it again; this version goes stale
+    }
+    // the pooled connection is clean (no transaction left open)
+    auto next = store.compare_and_swap("k", (*v1)->version, std::string("three"));
+    CHECK((next && *next));
+    auto next_impatient = impatient.compare_and_swap("k", 0, std::string("x"));
+    CHECK((next_impatient && !*next_impatient));
+  }
+  remove_sqlite(path);
+}
+
+TEST_CASE("sqlite store: conformance in shared-cache mode (file URI, cache=shared), 64 threads") {
+  const std::string path = fresh_sqlite_path("sqlite-shared-cache");
+  {
+    mfakit_examples::sqlite_store::options o;
+    o.path = "file:" + path + "?cache=shared";
+    mfakit_examples::sqlite_store store(o);
+    mfakit::testing::conformance_options co;
+    co.threads = 64;
+    require_conformance(mfakit::testing::run_store_conformance(store, co));
+  }
+  remove_sqlite(path);
+}
+
+TEST_CASE("sqlite store: conformance on a shared in-memory database (mode=memory, cache=shared), 64 threads") {
+  mfakit_examples::sqlite_store::options o;
+  o.path = "file:mfakit-conformance-" + random_suffix() + "?mode=memory&cache=shared";
+  mfakit_examples::sqlite_store store(o);
+  mfakit::testing::conformance_options co;
+  co.threads = 64;
+  co.trials = 1;
+  require_conformance(mfakit::testing::run_store_conformance(store, co));
 }

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Writes each C++ snippet of README.md marked `<!-- snippet: NAME -->` into
+OUTDIR/NAME.cpp with the harness below around it, so the build compiles the
+README's code as written (tests/readme/CMakeLists.txt). A marked snippet
+without a harness, or a harness whose snippet is gone, is an error: the
+README and its test cannot drift apart silently."""
+import re
+import sys
+
+# Declarations the snippet assumes from the host (never linked: compile only).
+HOST = """
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+struct response {};
+response reply(int status, const std::string& body, std::int64_t retry_after = 0);
+response issue_session(const std::string& user);
+struct my_db {};
+extern my_db db;
+struct my_sql_store : mfakit::memory_store {
+  explicit my_sql_store(my_db&);
+};
+"""
+
+HARNESS = {
+    # statements: wrapped in a handler with the host's request in scope
+    "readme_integration": {
+        "before": HOST + """
+response handler(const std::array<unsigned char, 32>& key_bytes, const std::string& user_id,
+                 std::map<std::string, std::string>& body) {
+""",
+        "after": "}\n",
+    },
+    # a namespace-scope template: instantiated with the archetype store
+    "readme_async": {
+        "before": "",
+        "after": """
+#include <mfakit/testing/archetypes.hpp>
+template mfakit::task<bool> second_factor(mfakit::async_service<mfakit::testing::awaitable_store_archetype>&,
+                                          std::string, std::string);
+""",
+    },
+}
+
+
+def main():
+    readme, outdir = sys.argv[1], sys.argv[2]
+    text = open(readme, encoding="utf-8").read()
+    found = re.findall(r"<!-- snippet: ([a-z_]+) -->\s*\n```cpp\n(.*?)```", text, re.S)
+    names = [n for n, _ in found]
+    missing = sorted(set(HARNESS) - set(names))
+    unknown = sorted(set(names) - set(HARNESS))
+    if missing or unknown:
+        sys.exit(f"README snippets: missing {missing}, no harness for {unknown}")
+    for name, code in found:
+        includes = [line for line in code.splitlines() if line.startswith("#include")]
+        body = "\n".join(line for line in code.splitlines() if not line.startswith("#include"))
+        h = HARNESS[name]
+        src = (f"// Generated from README.md (snippet {name}) by tests/readme/extract_snippets.py\n"
+               + "\n".join(includes) + "\n" + h["before"] + body + "\n" + h["after"])
+        with open(f"{outdir}/{name}.cpp", "w", encoding="utf-8") as f:
+            f.write(src)
+        print(f"{outdir}/{name}.cpp")
+
+
+if __name__ == "__main__":
+    main()
