@@ -121,6 +121,36 @@ struct challenge_registry {
   std::set<std::string, std::less<>> keys;
 };
 
+/// The in-memory demo's record store: a memory_store that notes in the
+/// registry each challenge key it creates and forgets each it deletes.
+class registering_memory_store {
+ public:
+  explicit registering_memory_store(challenge_registry& registry) : registry_(registry) {}
+
+  [[nodiscard]] mfakit::memory_store& records() noexcept { return records_; }
+
+  [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
+    return records_.load(key);
+  }
+  [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                                      const std::optional<std::string>& next) {
+    auto r = records_.compare_and_swap(key, expected, next);
+    if (r && *r && key.starts_with(challenge_key_prefix)) {
+      const std::lock_guard lock(registry_.mutex);
+      if (next && expected == 0) registry_.keys.emplace(key);
+      if (!next) {
+        if (auto it = registry_.keys.find(key); it != registry_.keys.end()) registry_.keys.erase(it);
+      }
+    }
+    return r;
+  }
+
+ private:
+  mfakit::memory_store records_;
+  challenge_registry& registry_;
+};
+static_assert(mfakit::record_store<registering_memory_store>);
+
 /// Everything in process memory: the demo with `--db memory` (one process).
 class memory_account_db final : public account_db {
  public:
@@ -163,7 +193,8 @@ class memory_account_db final : public account_db {
     auto& t = throttle_[std::string(email)];
     ++t.failures;
     t.updated_at = now;
-    if (const std::int64_t lock_s = password_throttle::lock_after(t.failures); lock_s > 0) t.locked_until = now + lock_s;
+    if (const std::int64_t lock_s = password_throttle::lock_after(t.failures); lock_s > 0)
+      t.locked_until = now + lock_s;
     return t.locked_until;
   }
   mfakit::result<void> login_succeeded(std::string_view email) override {
@@ -177,8 +208,8 @@ class memory_account_db final : public account_db {
     refresh_.insert_or_assign(std::string(hash), refresh_row{std::string(user), std::string(family), expires_at, 0});
     return {};
   }
-  mfakit::result<refresh_result> rotate_refresh(std::string_view old_hash, std::string_view new_hash,
-                                                std::int64_t now, std::int64_t expires_at) override {
+  mfakit::result<refresh_result> rotate_refresh(std::string_view old_hash, std::string_view new_hash, std::int64_t now,
+                                                std::int64_t expires_at) override {
     const std::lock_guard lock(mutex_);
     auto it = refresh_.find(old_hash);
     if (it == refresh_.end()) return refresh_result{refresh_outcome::unknown, {}};

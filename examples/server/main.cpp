@@ -75,60 +75,6 @@ using web::peer;
 using web::reply;
 using web::request;
 
-// --- a store chosen at run time ------------------------------------------------
-
-/// mfakit::service is a template over its store; the demo picks the store
-/// from the command line, so it wraps the three behind one interface. For
-/// the memory store it also notes which challenge keys exist (memory_store
-/// cannot list keys), for the sweeper.
-class any_store {
- public:
-  template <class S>
-  explicit any_store(std::unique_ptr<S> s, mfakit_examples::challenge_registry* registry = nullptr)
-      : impl_(std::make_unique<holder<S>>(std::move(s))), registry_(registry) {}
-
-  [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
-    return impl_->load(key);
-  }
-  [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
-                                                      const std::optional<std::string>& next) {
-    auto r = impl_->compare_and_swap(key, expected, next);
-    if (registry_ != nullptr && r && *r && key.substr(0, mfakit_examples::challenge_key_prefix.size()) ==
-                                               mfakit_examples::challenge_key_prefix) {
-      const std::lock_guard lock(registry_->mutex);
-      if (next && expected == 0) registry_->keys.emplace(key);
-      if (!next) {
-        if (auto it = registry_->keys.find(key); it != registry_->keys.end()) registry_->keys.erase(it);
-      }
-    }
-    return r;
-  }
-
- private:
-  struct base {
-    base() = default;
-    base(const base&) = delete;
-    base& operator=(const base&) = delete;
-    virtual ~base() = default;
-    virtual mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) = 0;
-    virtual mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
-                                                  const std::optional<std::string>& next) = 0;
-  };
-  template <class S>
-  struct holder final : base {
-    explicit holder(std::unique_ptr<S> p) : s(std::move(p)) {}
-    mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) override { return s->load(key); }
-    mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
-                                          const std::optional<std::string>& next) override {
-      return s->compare_and_swap(key, expected, next);
-    }
-    std::unique_ptr<S> s;
-  };
-  std::unique_ptr<base> impl_;
-  mfakit_examples::challenge_registry* registry_;
-};
-static_assert(mfakit::record_store<any_store>);
-
 // --- the clock, with a test hook -----------------------------------------------
 
 /// The wall clock, or (TEST/DEMO HOOK ONLY) what a file says, read on every
@@ -157,7 +103,9 @@ struct demo_clock {
 };
 static_assert(mfakit::clock_source<demo_clock>);
 
-using demo_service = mfakit::service<any_store, demo_clock>;
+/// The store is picked from the command line, so the service is built over
+/// mfakit::any_record_store (one virtual call per store call).
+using demo_service = mfakit::service<mfakit::any_record_store, demo_clock>;
 
 // --- configuration --------------------------------------------------------------
 
@@ -660,8 +608,9 @@ struct app_settings {
 
 class app {
  public:
-  app(demo_service& svc, any_store& store, mfakit_examples::account_db& db, const mfakit_examples::jwt::hs256& jwt,
-      worker_pool& store_pool, worker_pool& kdf_pool, demo_clock clock, std::string dummy_hash, app_settings s)
+  app(demo_service& svc, mfakit::any_record_store& store, mfakit_examples::account_db& db,
+      const mfakit_examples::jwt::hs256& jwt, worker_pool& store_pool, worker_pool& kdf_pool, demo_clock clock,
+      std::string dummy_hash, app_settings s)
       : svc_(svc),
         store_(store),
         db_(db),
@@ -783,9 +732,7 @@ class app {
     return client;
   }
 
-  [[nodiscard]] static std::string_view body_of(const request& req) {
-    return {req.body().data(), req.body().size()};
-  }
+  [[nodiscard]] static std::string_view body_of(const request& req) { return {req.body().data(), req.body().size()}; }
 
   /// The session of a valid "Authorization: Bearer <JWT>": from the cache,
   /// or checked here on the io thread (an HMAC and two small JSON parses)
@@ -885,7 +832,8 @@ class app {
       co_return too_many(row.locked_until - t);
     }
     auto ok = co_await kdf_pool_.run([&] {
-      const bool match = mfakit_examples::check_password(row.password_hash ? *row.password_hash : dummy_hash_, password);
+      const bool match =
+          mfakit_examples::check_password(row.password_hash ? *row.password_hash : dummy_hash_, password);
       return match && row.password_hash.has_value();
     });
     if (!ok) co_return busy();
@@ -1126,7 +1074,7 @@ class app {
   }
 
   demo_service& svc_;
-  any_store& store_;
+  mfakit::any_record_store& store_;
   mfakit_examples::account_db& db_;
   const mfakit_examples::jwt::hs256& jwt_;
   worker_pool& store_pool_;
@@ -1188,26 +1136,26 @@ int main(int argc, char** argv) {
                  "hashing; for tests only\n");
     const unsigned connections = opt.db_threads + opt.kdf_threads;
     mfakit_examples::challenge_registry registry;
-    std::unique_ptr<any_store> store;
+    std::unique_ptr<mfakit::any_record_store> store;
     std::unique_ptr<mfakit_examples::account_db> db;
     if (!sqlite_path.empty()) {
       mfakit_examples::sqlite_store::options so;
       so.path = sqlite_path;
       so.max_connections = connections;
-      store = std::make_unique<any_store>(std::make_unique<mfakit_examples::sqlite_store>(so));
+      store = std::make_unique<mfakit::any_record_store>(std::make_unique<mfakit_examples::sqlite_store>(so));
       db = std::make_unique<mfakit_examples::sqlite_account_db>(
           mfakit_examples::sqlite_account_db::options{sqlite_path, so.table, connections, so.busy_timeout});
     } else if (!pg_conninfo.empty()) {
       mfakit_examples::postgres_store::options po;
       po.conninfo = pg_conninfo;
       po.max_connections = connections;
-      store = std::make_unique<any_store>(std::make_unique<mfakit_examples::postgres_store>(po));
+      store = std::make_unique<mfakit::any_record_store>(std::make_unique<mfakit_examples::postgres_store>(po));
       db = std::make_unique<mfakit_examples::postgres_account_db>(
           mfakit_examples::postgres_account_db::options{pg_conninfo, po.table, connections});
     } else {
-      auto mem = std::make_unique<mfakit::memory_store>();
-      auto& records = *mem;
-      store = std::make_unique<any_store>(std::move(mem), &registry);
+      auto mem = std::make_unique<mfakit_examples::registering_memory_store>(registry);
+      auto& records = mem->records();
+      store = std::make_unique<mfakit::any_record_store>(std::move(mem));
       db = std::make_unique<mfakit_examples::memory_account_db>(records, registry);
     }
 
@@ -1231,8 +1179,10 @@ int main(int argc, char** argv) {
         hashers.emplace_back([&] {
           for (std::size_t i; (i = next.fetch_add(1)) < opt.users.size();) {
             auto h = mfakit_examples::hash_password(opt.users[i].second, password_cost);
-            if (!h) failed = true;
-            else hashes[i] = std::move(*h);
+            if (!h)
+              failed = true;
+            else
+              hashes[i] = std::move(*h);
           }
         });
       }
@@ -1286,9 +1236,9 @@ int main(int argc, char** argv) {
     net::signal_set signals(*contexts[0], SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int sig) {
       if (ec) return;
-      log_line(fmt::format("mfakit_demo_server: signal {}: stopping (connections open: {})", sig,
-                           server->connections()),
-               true);
+      log_line(
+          fmt::format("mfakit_demo_server: signal {}: stopping (connections open: {})", sig, server->connections()),
+          true);
       server->stop();
       handlers.stop();
       for (auto& g : guards) g.reset();
@@ -1329,10 +1279,11 @@ int main(int argc, char** argv) {
     }
     store_pool.join();
     kdf_pool.join();
-    log_line(fmt::format("mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
-                         "kdf pool {} threads, peak {} queued, {} refused",
-                         store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(),
-                         kdf_pool.peak(), kdf_pool.rejected()));
+    log_line(
+        fmt::format("mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
+                    "kdf pool {} threads, peak {} queued, {} refused",
+                    store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(), kdf_pool.peak(),
+                    kdf_pool.rejected()));
     g_log = nullptr;
     logger.stop();
     return 0;
