@@ -108,9 +108,9 @@ bool same_as_reference(std::string_view text) {
     const auto want = ref_decode(text, strict);
     const auto got = mfakit::base32_decode(
         text, strict ? mfakit::base32_trailing_bits::reject : mfakit::base32_trailing_bits::ignore);
-    const bool same = got.has_value() == want.has_value() &&
-                      (got ? std::vector<unsigned char>(got->begin(), got->end()) == *want
-                           : got.error() == errc::invalid_base32);
+    const bool same =
+        got.has_value() == want.has_value() &&
+        (got ? std::vector<unsigned char>(got->begin(), got->end()) == *want : got.error() == errc::invalid_base32);
     if (!same) {
       FAIL_CHECK("base32_decode differs from the reference on [" << mfakit_test::to_hex(mfakit_test::ascii(text))
                                                                  << "] (hex), strict " << strict);
@@ -347,9 +347,10 @@ TEST_CASE("base32_decode equals the reference: every one- and two-character inpu
 TEST_CASE("base32_decode equals the reference: every byte value at every position", "[base32][reference]") {
   // valid texts of every final-group length, padded, spaced and lower-case
   // ones among them; each position of each takes each of the 256 byte values
-  const std::string_view bases[] = {"MZXW6YTBOI",       "MZXW6YTBOI======", "mzxw6ytb",  "MZXW 6YTB",
-                                    "JBSWY3DPEHPK3PXP", "MY======",         "MZXW6YQ=",  "MZXW6===",
-                                    "MZXQ",             "MZ",               " MZXW6YQ ", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"};
+  const std::string_view bases[] = {"MZXW6YTBOI", "MZXW6YTBOI======", "mzxw6ytb",
+                                    "MZXW 6YTB",  "JBSWY3DPEHPK3PXP", "MY======",
+                                    "MZXW6YQ=",   "MZXW6===",         "MZXQ",
+                                    "MZ",         " MZXW6YQ ",        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"};
   bool ok = true;
   for (const std::string_view base : bases) {
     REQUIRE(same_as_reference(base));

@@ -159,8 +159,8 @@ static_assert(hex_digit(0) == '0' && hex_digit(9) == '9' && hex_digit(10) == 'a'
 /// a branch per character range showed in the time (tests/ct).
 [[nodiscard]] constexpr int in_range_mask(int c, int lo, int hi) noexcept { return ((lo - 1 - c) & (c - hi - 1)) >> 8; }
 static_assert(in_range_mask(0, 0, 25) == -1 && in_range_mask(25, 0, 25) == -1 && in_range_mask(26, 0, 25) == 0 &&
-              in_range_mask('@', 'A', 'Z') == 0 && in_range_mask('[', 'A', 'Z') == 0 && in_range_mask(255, 0, 254) == 0 &&
-              in_range_mask(255, 0, 255) == -1 && in_range_mask(0, 1, 255) == 0);
+              in_range_mask('@', 'A', 'Z') == 0 && in_range_mask('[', 'A', 'Z') == 0 &&
+              in_range_mask(255, 0, 254) == 0 && in_range_mask(255, 0, 255) == -1 && in_range_mask(0, 1, 255) == 0);
 
 /// For text that is not secret (JSON escapes).
 inline constexpr std::string_view hex_digits = "0123456789abcdef";

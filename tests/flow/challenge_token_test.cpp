@@ -38,9 +38,7 @@ std::string random_token(std::mt19937_64& rng) {
 
 }  // namespace
 
-TEST_CASE("the token length is 64", "[flow][challenge]") {
-  STATIC_REQUIRE(mfakit::flow::challenge_token_chars == 64);
-}
+TEST_CASE("the token length is 64", "[flow][challenge]") { STATIC_REQUIRE(mfakit::flow::challenge_token_chars == 64); }
 
 TEST_CASE("well_formed_token: every byte value at every position of a well-formed token", "[flow][challenge]") {
   std::mt19937_64 rng(0x746f6b656e000001ULL);
