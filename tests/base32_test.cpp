@@ -2,6 +2,8 @@
 #include <mfakit/base32.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -38,6 +40,85 @@ constexpr rfc_row rfc4648[] = {
     {"fooba", "MZXW6YTB", "MZXW6YTB"},
     {"foobar", "MZXW6YTBOI======", "MZXW6YTBOI"},
 };
+
+// --- references: the straightforward (branching, table-driven) implementations ---
+// base32.hpp computes characters with masks so that the time does not depend
+// on a secret (tests/ct); these say what it must compute, in the plainest way.
+
+int ref_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a';
+  if (c >= '2' && c <= '7') return c - '2' + 26;
+  return -1;
+}
+
+std::string ref_encode(const std::vector<unsigned char>& data) {
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (unsigned char b : data) {
+    buffer = (buffer << 8U) | b;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out.push_back(mfakit::base32_alphabet[(buffer >> static_cast<unsigned>(bits)) & 0x1FU]);
+    }
+  }
+  if (bits > 0) out.push_back(mfakit::base32_alphabet[(buffer << static_cast<unsigned>(5 - bits)) & 0x1FU]);
+  return out;
+}
+
+/// The decoder's rules, one at a time: spaces skipped, '=' only at the end
+/// and exactly as many as the final group needs (or none), no length an
+/// encoder cannot produce, and (strict) no set bit left over. nullopt: invalid.
+std::optional<std::vector<unsigned char>> ref_decode(std::string_view text, bool strict) {
+  std::vector<unsigned char> out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  std::size_t data_chars = 0;
+  std::size_t pad_chars = 0;
+  for (char c : text) {
+    if (c == ' ') continue;
+    if (c == '=') {
+      ++pad_chars;
+      continue;
+    }
+    const int v = ref_value(c);
+    if (v < 0 || pad_chars != 0) return std::nullopt;
+    buffer = (buffer << 5U) | static_cast<std::uint32_t>(v);
+    bits += 5;
+    ++data_chars;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<unsigned char>(buffer >> static_cast<unsigned>(bits)));
+    }
+  }
+  const std::size_t rem = data_chars % 8;
+  if (rem == 1 || rem == 3 || rem == 6) return std::nullopt;
+  const std::size_t need[8] = {0, 0, 6, 0, 4, 3, 0, 1};
+  if (pad_chars != 0 && pad_chars != need[rem]) return std::nullopt;
+  if (strict && (buffer & ((1U << static_cast<unsigned>(bits)) - 1U)) != 0) return std::nullopt;
+  return out;
+}
+
+/// base32_decode against ref_decode, both modes: the same verdict, the same
+/// error, the same bytes. Returns false (after recording a failure) on a difference.
+bool same_as_reference(std::string_view text) {
+  for (const bool strict : {false, true}) {
+    const auto want = ref_decode(text, strict);
+    const auto got = mfakit::base32_decode(
+        text, strict ? mfakit::base32_trailing_bits::reject : mfakit::base32_trailing_bits::ignore);
+    const bool same =
+        got.has_value() == want.has_value() &&
+        (got ? std::vector<unsigned char>(got->begin(), got->end()) == *want : got.error() == errc::invalid_base32);
+    if (!same) {
+      FAIL_CHECK("base32_decode differs from the reference on [" << mfakit_test::to_hex(mfakit_test::ascii(text))
+                                                                 << "] (hex), strict " << strict);
+      return false;
+    }
+  }
+  return true;
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -231,4 +312,112 @@ TEST_CASE("every byte value in every position round-trips", "[base32][property]"
 
 TEST_CASE("decode returns secure_bytes", "[base32]") {
   STATIC_REQUIRE(std::is_same_v<decltype(mfakit::base32_decode("")), mfakit::result<mfakit::secure_bytes>>);
+}
+
+// --- the mask-based (constant-time) code against the references ---------------------
+
+TEST_CASE("base32_value equals the branching reference for every byte value", "[base32][reference]") {
+  for (int c = 0; c < 256; ++c) {
+    INFO("byte " << c);
+    CHECK(mfakit::detail::base32_value(static_cast<char>(c)) == ref_value(static_cast<char>(c)));
+  }
+}
+
+TEST_CASE("base32_char equals the alphabet for every 5-bit value", "[base32][reference]") {
+  for (std::uint32_t v = 0; v < 32; ++v) {
+    INFO("value " << v);
+    CHECK(mfakit::detail::base32_char(v) == mfakit::base32_alphabet[v]);
+    CHECK(mfakit::detail::base32_char(v | 0xFFFFFFE0U) == mfakit::base32_alphabet[v]);  // only the low 5 bits count
+  }
+}
+
+TEST_CASE("base32_decode equals the reference: every one- and two-character input", "[base32][reference]") {
+  bool ok = true;
+  for (int a = 0; a < 256 && ok; ++a) {
+    const char ca = static_cast<char>(a);
+    ok = same_as_reference(std::string_view(&ca, 1));
+    for (int b = 0; b < 256 && ok; ++b) {
+      const char two[2] = {ca, static_cast<char>(b)};
+      ok = same_as_reference(std::string_view(two, 2));
+    }
+  }
+  CHECK(ok);
+}
+
+TEST_CASE("base32_decode equals the reference: every byte value at every position", "[base32][reference]") {
+  // valid texts of every final-group length, padded, spaced and lower-case
+  // ones among them; each position of each takes each of the 256 byte values
+  const std::string_view bases[] = {"MZXW6YTBOI", "MZXW6YTBOI======", "mzxw6ytb",
+                                    "MZXW 6YTB",  "JBSWY3DPEHPK3PXP", "MY======",
+                                    "MZXW6YQ=",   "MZXW6===",         "MZXQ",
+                                    "MZ",         " MZXW6YQ ",        "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"};
+  bool ok = true;
+  for (const std::string_view base : bases) {
+    REQUIRE(same_as_reference(base));
+    REQUIRE(mfakit::base32_decode(base).has_value());
+    for (std::size_t pos = 0; pos < base.size() && ok; ++pos) {
+      std::string text(base);
+      for (int v = 0; v < 256 && ok; ++v) {
+        text[pos] = static_cast<char>(v);
+        ok = same_as_reference(text);
+      }
+    }
+  }
+  CHECK(ok);
+}
+
+TEST_CASE("base32_decode equals the reference on random strings", "[base32][reference][property]") {
+  std::mt19937_64 rng(0x6261736533320002ULL);
+  // mostly the alphabet (so that many inputs are valid), some layout, some of anything
+  const std::string_view common = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567abcdefghijklmnopqrstuvwxyz";
+  std::size_t valid = 0;
+  bool ok = true;
+  for (int i = 0; i < 200000 && ok; ++i) {
+    std::string text(rng() % 41, ' ');
+    const auto mode = rng() % 4;  // 0: anything; 1: alphabet only; 2, 3: alphabet, layout, rare foreign bytes
+    for (auto& c : text) {
+      const auto r = rng();
+      if (mode == 0) {
+        c = static_cast<char>(r & 0xFFU);
+      } else if (mode == 1 || (r >> 8U) % 16 < 13) {
+        c = common[(r >> 16U) % common.size()];
+      } else {
+        c = (r >> 8U) % 16 == 13 ? ' ' : (r >> 8U) % 16 == 14 ? '=' : static_cast<char>(r & 0xFFU);
+      }
+    }
+    if (mode >= 2 && rng() % 2 == 0) {  // move the padding to the end, as an encoder would
+      std::string data, pad;
+      for (char c : text) (c == '=' ? pad : data).push_back(c);
+      text = data + pad;
+    }
+    ok = same_as_reference(text);
+    valid += mfakit::base32_decode(text).has_value() ? 1 : 0;
+  }
+  CHECK(ok);
+  CHECK(valid > 20000);  // the valid path is exercised, not only the errors
+}
+
+TEST_CASE("base32_encode equals the table-driven reference", "[base32][reference][property]") {
+  std::mt19937_64 rng(0x6261736533320003ULL);
+  bool ok = true;
+  // every byte value at every position of every length 1..12, the other bytes random
+  for (std::size_t len = 1; len <= 12 && ok; ++len) {
+    std::vector<unsigned char> data(len);
+    for (std::size_t pos = 0; pos < len && ok; ++pos) {
+      for (auto& b : data) b = static_cast<unsigned char>(rng() & 0xFFU);
+      for (int v = 0; v < 256 && ok; ++v) {
+        data[pos] = static_cast<unsigned char>(v);
+        ok = mfakit::base32_encode(data) == ref_encode(data);
+        if (!ok) FAIL_CHECK("length " << len << ", byte " << v << " at " << pos);
+      }
+    }
+  }
+  // random data of random lengths 0..100
+  for (int i = 0; i < 20000 && ok; ++i) {
+    std::vector<unsigned char> data(rng() % 101);
+    for (auto& b : data) b = static_cast<unsigned char>(rng() & 0xFFU);
+    ok = mfakit::base32_encode(data) == ref_encode(data);
+    if (!ok) FAIL_CHECK("random data " << mfakit_test::to_hex(data));
+  }
+  CHECK(ok);
 }

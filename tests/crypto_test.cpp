@@ -190,6 +190,16 @@ TEST_CASE("constant_time_equal", "[crypto]") {
 
 // --- randomness ---------------------------------------------------------------------------------
 
+TEST_CASE("in_range_mask is the range test as a mask, for every byte and range", "[crypto]") {
+  // 256^3 cases: lo > hi (an empty range) included
+  long wrong = 0;
+  for (int lo = 0; lo < 256; ++lo)
+    for (int hi = 0; hi < 256; ++hi)
+      for (int c = 0; c < 256; ++c)
+        wrong += mfakit::detail::in_range_mask(c, lo, hi) != (lo <= c && c <= hi ? -1 : 0) ? 1 : 0;
+  CHECK(wrong == 0);
+}
+
 TEST_CASE("openssl_random fills buffers", "[crypto][random]") {
   STATIC_REQUIRE(mfakit::random_source<mfakit::openssl_random>);
   STATIC_REQUIRE(mfakit::random_source<mfakit_test::scripted_random>);
