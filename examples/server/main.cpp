@@ -393,6 +393,7 @@ void log_event(const mfakit::event& e) {
   }
   if (e.failures != 0) line += fmt::format(" failures={}", e.failures);
   if (e.retry_after != 0) line += fmt::format(" retry_after={}", e.retry_after);
+  if (e.kind == mfakit::event_kind::clock_drift) line += fmt::format(" drift={}", mfakit::to_string(e.drift));
   if (e.kind == mfakit::event_kind::enabled || e.kind == mfakit::event_kind::backup_code_used ||
       e.kind == mfakit::event_kind::backup_codes_regenerated)
     line += fmt::format(" backup_codes_remaining={}", e.backup_codes_remaining);

@@ -8,6 +8,10 @@
 //    5.2) or a remaining backup code, once;
 //  - consecutive failures are throttled per account (throttle.hpp), checked
 //    before any HMAC or KDF work; only a success resets them.
+//  - each accepted TOTP code's offset from the server's step is kept (the
+//    last four, records.hpp); three in a row a step behind, or ahead, is a
+//    clock drift (clock_drift_of), reported by status and by one event when
+//    it appears. It only reports: the window stays what the config says.
 #pragma once
 
 #include <array>
@@ -32,6 +36,22 @@
 #include "mfakit/throttle.hpp"
 
 namespace mfakit::flow {
+
+/// How many of the newest accepted codes must be off the same way before
+/// the clock counts as drifting: one off code is a slow typist or a code
+/// read just before its step ended; three in a row is the phone's clock.
+inline constexpr std::size_t drift_run = 3;
+static_assert(drift_run <= offset_history::capacity);
+
+/// The drift the history shows: the direction its drift_run newest entries
+/// share, none when there are fewer or they differ or are on time.
+[[nodiscard]] constexpr drift_direction clock_drift_of(const offset_history& h) noexcept {
+  if (h.size() < drift_run) return drift_direction::none;
+  const int first = h[0];
+  for (std::size_t i = 1; i < drift_run; ++i)
+    if (h[i] != first) return drift_direction::none;
+  return first < 0 ? drift_direction::behind : first > 0 ? drift_direction::ahead : drift_direction::none;
+}
 
 namespace detail {
 [[nodiscard]] inline bool blank(std::string_view s) noexcept {
@@ -103,6 +123,22 @@ template <class T>
                           totp_verify_options{cfg.window, r.last_step});
   cleanse(key.data(), key.size());
   return step;
+}
+
+/// Records where an accepted step fell against `now` in the record that
+/// burns it (so a replay, refused before, changes nothing), and adds the
+/// clock_drift event when this acceptance makes a drift appear.
+inline void note_offset(account_record& r, std::uint64_t step, std::string_view user, std::int64_t now,
+                        std::vector<event>& events) {
+  const auto current = totp_step(now, totp_params{r.alg, r.digits, r.period, 0});
+  if (!current) return;  // cannot happen once a code matched at `now`
+  const drift_direction before = clock_drift_of(r.offsets);
+  r.offsets.push(step < *current ? -1 : step > *current ? 1 : 0);
+  const drift_direction after = clock_drift_of(r.offsets);
+  if (after == drift_direction::none || after == before) return;
+  event e = make_event(event_kind::clock_drift, user, now);
+  e.drift = after;
+  events.push_back(std::move(e));
 }
 
 /// A fresh batch, or a copy of the one this request already made.
@@ -194,8 +230,11 @@ template <random_source R>
   next.backup = std::move(fresh->digests);
   next.failures = 0;
   next.last_failure = 0;
+  std::vector<event> drift;
+  detail::note_offset(next, *step, user, now, drift);
   decision<enable_result> d{std::move(next), enable_result{std::move(fresh->codes)}, {}, 0};
   d.events.push_back(detail::make_event(event_kind::code_accepted, user, now));
+  for (auto& e : drift) d.events.push_back(std::move(e));
   event e = detail::make_event(event_kind::enabled, user, now);
   e.backup_codes_remaining = cfg.backup_code_count;
   d.events.push_back(std::move(e));
@@ -244,7 +283,11 @@ template <random_source R>
     }
     return d;
   }
-  if (step) r.last_step = *step;
+  std::vector<event> drift;
+  if (step) {
+    r.last_step = *step;
+    detail::note_offset(r, *step, user, now, drift);
+  }
   if (used) r.backup.digests.erase(r.backup.digests.begin() + static_cast<std::ptrdiff_t>(*used));
   r.failures = 0;
   r.last_failure = 0;
@@ -255,6 +298,7 @@ template <random_source R>
   e.via = via;
   e.backup_codes_remaining = remaining;
   d.events.push_back(std::move(e));
+  for (auto& x : drift) d.events.push_back(std::move(x));
   return d;
 }
 
@@ -324,7 +368,12 @@ template <random_source R>
 [[nodiscard]] inline status_result status(const std::optional<account_record>& current) noexcept {
   if (!current) return {};
   const bool enabled = current->status == account_status::enabled;
-  return {enabled, current->status == account_status::pending, enabled ? current->backup.digests.size() : 0};
+  status_result s;
+  s.totp_enabled = enabled;
+  s.setup_pending = current->status == account_status::pending;
+  s.backup_codes_remaining = enabled ? current->backup.digests.size() : 0;
+  s.clock_drift = enabled ? clock_drift_of(current->offsets) : drift_direction::none;
+  return s;
 }
 
 }  // namespace mfakit::flow

@@ -24,11 +24,17 @@ enum class event_kind : std::uint8_t {
   challenge_issued,     ///< a login challenge began
   challenge_exhausted,  ///< a challenge used up its attempts and is dead
   secret_resealed,      ///< the secret was sealed again under the current key (rotation)
+  clock_drift,          ///< the last accepted codes were all a step off the same way; see drift
 };
 
 enum class factor : std::uint8_t { totp, backup_code };
 
 enum class reject_reason : std::uint8_t { none, mismatch, replayed, malformed };
+
+/// Which way a user's authenticator clock looks off: its codes keep landing
+/// a step behind the server's (-1) or ahead of it (+1); none when it is fine
+/// or not known.
+enum class drift_direction : std::int8_t { behind = -1, none = 0, ahead = 1 };
 
 struct event {
   event_kind kind = event_kind::setup;
@@ -39,6 +45,7 @@ struct event {
   std::size_t backup_codes_remaining = 0;
   std::int64_t retry_after = 0;
   std::uint32_t failures = 0;  ///< consecutive failures after this event
+  drift_direction drift = drift_direction::none;  ///< with clock_drift
 };
 
 [[nodiscard]] constexpr std::string_view to_string(event_kind k) noexcept {
@@ -56,6 +63,16 @@ struct event {
     case event_kind::challenge_issued: return "challenge_issued";
     case event_kind::challenge_exhausted: return "challenge_exhausted";
     case event_kind::secret_resealed: return "secret_resealed";
+    case event_kind::clock_drift: return "clock_drift";
+  }
+  return "unknown";
+}
+
+[[nodiscard]] constexpr std::string_view to_string(drift_direction d) noexcept {
+  switch (d) {
+    case drift_direction::behind: return "behind";
+    case drift_direction::none: return "none";
+    case drift_direction::ahead: return "ahead";
   }
   return "unknown";
 }

@@ -95,6 +95,9 @@ struct status_result {
   bool totp_enabled = false;
   bool setup_pending = false;
   std::size_t backup_codes_remaining = 0;
+  /// The user's last accepted codes were all a step behind or ahead
+  /// (flow::clock_drift_of): time to ask them to fix the phone's clock.
+  drift_direction clock_drift = drift_direction::none;
 };
 
 struct login_result {

@@ -148,10 +148,14 @@ namespace detail {
 /// Disable: {"disabled": true}
 [[nodiscard]] inline std::string disable_body() { return R"({"disabled":true})"; }
 
-/// Status: {"totpEnabled", "backupCodesRemaining"} (+ the host's passkeysCount).
+/// Status: {"totpEnabled", "backupCodesRemaining"} (+ the host's passkeysCount),
+/// and "clockDrift": "behind" or "ahead" only while the user's clock looks
+/// off (status_result::clock_drift), so the documented body is unchanged
+/// otherwise.
 [[nodiscard]] inline std::string status_body(const status_result& r, std::optional<int> passkeys_count = std::nullopt) {
   std::string out = fmt::format(R"({{"totpEnabled":{},"backupCodesRemaining":{})", r.totp_enabled ? "true" : "false",
                                 r.backup_codes_remaining);
+  if (r.clock_drift != drift_direction::none) out += fmt::format(R"(,"clockDrift":"{}")", to_string(r.clock_drift));
   if (passkeys_count) out += fmt::format(R"(,"passkeysCount":{})", *passkeys_count);
   out.push_back('}');
   return out;

@@ -28,6 +28,51 @@ enum class account_status : std::uint8_t { disabled = 0, pending = 1, enabled = 
 inline constexpr std::size_t write_id_bytes = 16;
 using write_id = std::array<unsigned char, write_id_bytes>;
 
+/// Where the last few accepted TOTP codes fell against the server's clock,
+/// newest first: -1 behind (a step or more), 0 on time, +1 ahead. Two bits
+/// an entry in one byte, so it is bounded and costs the record one byte;
+/// flow::clock_drift_of reads a drift from it.
+struct offset_history {
+  static constexpr std::size_t capacity = 4;
+  /// Entry i (0 newest) in bits 2i and 2i+1: 0 none, 1 on time, 2 behind,
+  /// 3 ahead. Entries are packed from bit 0: no entry after an empty slot.
+  std::uint8_t packed = 0;
+
+  /// Records an accepted code's offset in steps (its sign is kept); the
+  /// oldest entry falls out once four are held.
+  constexpr void push(std::int64_t offset) noexcept {
+    const unsigned entry = offset < 0 ? 2U : offset > 0 ? 3U : 1U;
+    packed = static_cast<std::uint8_t>(((static_cast<unsigned>(packed) << 2U) | entry) & 0xFFU);
+  }
+  [[nodiscard]] constexpr std::size_t size() const noexcept {
+    std::size_t n = 0;
+    while (n < capacity && slot(n) != 0) ++n;
+    return n;
+  }
+  /// The offset of entry i (0 the newest), i < size().
+  [[nodiscard]] constexpr int operator[](std::size_t i) const noexcept {
+    const unsigned e = slot(i);
+    return e == 2U ? -1 : e == 3U ? 1 : 0;
+  }
+  /// Whether a byte is one push() can make: no entry after an empty slot.
+  [[nodiscard]] static constexpr bool well_formed(unsigned bits) noexcept {
+    if (bits > 0xFFU) return false;
+    bool gap = false;
+    for (std::size_t i = 0; i < capacity; ++i) {
+      const bool empty = ((bits >> (2U * i)) & 3U) == 0;
+      if (gap && !empty) return false;
+      gap = gap || empty;
+    }
+    return true;
+  }
+  friend bool operator==(const offset_history&, const offset_history&) = default;
+
+ private:
+  [[nodiscard]] constexpr unsigned slot(std::size_t i) const noexcept {
+    return (static_cast<unsigned>(packed) >> (2U * i)) & 3U;
+  }
+};
+
 /// A user's second factor. Absent and `disabled` mean the same to the flow;
 /// disable writes a `disabled` record instead of deleting, so a key's
 /// version keeps growing and a stale compare-and-swap can never succeed.
@@ -42,6 +87,7 @@ struct account_record {
   std::uint32_t failures = 0;              ///< consecutive failed attempts
   std::int64_t last_failure = 0;           ///< Unix time of the last one
   write_id written_by{};                   ///< the write that stored this record (all zero: unknown)
+  offset_history offsets{};                ///< the accepted TOTP codes' offsets (clock drift)
   friend bool operator==(const account_record&, const account_record&) = default;
 };
 
@@ -56,8 +102,9 @@ struct challenge_record {
 inline constexpr std::size_t max_user_id_bytes = 512;
 
 namespace detail {
-inline constexpr unsigned char record_format = 2;            ///< what encode() writes
-inline constexpr unsigned char record_format_no_writer = 1;  ///< still read: format 2 without the trailing write id
+inline constexpr unsigned char record_format = 3;             ///< what encode() writes
+inline constexpr unsigned char record_format_no_offsets = 2;  ///< still read: format 3 without the trailing offsets
+inline constexpr unsigned char record_format_no_writer = 1;   ///< still read: format 2 without the trailing write id
 inline constexpr unsigned char challenge_format = 1;
 inline constexpr unsigned char tag_account = 'A';
 inline constexpr unsigned char tag_challenge = 'C';
@@ -65,7 +112,7 @@ inline constexpr unsigned char tag_challenge = 'C';
 
 /// Encodes an account record (a few hundred bytes with ten backup codes).
 [[nodiscard]] inline std::string encode(const account_record& r) {
-  // fixed fields and varints take at most 82 bytes: one allocation
+  // fixed fields and varints take at most 83 bytes: one allocation
   detail::record_writer w(96 + write_id_bytes + r.sealed_secret.size() + r.backup.salt.size() +
                           r.backup.digests.size() * backup_code_digest_bytes);
   w.u8(detail::tag_account);
@@ -90,6 +137,7 @@ inline constexpr unsigned char tag_challenge = 'C';
     for (const auto& d : r.backup.digests) w.raw(d);
   }
   w.raw(r.written_by);
+  w.u8(r.offsets.packed);
   return w.take();
 }
 
@@ -106,10 +154,11 @@ inline constexpr unsigned char tag_challenge = 'C';
 [[nodiscard]] inline result<account_record> decode_account(std::string_view bytes) {
   detail::record_reader in(bytes);
   account_record r;
-  unsigned tag = 0, format = 0, status = 0, alg = 0, digits = 0, has_step = 0, has_codes = 0;
+  unsigned tag = 0, format = 0, status = 0, alg = 0, digits = 0, has_step = 0, has_codes = 0, offsets = 0;
   std::uint64_t step = 0, failures = 0;
   if (!in.u8(tag) || tag != detail::tag_account || !in.u8(format) ||
-      (format != detail::record_format && format != detail::record_format_no_writer))
+      (format != detail::record_format && format != detail::record_format_no_offsets &&
+       format != detail::record_format_no_writer))
     return errc::malformed_record;
   if (!in.u8(status) || status > 2 || !in.u8(alg) || alg > 2 || !in.u8(digits) ||
       !detail::valid_digits(static_cast<int>(digits)) || !in.svarint(r.period) || r.period < 1 || !in.u8(has_step) ||
@@ -137,7 +186,12 @@ inline constexpr unsigned char tag_challenge = 'C';
     for (auto& d : r.backup.digests)
       if (!in.raw(d)) return errc::malformed_record;
   }
-  if (format == detail::record_format && !in.raw(r.written_by)) return errc::malformed_record;
+  // format 1 ends here; format 2 adds the write id, format 3 the offsets
+  if (format != detail::record_format_no_writer && !in.raw(r.written_by)) return errc::malformed_record;
+  if (format == detail::record_format) {
+    if (!in.u8(offsets) || !offset_history::well_formed(offsets)) return errc::malformed_record;
+    r.offsets.packed = static_cast<std::uint8_t>(offsets);
+  }
   if (!in.done()) return errc::malformed_record;
   // the status decides what must and must not be there
   const bool disabled = r.status == account_status::disabled;

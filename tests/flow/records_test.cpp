@@ -92,6 +92,8 @@ account_record enabled_record() {
   r.failures = 3;
   r.last_failure = 1'700'000'123;
   for (std::size_t i = 0; i < r.written_by.size(); ++i) r.written_by[i] = static_cast<unsigned char>(0xC0 + i);
+  r.offsets.push(0);
+  r.offsets.push(-1);  // newest: behind
   return r;
 }
 
@@ -143,25 +145,40 @@ auto challenge_decoder = [](std::string_view b) { return mfakit::decode_challeng
 TEST_CASE("account encoding matches the documented layout byte for byte", "[records]") {
   const account_record r = enabled_record();
   bytes_builder b;
-  b.u8('A').u8(2).u8(2).u8(1).u8(8).svarint(60).u8(1).varint(56'666'666).varint(3).svarint(1'700'000'123);
+  b.u8('A').u8(3).u8(2).u8(1).u8(8).svarint(60).u8(1).varint(56'666'666).varint(3).svarint(1'700'000'123);
   b.bytes(r.sealed_secret).u8(1);
   b.raw(std::string(reinterpret_cast<const char*>(r.backup.salt.data()), r.backup.salt.size()));  // NOLINT
   b.varint(16).varint(1).varint(1).varint(10);
   for (const auto& d : r.backup.digests)
     b.raw(std::string(reinterpret_cast<const char*>(d.data()), d.size()));  // NOLINT
   b.raw(std::string(reinterpret_cast<const char*>(r.written_by.data()), r.written_by.size()));  // NOLINT
+  b.u8(0b0110);  // the offsets, newest in the low bits: behind (2), then on time (1)
   CHECK(hex(mfakit::encode(r)) == hex(b.out));
 
   account_record disabled;
   bytes_builder d;
-  d.u8('A').u8(2).u8(0).u8(0).u8(6).svarint(30).u8(0).varint(0).svarint(0).bytes("").u8(0).raw(std::string(16, '\0'));
+  d.u8('A').u8(3).u8(0).u8(0).u8(6).svarint(30).u8(0).varint(0).svarint(0).bytes("").u8(0).raw(std::string(16, '\0'));
+  d.u8(0);
   CHECK(hex(mfakit::encode(disabled)) == hex(d.out));
 
-  // format 1 (before write ids): the same without the trailing write id, still read
-  std::string v1 = mfakit::encode(r);
+  // format 2 (before the offsets): the same without the trailing byte, still
+  // read with no history, and written back as format 3
+  std::string v2 = mfakit::encode(r);
+  v2[1] = 2;
+  v2.pop_back();
+  account_record no_history = r;
+  no_history.offsets = {};
+  CHECK(mfakit::decode_account(v2).value() == no_history);
+  std::string v3 = v2;
+  v3[1] = 3;
+  v3.push_back('\0');
+  CHECK(hex(mfakit::encode(no_history)) == hex(v3));
+
+  // format 1 (before write ids): format 2 without the trailing write id, still read
+  std::string v1 = v2;
   v1[1] = 1;
   v1.resize(v1.size() - mfakit::write_id_bytes);
-  account_record unknown_writer = r;
+  account_record unknown_writer = no_history;
   unknown_writer.written_by = {};
   CHECK(mfakit::decode_account(v1).value() == unknown_writer);
 
@@ -211,6 +228,67 @@ TEST_CASE("account records round trip for every status and field extreme", "[rec
     }
   }
   CHECK(cases == 3 * 3 * 3 * steps.size() * counts.size());
+}
+
+TEST_CASE("the offset history keeps the last four offsets, newest first, in one byte", "[records][drift]") {
+  mfakit::offset_history h;
+  CHECK(h.size() == 0);
+  CHECK(h.packed == 0);
+  h.push(-1);
+  CHECK(h.size() == 1);
+  CHECK(h[0] == -1);
+  h.push(0);
+  h.push(5);    // a wider window: only the sign is kept
+  h.push(-32);
+  CHECK(h.size() == 4);
+  CHECK(h[0] == -1);
+  CHECK(h[1] == 1);
+  CHECK(h[2] == 0);
+  CHECK(h[3] == -1);
+  h.push(1);  // the oldest (-1) falls out
+  CHECK(h.size() == 4);
+  CHECK(h[0] == 1);
+  CHECK(h[1] == -1);
+  CHECK(h[2] == 1);
+  CHECK(h[3] == 0);
+  CHECK(h.packed == 0b01'11'10'11);
+}
+
+TEST_CASE("every history byte push() can make round trips, every other is refused", "[records][drift]") {
+  // the bytes push() can make, found by pushing
+  std::vector<bool> reachable(256, false);
+  std::vector<mfakit::offset_history> frontier{mfakit::offset_history{}};
+  reachable[0] = true;
+  for (std::size_t depth = 0; depth < mfakit::offset_history::capacity + 1; ++depth) {
+    std::vector<mfakit::offset_history> next;
+    for (auto h : frontier) {
+      for (int off : {-1, 0, 1}) {
+        auto g = h;
+        g.push(off);
+        if (!reachable[g.packed]) next.push_back(g);
+        reachable[g.packed] = true;
+      }
+    }
+    frontier = std::move(next);
+  }
+  std::size_t accepted = 0;
+  for (unsigned v = 0; v < 256; ++v) {
+    account_record r = enabled_record();
+    r.offsets.packed = static_cast<std::uint8_t>(v);
+    INFO("history byte " << v);
+    CHECK(mfakit::offset_history::well_formed(v) == reachable[v]);
+    const std::string bytes = mfakit::encode(r);
+    auto back = mfakit::decode_account(bytes);
+    CHECK(back.has_value() == reachable[v]);
+    if (back) {
+      ++accepted;
+      CHECK(*back == r);
+      CHECK(mfakit::encode(*back) == bytes);
+    } else {
+      CHECK(back.error() == errc::malformed_record);
+    }
+  }
+  CHECK(accepted == 1 + 3 + 9 + 27 + 81);
 }
 
 TEST_CASE("a record without remaining codes decodes to the default set (salt and cost are not kept)", "[records]") {
@@ -269,6 +347,12 @@ TEST_CASE("every truncation and every trailing byte is rejected", "[records]") {
     INFO("status " << static_cast<int>(r.status));
     check_truncations_and_trailers(mfakit::encode(r), account_decoder);
   }
+  // a format-2 record (before the offsets) is no prefix of a valid one either
+  std::string v2 = mfakit::encode(enabled_record());
+  v2[1] = 2;
+  v2.pop_back();
+  REQUIRE(mfakit::decode_account(v2));
+  check_truncations_and_trailers(v2, account_decoder);
   check_truncations_and_trailers(mfakit::encode(challenge_record{"alice@example.com", 1'700'000'300, 2}),
                                  challenge_decoder);
 }
@@ -341,7 +425,7 @@ TEST_CASE("wrong tag, wrong format, out-of-range enums", "[records]") {
   CHECK(mfakit::decode_challenge(a).error() == errc::malformed_record);
   CHECK_FALSE(mfakit::decode_account(""));
   CHECK_FALSE(mfakit::decode_challenge(""));
-  for (unsigned fmt_version : {0U, 3U, 255U}) {
+  for (unsigned fmt_version : {0U, 4U, 255U}) {
     std::string x = a;
     x[1] = static_cast<char>(fmt_version);
     CHECK_FALSE(mfakit::decode_account(x));
@@ -441,7 +525,8 @@ TEST_CASE("an enabled record with ten codes and a sealed 64-byte SHA-512 secret 
   r.backup = digests(10, mfakit::backup_code_hasher::default_cost);
   const std::size_t typical = mfakit::encode(r).size();
 
-  // every varint at its longest
+  // every varint at its longest, a full offset history
+  for (std::size_t i = 0; i < mfakit::offset_history::capacity; ++i) r.offsets.push(1);
   r.last_step = u64_max;
   r.failures = u32_max;
   r.last_failure = i64_min;

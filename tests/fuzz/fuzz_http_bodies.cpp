@@ -149,6 +149,7 @@ void check_status_and_errors(FuzzedDataProvider& in) {
   st.backup_codes_remaining = in.ConsumeIntegral<std::size_t>();
   std::optional<int> passkeys;
   if (in.ConsumeBool()) passkeys = in.ConsumeIntegral<int>();
+  st.clock_drift = static_cast<mfakit::drift_direction>(in.ConsumeIntegralInRange<int>(-1, 1));
   const value s = parse_body(mfakit::http::status_body(st, passkeys));
   const value* enabled = s.get("totpEnabled");
   FUZZ_CHECK(enabled != nullptr && enabled->k == value::kind::boolean && enabled->b == st.totp_enabled);
@@ -158,6 +159,10 @@ void check_status_and_errors(FuzzedDataProvider& in) {
   const value* pk = s.get("passkeysCount");
   FUZZ_CHECK((pk != nullptr) == passkeys.has_value());
   if (pk != nullptr) FUZZ_CHECK(pk->k == value::kind::number && pk->text == std::to_string(*passkeys));
+  const value* drift = s.get("clockDrift");
+  FUZZ_CHECK((drift != nullptr) == (st.clock_drift != mfakit::drift_direction::none));
+  if (drift != nullptr)
+    FUZZ_CHECK(string_member(s, "clockDrift") == (st.clock_drift == mfakit::drift_direction::behind ? "behind" : "ahead"));
 
   const value d = parse_body(mfakit::http::disable_body());
   FUZZ_CHECK(d.get("disabled") != nullptr && d.get("disabled")->b);

@@ -32,6 +32,16 @@ response handler(const std::array<unsigned char, 32>& key_bytes, const std::stri
 """,
         "after": "}\n",
     },
+    # statements: the host's configuration and service in scope
+    "readme_clock_drift": {
+        "before": HOST + """
+#include <fmt/format.h>
+void notify(const std::string& user, const std::string& message);
+void show_clock_banner(mfakit::drift_direction which_way);
+void handler(mfakit::flow_config& config, mfakit::service<mfakit::memory_store>& mfa, const std::string& user_id) {
+""",
+        "after": "}\n",
+    },
     # a namespace-scope template: instantiated with the archetype store
     "readme_async": {
         "before": "",
