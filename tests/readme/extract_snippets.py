@@ -32,6 +32,16 @@ response handler(const std::array<unsigned char, 32>& key_bytes, const std::stri
 """,
         "after": "}\n",
     },
+    # statements: the start of a host's main()
+    "readme_self_test": {
+        "before": """
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+int host_main() {
+""",
+        "after": "  return EXIT_SUCCESS;\n}\n",
+    },
     # a namespace-scope template: instantiated with the archetype store
     "readme_async": {
         "before": "",
