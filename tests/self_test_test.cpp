@@ -52,8 +52,8 @@ TEST_CASE("the self-test passes with OpenSSL's provider", "[self_test]") {
   CHECK(r.failed == self_test_check::none);
   CHECK_FALSE(r.error());
   // and the gated calls answer: RFC 6238 Appendix B, SHA-1, T = 59
-  auto step = mfakit::verify_totp(mfakit::as_bytes("12345678901234567890"), "94287082", 59,
-                                  {mfakit::algorithm::sha1, 8, 30});
+  auto step =
+      mfakit::verify_totp(mfakit::as_bytes("12345678901234567890"), "94287082", 59, {mfakit::algorithm::sha1, 8, 30});
   REQUIRE(step);
   CHECK(*step == 1);
 }

@@ -61,7 +61,9 @@ std::array<unsigned char, 32> key_bytes() {
   return k;
 }
 
-mfakit::secret_box aes_box() { return mfakit::secret_box::aes_256_gcm(7, {mfakit::sealing_key(7, key_bytes())}).value(); }
+mfakit::secret_box aes_box() {
+  return mfakit::secret_box::aes_256_gcm(7, {mfakit::sealing_key(7, key_bytes())}).value();
+}
 
 // RFC 6238 Appendix B: the SHA-1 seed, and its 8-digit code at T = 59.
 constexpr std::string_view rfc_seed = "12345678901234567890";
