@@ -17,6 +17,7 @@
 #include "mfakit/crypto.hpp"
 #include "mfakit/detail/kdf_slot.hpp"
 #include "mfakit/errors.hpp"
+#include "mfakit/self_test.hpp"
 
 namespace mfakit {
 
@@ -154,6 +155,7 @@ class backup_code_hasher {
   /// Digests of every code under a fresh salt.
   template <random_source R = openssl_random>
   [[nodiscard]] result<backup_code_digests> digest(std::span<const backup_code> codes, R&& rng = R{}) const {
+    if (!detail::self_test_passed()) return errc::crypto_failure;  // self_test.hpp: never a wrong answer
     backup_code_digests d;
     d.cost = cost_;
     if (!rng.fill(d.salt)) return errc::random_failure;
@@ -168,6 +170,7 @@ class backup_code_hasher {
   /// then a constant-time compare against every digest with no early exit.
   /// errc::malformed_code or errc::code_mismatch otherwise.
   [[nodiscard]] result<std::size_t> match(const backup_code_digests& d, std::string_view guess) const {
+    if (!detail::self_test_passed()) return errc::crypto_failure;  // self_test.hpp: never a wrong answer
     auto code = backup_code::parse(guess);
     if (!code) return code.error();
     if (d.digests.empty()) return errc::code_mismatch;  // nothing left to find: no KDF run

@@ -25,6 +25,7 @@ enum class event_kind : std::uint8_t {
   challenge_exhausted,  ///< a challenge used up its attempts and is dead
   secret_resealed,      ///< the secret was sealed again under the current key (rotation)
   clock_drift,          ///< the last accepted codes were all a step off the same way; see drift
+  self_test_failed,     ///< refused: the crypto self-test failed in this process (self_test.hpp)
 };
 
 enum class factor : std::uint8_t { totp, backup_code };
@@ -64,6 +65,7 @@ struct event {
     case event_kind::challenge_exhausted: return "challenge_exhausted";
     case event_kind::secret_resealed: return "secret_resealed";
     case event_kind::clock_drift: return "clock_drift";
+    case event_kind::self_test_failed: return "self_test_failed";
   }
   return "unknown";
 }

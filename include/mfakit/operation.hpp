@@ -52,6 +52,7 @@
 #include "mfakit/errors.hpp"
 #include "mfakit/events.hpp"
 #include "mfakit/records.hpp"
+#include "mfakit/self_test.hpp"
 #include "mfakit/store.hpp"
 #include "mfakit/store_keys.hpp"
 #include "mfakit/account_transitions.hpp"
@@ -116,6 +117,16 @@ namespace detail {
   return valid_user(user) ? user : std::string_view{};
 }
 
+/// Every operation starts here: while the self-test (self_test.hpp) has
+/// failed in this process, it ends at once in errc::crypto_failure, before
+/// any store call, with an event the host can alert on (naming the user
+/// when there is a valid one).
+template <class Ctx>
+[[nodiscard]] std::optional<event> failed_self_test(const Ctx& ctx, std::string_view user) {
+  if (self_test_passed()) return std::nullopt;
+  return flow::detail::make_event(event_kind::self_test_failed, keyable(user), ctx.now());
+}
+
 /// The engine of every account request: load -> decide -> compare-and-swap,
 /// retried on a lost race, with the authorship check after a store error.
 /// `Derived::decide(std::optional<account_record>&, now)` is the pure
@@ -173,7 +184,13 @@ class account_update {
  protected:
   account_update(Ctx ctx, std::string_view user, attempt_info* info)
       : ctx_(ctx), key_(keyable(user)), info_(info) {
-    if (!valid_user(user)) end(errc::invalid_argument);
+    if (auto e = failed_self_test(ctx_, user)) {
+      decision<T> d = flow::detail::refuse<T>(make_error_code(errc::crypto_failure));
+      d.events.push_back(std::move(*e));
+      end(std::move(d));
+    } else if (!valid_user(user)) {
+      end(errc::invalid_argument);
+    }
   }
 
   /// Starts on a record the caller already loaded (complete_login).
@@ -384,8 +401,13 @@ class status_operation {
  public:
   using value_type = status_result;
 
-  status_operation(Ctx /*ctx*/, std::string_view user) : key_(detail::keyable(user)) {
-    if (!detail::valid_user(user)) end(errc::invalid_argument);
+  status_operation(Ctx ctx, std::string_view user) : ctx_(ctx), key_(detail::keyable(user)) {
+    refusal_ = detail::failed_self_test(ctx_, user);
+    if (refusal_) {
+      end(errc::crypto_failure);
+    } else if (!detail::valid_user(user)) {
+      end(errc::invalid_argument);
+    }
   }
   [[nodiscard]] store_call wants() const noexcept { return call_; }
   [[nodiscard]] std::string_view key() const noexcept { return key_.view(); }
@@ -400,13 +422,18 @@ class status_operation {
     end(flow::status(*record));
   }
   void on_swap(swap_answer /*answer*/) {}
-  [[nodiscard]] result<status_result> finish() { return outcome_; }
+  [[nodiscard]] result<status_result> finish() {
+    if (refusal_) ctx_.emit(*std::exchange(refusal_, std::nullopt));
+    return outcome_;
+  }
 
  private:
   void end(result<status_result> r) {
     outcome_ = r;
     call_ = store_call::none;
   }
+  Ctx ctx_;
+  std::optional<event> refusal_;  ///< the self-test's event, fired by finish()
   detail::account_key_buffer key_;
   store_call call_ = store_call::load;
   std::optional<std::string> none_;
@@ -422,7 +449,12 @@ class begin_login_operation {
 
   begin_login_operation(Ctx ctx, std::string_view user)
       : ctx_(ctx), user_(user), account_key_(detail::keyable(user)) {
-    if (!detail::valid_user(user)) end(errc::invalid_argument);
+    refusal_ = detail::failed_self_test(ctx_, user);
+    if (refusal_) {
+      end(errc::crypto_failure);
+    } else if (!detail::valid_user(user)) {
+      end(errc::invalid_argument);
+    }
   }
   [[nodiscard]] store_call wants() const noexcept { return call_; }
   [[nodiscard]] std::string_view key() const noexcept {
@@ -459,7 +491,10 @@ class begin_login_operation {
     ctx_.emit(flow::detail::make_event(event_kind::challenge_issued, user_, now_));
     end(std::move(*issued_));
   }
-  [[nodiscard]] result<challenge_result> finish() { return std::move(outcome_); }
+  [[nodiscard]] result<challenge_result> finish() {
+    if (refusal_) ctx_.emit(*std::exchange(refusal_, std::nullopt));
+    return std::move(outcome_);
+  }
 
  private:
   void end(result<challenge_result> r) {
@@ -469,6 +504,7 @@ class begin_login_operation {
     call_ = store_call::none;
   }
   Ctx ctx_;
+  std::optional<event> refusal_;  ///< the self-test's event, fired by finish()
   std::string_view user_;
   detail::account_key_buffer account_key_;
   std::string challenge_key_;
@@ -494,7 +530,10 @@ class complete_login_operation {
   complete_login_operation(Ctx ctx, std::string_view token, std::string_view code, factor via,
                            attempt_info* info = nullptr)
       : ctx_(ctx), code_(code), via_(via), info_(info) {
-    if (flow::detail::blank(token)) {
+    if (auto e = detail::failed_self_test(ctx_, {})) {  // the user is behind the token: not named
+      events_.push_back(std::move(*e));
+      end(errc::crypto_failure);
+    } else if (flow::detail::blank(token)) {
       end(errc::missing_token);
     } else if (flow::detail::blank(code)) {
       end(errc::missing_code);

@@ -18,6 +18,7 @@
 #include "mfakit/crypto.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/hmac.hpp"
+#include "mfakit/self_test.hpp"
 
 namespace mfakit {
 
@@ -116,6 +117,7 @@ inline otp_code::otp_code(std::uint32_t value, int digits) noexcept {
 
 /// The HOTP value for one counter with a prepared key.
 [[nodiscard]] inline result<otp_code> hotp(const otp_key& key, std::uint64_t counter, int digits = 6) {
+  if (!detail::self_test_passed()) return errc::crypto_failure;  // self_test.hpp: never a wrong answer
   if (!detail::valid_digits(digits)) return errc::invalid_argument;
   mac_bytes mac{};
   if (!key.mac(counter, mac)) return errc::crypto_failure;
@@ -221,6 +223,7 @@ struct counter_match {
 [[nodiscard]] inline result<std::uint64_t> verify_totp(const otp_key& key, std::string_view code,
                                                        std::int64_t unix_time, const totp_params& p = {},
                                                        const totp_verify_options& o = {}) {
+  if (!detail::self_test_passed()) return errc::crypto_failure;  // self_test.hpp: never a wrong answer
   if (o.window.behind > max_window || o.window.ahead > max_window) return errc::invalid_argument;
   if (key.alg() != p.alg) return errc::invalid_argument;
   auto step = totp_step(unix_time, p);
@@ -249,6 +252,7 @@ struct counter_match {
 /// further counters. Returns the counter to store next (matched + 1).
 [[nodiscard]] inline result<std::uint64_t> verify_hotp(byte_view key, std::string_view code, std::uint64_t counter,
                                                        const hotp_params& p = {}, std::uint32_t look_ahead = 0) {
+  if (!detail::self_test_passed()) return errc::crypto_failure;  // self_test.hpp: never a wrong answer
   if (key.empty()) return errc::invalid_secret;
   if (look_ahead > max_window || !detail::valid_digits(p.digits)) return errc::invalid_argument;
   if (counter > std::numeric_limits<std::uint64_t>::max() - look_ahead - 1) return errc::invalid_argument;

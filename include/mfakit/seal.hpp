@@ -20,6 +20,7 @@
 #include "mfakit/detail/seal_context.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/secret.hpp"
+#include "mfakit/self_test.hpp"
 
 namespace mfakit {
 
@@ -78,6 +79,7 @@ class secret_box {
   /// Seals `s` for `user`. The nonce comes from `rng`.
   template <random_source R>
   [[nodiscard]] result<std::string> seal(std::string_view user, const secret& s, R& rng) const {
+    if (!detail::self_test_passed()) return errc::crypto_failure;  // self_test.hpp: never a wrong answer
     if (s.size() < min_secret_bytes || s.size() > max_secret_bytes) return errc::invalid_secret;
     std::string out(1, static_cast<char>(scheme_));
     if (scheme_ == scheme_unsafe_plaintext) {
@@ -102,6 +104,7 @@ class secret_box {
 
   /// Opens a sealed secret; errc::seal_failure for a wrong user, a tampered
   /// record, an unknown key id or a scheme this box does not use.
+  /// Like seal(), errc::crypto_failure when the self-test failed (self_test.hpp).
   [[nodiscard]] result<secret> open(std::string_view user, std::string_view sealed) const {
     std::array<unsigned char, max_secret_bytes> plain{};
     auto n = open_into(user, sealed, plain);
@@ -115,6 +118,7 @@ class secret_box {
   /// Same errors as open(); out holds nothing on failure.
   [[nodiscard]] result<std::size_t> open_into(std::string_view user, std::string_view sealed,
                                               std::span<unsigned char, max_secret_bytes> out) const {
+    if (!detail::self_test_passed()) return errc::crypto_failure;  // self_test.hpp: never a wrong answer
     if (sealed.empty() || static_cast<unsigned char>(sealed[0]) != scheme_) return errc::seal_failure;
     const auto* p = reinterpret_cast<const unsigned char*>(sealed.data());  // NOLINT
     if (scheme_ == scheme_unsafe_plaintext) {

@@ -61,6 +61,8 @@ void register_naive();
 void register_compress();
 void register_backup();
 void register_flow();
+void register_self_test();
+void measure_first_self_test();  // first thing in main: the process's first use
 void register_oath();
 void register_cotp();
 void register_botan();

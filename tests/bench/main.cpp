@@ -11,6 +11,9 @@
 
 int main(int argc, char** argv) {
   using namespace mfakit_bench;
+#if MFAKIT_BENCH_FULL
+  measure_first_self_test();  // before anything else uses OpenSSL
+#endif
   benchmark::AddCustomContext("mfakit_hmac_engine", MFAKIT_LEAN_HMAC ? "lean" : "evp");
   benchmark::AddCustomContext("openssl", OPENSSL_FULL_VERSION_STR);
   benchmark::AddCustomContext("alloc_counting", alloc_counting_available() ? "on" : "off");
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   register_compress();
   register_backup();
   register_flow();
+  register_self_test();
 #if MFAKIT_BENCH_HAVE_OATH
   register_oath();
   peers += "liboath ";

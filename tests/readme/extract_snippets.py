@@ -42,6 +42,16 @@ void handler(mfakit::flow_config& config, mfakit::service<mfakit::memory_store>&
 """,
         "after": "}\n",
     },
+    # statements: the start of a host's main()
+    "readme_self_test": {
+        "before": """
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+int host_main() {
+""",
+        "after": "  return EXIT_SUCCESS;\n}\n",
+    },
     # a namespace-scope template: instantiated with the archetype store
     "readme_async": {
         "before": "",
