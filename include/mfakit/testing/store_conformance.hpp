@@ -311,7 +311,8 @@ void check_cas_contract(Store& store, const conformance_options& o, conformance_
   auto total = store.load(ck);
   rep.expect(
       errors == 0 && total && *total && (*total)->bytes == std::to_string(static_cast<long>(o.threads) * per_thread),
-      fmt::format("{} threads x {} increments: no update lost", o.threads, per_thread));
+      fmt::format("{} threads x {} increments: no update lost (counter {}, {} calls failed)", o.threads, per_thread,
+                  total && *total ? (*total)->bytes : std::string("unreadable"), errors.load()));
 }
 
 /// How the service checks wrap the host's store (erroring_store).
