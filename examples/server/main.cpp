@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -420,10 +421,13 @@ void log_auth(std::string_view event, std::string_view user, const peer* p = nul
 // --- per-address password limit ------------------------------------------------------
 
 /// At most max_failures failed password checks per client address in a
-/// fixed window; then 429 until the window ends. In process memory: each
-/// server counts its own share (behind a load balancer that spreads one
-/// client over n servers, the limit is n times as loose; the per-account
-/// limit in the database is exact).
+/// fixed window; then 429 until the window ends. A check is counted as a
+/// failure before its scrypt runs (reserve) and refunded when the password
+/// was right, so a burst of parallel guesses cannot all pass the check
+/// before the first failure is recorded. In process memory: each server
+/// counts its own share (behind a load balancer that spreads one client
+/// over n servers, the limit is n times as loose; the per-account limit in
+/// the database is exact).
 class address_limiter {
  public:
   address_limiter(std::int64_t max_failures, std::int64_t window_s) : max_(max_failures), window_(window_s) {}
@@ -435,12 +439,22 @@ class address_limiter {
     if (it == entries_.end() || now - it->second.start >= window_ || it->second.failures < max_) return 0;
     return it->second.start + window_ - now;
   }
-  void failed(const std::string& addr, std::int64_t now) {
+  /// Counts an attempt as failed before it runs: 0 when the address may
+  /// try (then refund() it if it succeeds), else the seconds to wait.
+  [[nodiscard]] std::int64_t reserve(const std::string& addr, std::int64_t now) {
     const std::lock_guard lock(mutex_);
     if (entries_.size() >= 100'000) sweep_locked(now);
     auto& e = entries_[addr];
     if (now - e.start >= window_) e = entry{now, 0};
+    if (e.failures >= max_) return std::max<std::int64_t>(1, e.start + window_ - now);
     ++e.failures;
+    return 0;
+  }
+  /// Takes back a reserve() whose attempt succeeded (or never ran).
+  void refund(const std::string& addr) {
+    const std::lock_guard lock(mutex_);
+    auto it = entries_.find(addr);
+    if (it != entries_.end() && it->second.failures > 0) --it->second.failures;
   }
   void sweep(std::int64_t now) {
     const std::lock_guard lock(mutex_);
@@ -459,6 +473,79 @@ class address_limiter {
   std::int64_t window_;
   std::mutex mutex_;
   std::unordered_map<std::string, entry> entries_;
+};
+
+/// At most one password check per account at a time on this process: the
+/// per-account throttle row is read, the password checked and the outcome
+/// recorded before the next check of that account may read the row, so
+/// parallel guesses queue behind the throttle instead of racing past it
+/// (legitimate parallel logins of one account just take turns). At most
+/// max_waiting checks wait per account, each at most `patience`; beyond
+/// that the answer is 429 (Retry-After: 1).
+class account_gate {
+ public:
+  account_gate(std::size_t max_waiting, std::chrono::milliseconds patience)
+      : max_waiting_(max_waiting), patience_(patience) {}
+
+  /// Held while an account's password check runs; passes the gate on to
+  /// the next waiter when destroyed.
+  class pass {
+   public:
+    pass(account_gate* g, std::string k) : gate_(g), key_(std::move(k)) {}
+    pass(pass&& o) noexcept : gate_(std::exchange(o.gate_, nullptr)), key_(std::move(o.key_)) {}
+    pass(const pass&) = delete;
+    pass& operator=(const pass&) = delete;
+    pass& operator=(pass&&) = delete;
+    ~pass() {
+      if (gate_ != nullptr) gate_->release(key_);
+    }
+
+   private:
+    account_gate* gate_;
+    std::string key_;
+  };
+
+  net::awaitable<std::optional<pass>> enter(const std::string& email) {
+    auto timer = std::make_shared<net::steady_timer>(co_await net::this_coro::executor);
+    auto me = std::make_shared<waiter>(waiter{timer, false});
+    {
+      const std::lock_guard lock(mutex_);
+      auto [it, fresh] = slots_.try_emplace(email);
+      if (fresh) co_return std::optional<pass>(std::in_place, this, email);
+      if (it->second.size() >= max_waiting_) co_return std::nullopt;
+      timer->expires_after(patience_);
+      it->second.push_back(me);
+    }
+    (void)co_await timer->async_wait(net::as_tuple(net::use_awaitable));  // cancelled when handed the gate
+    const std::lock_guard lock(mutex_);
+    if (me->granted) co_return std::optional<pass>(std::in_place, this, email);
+    if (auto it = slots_.find(email); it != slots_.end()) std::erase(it->second, me);  // gave up waiting
+    co_return std::nullopt;
+  }
+
+ private:
+  struct waiter {
+    std::shared_ptr<net::steady_timer> timer;
+    bool granted = false;
+  };
+  void release(const std::string& email) {
+    const std::lock_guard lock(mutex_);
+    auto it = slots_.find(email);
+    if (it == slots_.end()) return;
+    if (it->second.empty()) {
+      slots_.erase(it);
+      return;
+    }
+    auto next = std::move(it->second.front());
+    it->second.pop_front();
+    next->granted = true;
+    net::post(next->timer->get_executor(), [t = next->timer] { t->cancel(); });
+  }
+
+  std::size_t max_waiting_;
+  std::chrono::milliseconds patience_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::deque<std::shared_ptr<waiter>>> slots_;
 };
 
 // --- the handlers --------------------------------------------------------------------
@@ -823,7 +910,9 @@ class app {
 
   /// The password check of login, disable and regenerate, with both limits:
   /// nullopt when the password is right, else the reply. `row` holds the
-  /// stored hash (none: unknown user, checked against a dummy at the same cost).
+  /// stored hash (none: unknown user, checked against a dummy at the same
+  /// cost). The caller holds the account's gate (account_gate) from before
+  /// it read `row`; the address's attempt is counted before the scrypt.
   net::awaitable<std::optional<reply>> check_password(const std::string& email, std::string_view password,
                                                       const mfakit_examples::login_row& row, const peer& p,
                                                       unsigned wrong_status) {
@@ -832,22 +921,37 @@ class app {
       log_auth("password_throttled", email, &p, fmt::format("retry_after={}", row.locked_until - t));
       co_return too_many(row.locked_until - t);
     }
+    if (const std::int64_t wait = limiter_.reserve(p.address, t); wait > 0) {
+      log_auth("address_throttled", email, &p, fmt::format("retry_after={}", wait));
+      co_return too_many(wait);
+    }
     auto ok = co_await kdf_pool_.run([&] {
       const bool match =
           mfakit_examples::check_password(row.password_hash ? *row.password_hash : dummy_hash_, password);
       return match && row.password_hash.has_value();
     });
-    if (!ok) co_return busy();
+    if (!ok) {
+      limiter_.refund(p.address);
+      co_return busy();
+    }
     if (*ok) {
+      limiter_.refund(p.address);
       if (row.failures > 0) (void)co_await store_pool_.run([&] { return db_.login_succeeded(email).has_value(); });
       co_return std::nullopt;
     }
-    limiter_.failed(p.address, t);
     auto locked = co_await store_pool_.run([&] { return db_.login_failed(email, t); });
     std::string extra;
     if (locked && *locked && **locked > t) extra = fmt::format("locked_for={}", **locked - t);
     log_auth("password_rejected", email, &p, extra);
     co_return web::error_reply(wrong_status, wrong_status == 401 ? "Invalid email or password" : "Invalid password");
+  }
+
+  /// The account's gate (after the checks running for it), or nullopt
+  /// when too many wait for it.
+  net::awaitable<std::optional<account_gate::pass>> enter_gate(const std::string& email, const peer& p) {
+    auto pass = co_await gate_.enter(email);
+    if (!pass) log_auth("password_throttled", email, &p, "retry_after=1 reason=queue");
+    co_return pass;
   }
 
   // POST /api/auth {"email", "password"}
@@ -861,6 +965,8 @@ class app {
       log_auth("address_throttled", email, &p, fmt::format("retry_after={}", wait));
       co_return too_many(wait);
     }
+    auto pass = co_await enter_gate(email, p);
+    if (!pass) co_return too_many(1);
     auto row = co_await store_pool_.run([&] { return db_.login(email); });
     if (!row) co_return busy();
     if (!*row) co_return unavailable();
@@ -1009,6 +1115,8 @@ class app {
   /// Session and password gate of disable and regenerate.
   net::awaitable<std::optional<reply>> reauthenticate(session& auth, std::string_view password, const peer& p) {
     const auto& claims = *auth.claims;
+    auto pass = co_await enter_gate(claims.sub, p);
+    if (!pass) co_return too_many(1);
     std::optional<mfakit_examples::login_row> row;
     reply refused = co_await on(store_pool_, [&]() -> reply {
       if (auto no = session_refused(auth)) return std::move(*no);
@@ -1085,6 +1193,7 @@ class app {
   app_settings settings_;
   session_cache sessions_;
   address_limiter limiter_{20, 300};
+  account_gate gate_{64, std::chrono::seconds(10)};
   std::optional<net::steady_timer> sweep_timer_;
   std::atomic<bool> stopping_{false};
 };

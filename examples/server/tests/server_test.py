@@ -10,6 +10,7 @@
               logout revokes; expiry after 30 days
   logs        a %0A in the path or a newline in an email forges no line
   limits      per-account and per-address password limits (429 + Retry-After)
+  throttle_race  parallel guesses do not slip past either limit
   sweep       expired login challenges are deleted from the database
   http        404/405, oversized body (413) and header (431) answered and the
               server keeps serving, keep-alive reuses one connection
@@ -255,6 +256,43 @@ def test_limits(binary, work):
         check(srv.stop() == 0, "exit 0")
 
 
+def test_throttle_race(binary, work):
+    """Parallel guesses do not slip past the limits: the per-account check and the per-address count are
+    taken before the scrypt runs, not after it."""
+    clock = Clock(os.path.join(work, "race-clock"))
+    srv = start(binary, work, "race", clock=clock)
+    try:
+        n = 40
+
+        def burst(calls):
+            out = [None] * len(calls)
+
+            def run(i):
+                out[i] = calls[i]()[0]
+
+            threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return out
+
+        got = burst([lambda i=i: login(srv, (USER[0], f"wrong{i}")) for i in range(n)] + [lambda: login(srv, USER)])
+        check(got[-1] == 429, f"{n} parallel wrong passwords, then the right one: 429 (got {got[-1]})")
+        check(got.count(401) <= 5 and set(got) <= {401, 429}, f"at most 5 checks failed, the rest 429: {got}")
+        check(srv.log().count(f"password_rejected user={USER[0]}") <= 5, "at most 5 password checks ran")
+        got = burst([lambda i=i: login(srv, (f"race{i}@example.com", "x")) for i in range(n)])
+        check(got.count(401) <= 20 and got.count(401) + got.count(429) == n,
+              f"{n} parallel guesses on other accounts: at most 20 (the address limit) checked: {got}")
+        expect(login(srv, OTHER), 429, "the address is then limited")
+        clock.advance(301)
+        expect(login(srv, OTHER), 200, "the address window ends")
+        got = burst([lambda: login(srv, OTHER) for _ in range(8)])
+        check(got == [200] * 8, f"parallel logins with the right password all pass, one after another: {got}")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
 def test_proxy(binary, work):
     """Behind a load balancer every request comes from its address: with --trusted-proxy the limit is per
     X-Forwarded-For client, and a client cannot pick its own address by sending the header itself."""
@@ -448,8 +486,8 @@ def test_kdf(binary, work):
                 peak[0] = max(peak[0], rss_kib(srv.proc.pid))
                 time.sleep(0.02)
 
-        def one(i):
-            got = login(srv)
+        def one(i):  # distinct (unknown) emails: checks of one account take turns (the account gate)
+            got = login(srv, (f"kdf{i}@example.com", "x"))
             results[i] = (got[0], got[2].get("Retry-After"))
 
         w = threading.Thread(target=watch)
@@ -462,8 +500,8 @@ def test_kdf(binary, work):
         stop.set()
         w.join()
         codes = [r[0] for r in results]
-        check(codes.count(200) >= 4 and codes.count(200) + codes.count(503) == len(codes),
-              f"12 concurrent logins on a 1-thread, 4-deep pool: 200s and 503s only ({codes})")
+        check(codes.count(401) >= 4 and codes.count(503) >= 1 and codes.count(401) + codes.count(503) == len(codes),
+              f"12 concurrent logins on a 1-thread, 4-deep pool: 401s and 503s only ({codes})")
         check(all(r[1] == "1" for r in results if r[0] == 503), "a full pool answers 503 with Retry-After: 1")
         if not h.sanitized(binary):
             check(peak[0] < 400 * 1024,
@@ -511,7 +549,8 @@ def test_sigterm(binary, work):
     check("signal 15: stopping" in log and "stopped;" in log, "stop logged")
 
 
-TESTS = {"flags": test_flags, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits, "proxy": test_proxy,
+TESTS = {"flags": test_flags, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits,
+         "throttle_race": test_throttle_race, "proxy": test_proxy,
          "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "sigterm": test_sigterm}
 
 
