@@ -450,6 +450,14 @@ class address_limiter {
     ++e.failures;
     return 0;
   }
+  /// Counts a failure after the fact (where the attempt cost little).
+  void failed(const std::string& addr, std::int64_t now) {
+    const std::lock_guard lock(mutex_);
+    if (entries_.size() >= 100'000) sweep_locked(now);
+    auto& e = entries_[addr];
+    if (now - e.start >= window_) e = entry{now, 0};
+    ++e.failures;
+  }
   /// Takes back a reserve() whose attempt succeeded (or never ran).
   void refund(const std::string& addr) {
     const std::lock_guard lock(mutex_);
@@ -987,21 +995,58 @@ class app {
   }
 
   // POST /api/auth/mfa/verify {"mfaToken", "code", "type"}
+  //
+  // No KDF work before the challenge is known to exist: a malformed token is
+  // refused at once, an unknown or expired one after one store load (on the
+  // store pool), and only a live challenge with type "backup" queues its
+  // scrypt on the KDF pool. Unknown, expired or malformed tokens count
+  // against the client's address (bad_token_limiter_: 100 in 5 minutes,
+  // then 429), so no one without a password fills either pool for free.
   net::awaitable<reply> verify(request& req, const peer& p) {
     const json_body b(body_of(req));
     const std::string_view token = b.field("mfaToken");
     const std::string_view code = b.field("code");
     auto via = mhttp::parse_factor(b.field("type"));
     if (!via) co_return error_for(mhttp::endpoint::verify, via.error());
-    // a backup code is checked with scrypt: the KDF pool; a TOTP code is an HMAC
-    worker_pool& pool = *via == mfakit::factor::backup_code ? kdf_pool_ : store_pool_;
-    co_return co_await on(pool, [&]() -> reply {
+    constexpr std::string_view blank = " \t\r\n";
+    if (token.find_first_not_of(blank) == std::string_view::npos)
+      co_return error_for(mhttp::endpoint::verify, mfakit::errc::missing_token);
+    if (code.find_first_not_of(blank) == std::string_view::npos)
+      co_return error_for(mhttp::endpoint::verify, mfakit::errc::missing_code);
+    if (const std::int64_t wait = bad_token_limiter_.blocked(p.address, now()); wait > 0) {
+      log_auth("verify_throttled", "-", &p, fmt::format("retry_after={}", wait));
+      co_return too_many(wait);
+    }
+    if (!mfakit::flow::well_formed_token(token)) {
+      bad_token_limiter_.failed(p.address, now());
+      co_return error_for(mhttp::endpoint::verify, mfakit::errc::challenge_invalid);
+    }
+    auto finish = [&]() -> reply {
       mfakit::attempt_info info;
       auto done = svc_.complete_login(token, code, *via, &info);
-      if (!done) return error_for(mhttp::endpoint::verify, done.error(), info);
+      if (!done) {
+        if (done.error() == mfakit::errc::challenge_invalid) bad_token_limiter_.failed(p.address, now());
+        return error_for(mhttp::endpoint::verify, done.error(), info);
+      }
       log_auth("session_issued", done->user, &p, *via == mfakit::factor::totp ? "via=totp" : "via=backup_code");
       return issue_tokens(done->user);
+    };
+    // a TOTP code is an HMAC: all of it on the store pool
+    if (*via == mfakit::factor::totp) co_return co_await on(store_pool_, finish);
+    // a backup code is checked with scrypt: first the challenge (an unknown
+    // or expired one is answered here, by the library, without KDF work)
+    bool live = false;
+    reply first = co_await on(store_pool_, [&]() -> reply {
+      auto key = mfakit::challenge_key(token);
+      if (!key) return unavailable();
+      auto stored = store_.load(*key);
+      if (!stored) return unavailable();
+      if (!*stored || mfakit::flow::challenge_expired((*stored)->bytes, now())) return finish();
+      live = true;
+      return {};
     });
+    if (!live) co_return first;
+    co_return co_await on(kdf_pool_, finish);
   }
 
   // POST /api/auth/refresh {"refresh_token"}: rotates it
@@ -1177,6 +1222,7 @@ class app {
     }
     auto rows = db_.sweep(t);
     limiter_.sweep(t);
+    bad_token_limiter_.sweep(t);
     sessions_.sweep();
     if (challenges > 0 || (rows && *rows > 0))
       log_line(fmt::format("sweep expired_challenges={} expired_rows={}", challenges, rows ? *rows : 0));
@@ -1194,6 +1240,7 @@ class app {
   session_cache sessions_;
   address_limiter limiter_{20, 300};
   account_gate gate_{64, std::chrono::seconds(10)};
+  address_limiter bad_token_limiter_{100, 300};
   std::optional<net::steady_timer> sweep_timer_;
   std::atomic<bool> stopping_{false};
 };

@@ -17,6 +17,7 @@
   slowloris   connections dripping bytes are closed after the request timeout,
               idle ones after the idle timeout, others are answered meanwhile
   kdf         logins queue on the bounded scrypt pool (a full queue: 503)
+  verify_flood  bogus backup-code verifies never reach the scrypt pool; bad tokens limited per address
   sigterm     a request in flight is answered, the server exits 0
 
     server_test.py --server PATH [--workdir DIR] [--only NAME,...]
@@ -513,6 +514,45 @@ def test_kdf(binary, work):
     check(code == 0 and "kdf pool 1 threads" in log and "refused" in log, "the pool figures are in the exit line")
 
 
+def test_verify_flood(binary, work):
+    """Backup-code verifies with a token no one was given never reach the scrypt pool: logins stay served;
+    bad tokens are limited per address."""
+    srv = start(binary, work, "vflood", extra=["--kdf-threads", "1", "--kdf-queue", "2"])
+    try:
+        n = 60
+        results = [None] * (n + 1)
+        bogus = [os.urandom(32).hex() for _ in range(n)]
+
+        def attack(i):
+            results[i] = srv.request("POST", "/api/auth/mfa/verify",
+                                     {"mfaToken": bogus[i], "code": "aaaa-bbbb", "type": "backup"})[0]
+
+        def victim():
+            time.sleep(0.02)
+            results[n] = login(srv)[0]
+
+        threads = [threading.Thread(target=attack, args=(i,)) for i in range(n)] + [threading.Thread(target=victim)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check(results[n] == 200, f"a login during {n} bogus backup verifies: 200 (got {results[n]})")
+        check(results[:n] == [401] * n, f"bogus tokens: 401 each, never 503: {sorted(set(results[:n]))}")
+        expect(srv.request("POST", "/api/auth/mfa/verify", {"mfaToken": "zz", "code": "1", "type": "backup"}), 401,
+               "a malformed token")
+        expect(srv.request("POST", "/api/auth/mfa/verify", {"mfaToken": "", "code": "1", "type": "backup"}), 400,
+               "no token")
+        codes = [srv.request("POST", "/api/auth/mfa/verify", {"mfaToken": "0" * 64, "code": "1"})[0]
+                 for _ in range(45)]
+        check(codes.count(401) == 100 - n - 1 and codes[-1] == 429,
+              f"100 bad tokens from one address, then 429: {codes}")
+    finally:
+        code = srv.stop()
+    log = srv.log()
+    check(code == 0 and "kdf pool 1 threads, peak 1 queued, 0 refused" in log,
+          "only the login reached the KDF pool: " + log[log.find("stopped;"):][:200])
+
+
 # --- SIGTERM ----------------------------------------------------------------------------------------------
 
 def test_sigterm(binary, work):
@@ -551,7 +591,8 @@ def test_sigterm(binary, work):
 
 TESTS = {"flags": test_flags, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits,
          "throttle_race": test_throttle_race, "proxy": test_proxy,
-         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "sigterm": test_sigterm}
+         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "verify_flood": test_verify_flood,
+         "sigterm": test_sigterm}
 
 
 def main():
