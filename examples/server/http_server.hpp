@@ -7,6 +7,8 @@
 //    held back by Nagle + delayed ACK on a kept-alive connection;
 //  - keep-alive as the client asks (HTTP/1.1 default), Connection: close
 //    after a protocol error, on shutdown, or when the handler asks;
+//  - framing: a Transfer-Encoding that does not end in chunked, or an
+//    HTTP/1.1 request without Host, is answered 400 and the connection closed;
 //  - limits: header block (8 KiB: 431), body (64 KiB: 413), connections;
 //  - timeouts: a connection may sit idle between requests for idle_timeout;
 //    once the first byte of a request arrives, the whole request (headers
@@ -268,6 +270,17 @@ class server {
       parser.header_limit(static_cast<std::uint32_t>(lim_.header_bytes));
       parser.body_limit(lim_.body_bytes);
       auto [e, n] = co_await http::async_read_header(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+      if (!e) {
+        const auto& head = parser.get();
+        // RFC 9112 6.3: a Transfer-Encoding whose final coding is not chunked
+        // leaves the length unknown: 400 and close (Beast would read no body
+        // and parse the body's bytes as the next request: request smuggling)
+        if (head.find(http::field::transfer_encoding) != head.end() && !parser.chunked())
+          e = http::error::bad_transfer_encoding;
+        // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400
+        else if (head.version() >= 11 && head.find(http::field::host) == head.end())
+          e = http::error::bad_field;
+      }
       if (!e && !parser.is_done() && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
         auto [we, wn] = co_await http::async_write(c.stream, cont, as_tuple(net::use_awaitable));

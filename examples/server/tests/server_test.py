@@ -390,6 +390,20 @@ def test_http(binary, work):
         out = raw_exchange(srv.port, b"POST /api/auth HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
         check(out.startswith(b"HTTP/1.1 413 "), f"an 80 KiB chunked body: 413 ({out[:40]!r})")
         expect(status(srv, token), 200, "the server still answers")
+        # Transfer-Encoding not ending in chunked (RFC 9112 6.3): 400 and close, the body is never taken for a
+        # second request (here a smuggled logout)
+        for te in (b"gzip", b"chunked, gzip", b"identity"):
+            victim = expect(login(srv), 200, "login")["token"]
+            inner = (b"POST /api/auth/logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + victim.encode() +
+                     b"\r\nContent-Length: 0\r\n\r\n")
+            out = raw_exchange(srv.port, b"POST /api/v1/me/mfa/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+                               b"\r\n\r\n" + inner, timeout=2)
+            check(out.startswith(b"HTTP/1.1 400 ") and out.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in out,
+                  f"Transfer-Encoding: {te.decode()}: one 400, closed ({out[:60]!r}, {out.count(b'HTTP/1.1 ')} answers)")
+            expect(status(srv, victim), 200, f"TE {te.decode()}: the smuggled logout did not run")
+        out = raw_exchange(srv.port, b"GET /api/v1/me/mfa/status HTTP/1.1\r\nAuthorization: Bearer " + token.encode() +
+                           b"\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 400 "), f"HTTP/1.1 without Host: 400 ({out[:40]!r})")
         # keep-alive: several requests on one connection, one TCP connection
         import http.client
         conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
