@@ -112,7 +112,7 @@ using demo_service = mfakit::service<mfakit::any_record_store, demo_clock>;
 
 constexpr std::string_view usage_text =
     "usage: mfakit_demo_server --listen HOST:PORT --db memory|sqlite:PATH|postgresql://...|postgres:CONNINFO\n"
-    "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]...\n"
+    "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]... [--demo-users]\n"
     "         [--key-file P] [--threads N] [--db-threads N] [--kdf-threads N] [--kdf-queue N]\n"
     "         [--max-connections N] [--idle-timeout-ms N] [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
     "         [--sweep-interval-ms N] [--session-cache-ms N] [--trusted-proxy IP]... [--no-access-log]\n"
@@ -128,7 +128,9 @@ struct options {
   std::string jwt_secret_file;
   std::string key_file;
   std::string issuer = "mfakit demo";
-  std::vector<std::pair<std::string, std::string>> users;
+  std::vector<std::pair<std::string, std::string>> users;  ///< --user: created, or their password reset
+  std::vector<std::pair<std::string, std::string>> demo_users;  ///< created only when missing
+  bool demo_users_flag = false;
   unsigned threads = 0;
   unsigned db_threads = 0;
   unsigned kdf_threads = 0;
@@ -214,6 +216,8 @@ void set_listen(options& o, std::string_view v) {
       if (colon == std::string_view::npos || colon == 0 || colon + 1 == u.size())
         usage_error("--user wants EMAIL:PASSWORD");
       o.users.emplace_back(lower(u.substr(0, colon)), std::string(u.substr(colon + 1)));
+    } else if (a == "--demo-users") {
+      o.demo_users_flag = true;
     } else if (a == "--threads") {
       o.threads = parse_number<unsigned>(a, value(), 1, 256);
     } else if (a == "--db-threads") {
@@ -256,8 +260,11 @@ void set_listen(options& o, std::string_view v) {
   if (o.db != "memory" && o.db.rfind("sqlite:", 0) != 0 && o.db.rfind("postgresql://", 0) != 0 &&
       o.db.rfind("postgres://", 0) != 0 && o.db.rfind("postgres:", 0) != 0)
     usage_error("--db is memory, sqlite:PATH, postgresql://... or postgres:CONNINFO");
-  if (o.users.empty()) {
-    o.users = {{"alice@example.com", "correct horse alice"}, {"bob@example.com", "correct horse bob"}};
+  // alice and bob, with the passwords the README publishes: with --demo-users,
+  // or on the memory store when no --user is given; never on a shared
+  // database by default, and never over an existing account's password
+  if (o.demo_users_flag || (o.users.empty() && o.db == "memory")) {
+    o.demo_users = {{"alice@example.com", "correct horse alice"}, {"bob@example.com", "correct horse bob"}};
   }
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
   if (o.threads == 0) o.threads = cores;
@@ -1327,15 +1334,20 @@ int main(int argc, char** argv) {
 
     const mfakit::scrypt_params password_cost =
         opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit_examples::password_cost;
-    {  // the --user passwords, hashed kdf_threads at a time
-      std::vector<std::string> hashes(opt.users.size());
+    {  // the --user passwords (and the demo users not yet there), hashed kdf_threads at a time
+      std::vector<std::pair<std::string, std::string>> users = opt.users;
+      for (const auto& u : opt.demo_users) {
+        const bool given = std::any_of(users.begin(), users.end(), [&](const auto& x) { return x.first == u.first; });
+        if (!given && !db->stored_hash(u.first)) users.push_back(u);  // an existing account keeps its password
+      }
+      std::vector<std::string> hashes(users.size());
       std::atomic<std::size_t> next{0};
       std::atomic<bool> failed{false};
       std::vector<std::thread> hashers;
-      for (unsigned t = 0; t < std::min<std::size_t>(opt.kdf_threads, opt.users.size()); ++t) {
+      for (unsigned t = 0; t < std::min<std::size_t>(opt.kdf_threads, users.size()); ++t) {
         hashers.emplace_back([&] {
-          for (std::size_t i; (i = next.fetch_add(1)) < opt.users.size();) {
-            auto h = mfakit_examples::hash_password(opt.users[i].second, password_cost);
+          for (std::size_t i; (i = next.fetch_add(1)) < users.size();) {
+            auto h = mfakit_examples::hash_password(users[i].second, password_cost);
             if (!h)
               failed = true;
             else
@@ -1345,7 +1357,9 @@ int main(int argc, char** argv) {
       }
       for (auto& t : hashers) t.join();
       if (failed) throw std::runtime_error("cannot hash a password");
-      for (std::size_t i = 0; i < opt.users.size(); ++i) db->put_user(opt.users[i].first, hashes[i], clock.seconds());
+      for (std::size_t i = 0; i < users.size(); ++i) db->put_user(users[i].first, hashes[i], clock.seconds());
+      for (auto& u : users) mfakit::cleanse(u.second.data(), u.second.size());
+      for (auto& h : hashes) mfakit::cleanse(h.data(), h.size());
     }
     auto dummy = mfakit_examples::hash_password("not a password", password_cost);
     if (!dummy) throw std::runtime_error("cannot hash a password");

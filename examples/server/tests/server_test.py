@@ -2,6 +2,7 @@
 """The demo server's HTTP layer and host-side security, over real sockets:
 
   flags       bad flags exit 2 with one line on stderr
+  users       demo users only on the memory store or with --demo-users, never over an existing account
   jwt         alg none / HS512 / RS256 refused, expired (also by the server's
               clock), nbf in the future, tampered claims or signature, another
               secret, unknown user, crit header, missing or garbage header: 401;
@@ -78,6 +79,35 @@ def test_flags(binary, work):
         check(len(lines) == 1 and lines[0].startswith("mfakit_demo_server: "), f"{bad}: one line ({p.stderr!r})")
     p = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
     check(p.returncode == 0 and "--listen HOST:PORT" in p.stdout, "--help prints the usage, exit 0")
+
+
+def test_users(binary, work):
+    """The published demo passwords never reach a shared database by default, and never reset an account."""
+    db = f"sqlite:{os.path.join(work, 'users.sqlite')}"
+    base = ["--listen", "127.0.0.1:0", "--db", db, "--key-file", os.path.join(work, "users.key"), "--jwt-secret",
+            SECRET, "--insecure-fast-kdf"]
+    real = ("alice@example.com", "Alice-Real-Passw0rd!")
+    demo_alice, demo_bob = ("alice@example.com", "correct horse alice"), ("bob@example.com", "correct horse bob")
+    a = Server(binary, base + ["--user", ":".join(real)], work, "users-a")
+    try:
+        expect(login(a, real), 200, "alice with the password --user gave")
+        b = Server(binary, base, work, "users-b")
+        b.stop()
+        expect(login(a, real), 200, "a second process without --user leaves alice's password alone")
+        expect(login(a, demo_alice), 401, "the demo password of alice is not set")
+        expect(login(a, demo_bob), 401, "bob (a demo user) is not created on a shared database")
+        c = Server(binary, base + ["--demo-users"], work, "users-c")
+        c.stop()
+        expect(login(a, real), 200, "--demo-users does not reset an existing alice")
+        expect(login(a, demo_bob), 200, "--demo-users creates the missing bob")
+    finally:
+        check(a.stop() == 0, "exit 0")
+    m = Server(binary, ["--listen", "127.0.0.1:0", "--db", "memory", "--jwt-secret", SECRET, "--insecure-fast-kdf"],
+               work, "users-m")
+    try:
+        expect(login(m, demo_alice), 200, "the memory store without --user has the demo users")
+    finally:
+        m.stop()
 
 
 # --- JWT ----------------------------------------------------------------------------------------
@@ -603,7 +633,7 @@ def test_sigterm(binary, work):
     check("signal 15: stopping" in log and "stopped;" in log, "stop logged")
 
 
-TESTS = {"flags": test_flags, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits,
+TESTS = {"flags": test_flags, "users": test_users, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits,
          "throttle_race": test_throttle_race, "proxy": test_proxy,
          "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "verify_flood": test_verify_flood,
          "sigterm": test_sigterm}
