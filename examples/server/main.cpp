@@ -632,6 +632,11 @@ template <std::size_t N>
 /// JSON and the database. The price: a logout on another server process
 /// takes effect here up to `ttl` later (on this process at once); 0 turns it
 /// off. Expiry (exp) is still checked on every request.
+///
+/// A logout on this process calls revoke() after its revocation committed:
+/// the entry goes, and the key is remembered as revoked (for ttl + 60 s), so
+/// a request whose database check ran just before the commit cannot put the
+/// token back (put() and find() skip revoked keys).
 class session_cache {
  public:
   using key_type = mfakit::sha256_digest;
@@ -647,7 +652,7 @@ class session_cache {
     const std::lock_guard lock(mutex_);
     auto it = map_.find(k);
     if (it == map_.end()) return nullptr;
-    if (it->second.until <= now) {
+    if (it->second.until <= now || revoked_locked(k, now)) {
       map_.erase(it);
       return nullptr;
     }
@@ -657,13 +662,24 @@ class session_cache {
     if (!enabled()) return;
     const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
+    if (now < no_caching_until_ || revoked_locked(k, now)) return;
     if (map_.size() >= max_) sweep_locked(now);
     if (map_.size() >= max_) return;
     map_.insert_or_assign(k, entry{std::move(c), now + ttl_});
   }
-  void erase(const key_type& k) {
+  /// After the token's revocation committed: out of the cache, and kept out.
+  void revoke(const key_type& k) {
+    if (!enabled()) return;
+    const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
     map_.erase(k);
+    if (revoked_.size() >= max_) sweep_locked(now);
+    if (revoked_.size() >= max_) {  // cannot remember it: cache nothing until every racing check is over
+      map_.clear();
+      no_caching_until_ = now + ttl_ + std::chrono::seconds(60);
+      return;
+    }
+    revoked_.insert_or_assign(k, now + ttl_ + std::chrono::seconds(60));
   }
   void sweep() {
     const std::lock_guard lock(mutex_);
@@ -682,13 +698,20 @@ class session_cache {
       return h;
     }
   };
+  [[nodiscard]] bool revoked_locked(const key_type& k, std::chrono::steady_clock::time_point now) const {
+    auto it = revoked_.find(k);
+    return it != revoked_.end() && it->second > now;
+  }
   void sweep_locked(std::chrono::steady_clock::time_point now) {
     std::erase_if(map_, [&](const auto& kv) { return kv.second.until <= now; });
+    std::erase_if(revoked_, [&](const auto& kv) { return kv.second <= now; });
   }
   std::chrono::milliseconds ttl_;
   std::size_t max_;
   std::mutex mutex_;
   std::unordered_map<key_type, entry, hasher> map_;
+  std::unordered_map<key_type, std::chrono::steady_clock::time_point, hasher> revoked_;
+  std::chrono::steady_clock::time_point no_caching_until_{};
 };
 
 /// An authenticated request: the token's claims, its cache key, and whether
@@ -867,7 +890,8 @@ class app {
       return s;
     }
     auto r = jwt_.verify(v, t, settings_.jwt_leeway);
-    if (!r) return std::nullopt;
+    // a jti is required: it is what logout revokes (this server always sets one)
+    if (!r || r.c.jti.empty()) return std::nullopt;
     s.claims = std::make_shared<const mfakit_examples::jwt::claims>(std::move(r.c));
     return s;
   }
@@ -1096,8 +1120,10 @@ class app {
     const std::string_view refresh_token = b.field("refresh_token");
     co_return co_await on(store_pool_, [&]() -> reply {
       if (auto refused = session_refused(*auth)) return std::move(*refused);
-      sessions_.erase(auth->key);
-      if (!claims->jti.empty() && !db_.revoke_access(claims->jti, claims->exp)) return unavailable();
+      // revoke first, then drop the cache entry (revoke() also keeps a check
+      // that raced this logout from putting the token back)
+      if (!db_.revoke_access(claims->jti, claims->exp)) return unavailable();
+      sessions_.revoke(auth->key);
       if (hex64(refresh_token) && !db_.revoke_refresh(sha256_hex(refresh_token))) return unavailable();
       log_auth("logged_out", claims->sub, &p);
       return text_reply(200, R"({"loggedOut":true})");

@@ -9,6 +9,7 @@
               a token signed elsewhere with the shared secret is accepted
   refresh     rotation on use; a used refresh token revokes its family;
               logout revokes; expiry after 30 days
+  logout_race a logout is final at once on its process, even with requests of the token racing it
   logs        a %0A in the path or a newline in an email forges no line
   limits      per-account and per-address password limits (429 + Retry-After)
   throttle_race  parallel guesses do not slip past either limit
@@ -122,7 +123,7 @@ def test_jwt(binary, work):
         check(c["sub"] == USER[0] and c["exp"] == c["iat"] + 3600 and c["nbf"] == c["iat"] and len(c["jti"]) == 32,
               f"claims sub, iat, nbf, exp = iat + 1 h, jti: {c}")
         now = clock.now()
-        good = {"sub": USER[0], "iat": now, "exp": now + 600}
+        good = {"sub": USER[0], "iat": now, "exp": now + 600, "jti": "ext-" + os.urandom(8).hex()}
         expect(status(srv, sign_jwt(SECRET, good)), 200, "a token another HS256 issuer signed with the shared secret")
 
         def refused(tok, what):
@@ -147,6 +148,11 @@ def test_jwt(binary, work):
         refused(sign_jwt(SECRET, dict(good, nbf=now + 60)), "nbf in the future")
         refused(sign_jwt(SECRET, dict(good, sub="nobody@example.com")), "unknown user")
         refused(sign_jwt(SECRET, dict(good, sub="")), "empty sub")
+        no_jti = {k: v for k, v in good.items() if k != "jti"}
+        refused(sign_jwt(SECRET, no_jti), "no jti (logout could not revoke it)")
+        refused(sign_jwt(SECRET, dict(good, jti="")), "empty jti")
+        got = srv.request("POST", "/api/auth/logout", {}, token=sign_jwt(SECRET, no_jti))
+        check(got[0] == 401, f"logout with a jti-less token: 401, not a logout that revokes nothing ({got[0]})")
         refused(sign_jwt(SECRET + "x", good), "another secret")
         head, body, sig = token.split(".")
         other = h.b64url(json.dumps(dict(jwt_claims(token), sub=OTHER[0])).encode())
@@ -214,6 +220,40 @@ def test_refresh(binary, work):
     hashes = [r[0] for r in db.execute("SELECT token_hash FROM mfakit_refresh_tokens")]
     db.close()
     check(all(len(x) == 64 for x in hashes) and refresh not in hashes, "the database holds only SHA-256 hashes")
+
+
+def test_logout_race(binary, work):
+    """A logout is final on the process that took it, even while requests with the same token race it:
+    no check that ran just before the revocation committed puts the token back into the session cache."""
+    srv = start(binary, work, "lrace", extra=["--session-cache-ms", "60000", "--threads", "2", "--db-threads", "4"])
+    try:
+        stale = 0
+        for trial in range(12):
+            token, _ = tokens(srv)
+            stop = threading.Event()
+
+            def spam():
+                import http.client
+                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+                while not stop.is_set():
+                    conn.request("GET", "/api/v1/me/mfa/status", headers={"Authorization": f"Bearer {token}"})
+                    conn.getresponse().read()
+                conn.close()
+
+            threads = [threading.Thread(target=spam) for _ in range(4)]
+            for t in threads:
+                t.start()
+            time.sleep(0.03)
+            got = srv.request("POST", "/api/auth/logout", {}, token=token)
+            stop.set()
+            for t in threads:
+                t.join()
+            check(got[0] == 200, f"logout {trial + 1}: 200 ({got[0]})")
+            if status(srv, token)[0] != 401:
+                stale += 1
+        check(stale == 0, f"a logged-out token was accepted again on the same process in {stale} of 12 trials")
+    finally:
+        check(srv.stop() == 0, "exit 0")
 
 
 # --- logs -------------------------------------------------------------------------------------------
@@ -633,7 +673,7 @@ def test_sigterm(binary, work):
     check("signal 15: stopping" in log and "stopped;" in log, "stop logged")
 
 
-TESTS = {"flags": test_flags, "users": test_users, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits,
+TESTS = {"flags": test_flags, "users": test_users, "jwt": test_jwt, "refresh": test_refresh, "logout_race": test_logout_race, "logs": test_logs, "limits": test_limits,
          "throttle_race": test_throttle_race, "proxy": test_proxy,
          "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "verify_flood": test_verify_flood,
          "sigterm": test_sigterm}
