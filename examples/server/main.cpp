@@ -215,6 +215,8 @@ void set_listen(options& o, std::string_view v) {
       const auto colon = u.find(':');
       if (colon == std::string_view::npos || colon == 0 || colon + 1 == u.size())
         usage_error("--user wants EMAIL:PASSWORD");
+      for (char c : u.substr(0, colon))
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) usage_error("--user: control character in EMAIL");
       o.users.emplace_back(lower(u.substr(0, colon)), std::string(u.substr(colon + 1)));
     } else if (a == "--demo-users") {
       o.demo_users_flag = true;
@@ -602,6 +604,11 @@ class account_gate {
   reply r = web::error_reply(429, "Too many failed attempts; try again later");
   r.retry_after = std::max<std::int64_t>(1, wait);
   return r;
+}
+
+/// Whether s holds a C0 control character or DEL.
+[[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
 }
 
 [[nodiscard]] bool hex64(std::string_view t) noexcept {
@@ -1000,6 +1007,10 @@ class app {
     const std::string_view password = b.field("password");
     if (email.empty() || password.empty()) co_return web::error_reply(400, "email and password are required");
     if (email.size() > 254 || password.size() > 1024) co_return web::error_reply(400, "email or password too long");
+    if (has_control(email)) {  // NUL, CR, LF, ...: no email has them (and PostgreSQL's text refuses NUL)
+      log_auth("email_rejected", email, &p, "reason=control_character");
+      co_return web::error_reply(400, "email must not contain control characters");
+    }
     if (const std::int64_t wait = limiter_.blocked(p.address, now()); wait > 0) {
       log_auth("address_throttled", email, &p, fmt::format("retry_after={}", wait));
       co_return too_many(wait);

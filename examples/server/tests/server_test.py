@@ -266,10 +266,18 @@ def test_logs(binary, work):
         out = raw_exchange(srv.port, b"GET /api/x\xc3\xa9\xe2\x80\xa8\x1b[31m/" + b"y" * 400 + b" HTTP/1.1\r\nHost: x\r\n"
                            b"Connection: close\r\n\r\n")
         check(out.startswith(b"HTTP/1.1 404") or out.startswith(b"HTTP/1.1 400"), f"non-ASCII path: {out[:30]!r}")
-        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\n" + forged, "password": "p"}), 401,
-               "a forging email")
-        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\r\n" + forged, "password": "p"}), 401,
+        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\n" + forged, "password": "p"}), 400,
+               "a forging email (control characters: 400 before any database call)")
+        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\r\n" + forged, "password": "p"}), 400,
                "a forging email with CRLF")
+        for bad in ("x@example.com\u0000", "\u0000", "x\u007f@example.com", "x\t@example.com"):
+            expect(srv.request("POST", "/api/auth", raw=('{"email":"%s","password":"p"}' % bad).encode()), 400,
+                   f"email {bad!r}: 400")
+        expect(srv.request("POST", "/api/auth", {"email": "x@example.com", "password": "p"}), 401,
+               "control-character emails count as no password failure (no lock)")
+        p = subprocess.run([binary, "--db", "memory", "--user", "a\x01@example.com:pw"], capture_output=True,
+                           text=True, timeout=30)
+        check(p.returncode == 2, f"--user with a control character in the email: exit 2 ({p.returncode})")
         log = srv.log()
     finally:
         srv.stop()
