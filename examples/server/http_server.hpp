@@ -9,8 +9,11 @@
 //    after a protocol error, on shutdown, or when the handler asks;
 //  - framing: a Transfer-Encoding that does not end in chunked, or an
 //    HTTP/1.1 request without Host, is answered 400 and the connection closed;
-//  - limits: header block (8 KiB: 431), body (64 KiB: 413), connections;
-//  - timeouts: a connection may sit idle between requests for idle_timeout;
+//  - limits: header block (8 KiB: 431), body (64 KiB: 413), connections,
+//    connections per client address (default a quarter of them); when all
+//    are taken, the connection idle the longest is closed to make room;
+//  - timeouts: a new connection must send its first byte within
+//    request_timeout; a kept-alive one may sit idle between requests for idle_timeout;
 //    once the first byte of a request arrives, the whole request (headers
 //    and body) must arrive within request_timeout, and a response must be
 //    taken within write_timeout. A slow-loris client dripping bytes holds a
@@ -24,6 +27,7 @@
 //    The io_contexts then run out of work and their threads return.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -31,8 +35,10 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -96,6 +102,10 @@ struct limits {
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds write_timeout{10'000};
   std::size_t max_connections = 10'000;
+  /// Per client address (socket peer); 0: max_connections / 4. Addresses in
+  /// `unlimited` (trusted proxies) are not capped.
+  std::size_t max_connections_per_address = 0;
+  std::vector<net::ip::address> unlimited;
   bool access_log = true;
 };
 
@@ -105,7 +115,9 @@ class server {
   /// cannot); serving starts with start(). contexts[0] runs the acceptor.
   server(std::vector<net::io_context*> contexts, const tcp::endpoint& at, limits lim, handler_fn handler,
          line_logger& log)
-      : lim_(lim), handler_(std::move(handler)), log_(log), acceptor_(*contexts.at(0)) {
+      : lim_(std::move(lim)), handler_(std::move(handler)), log_(log), acceptor_(*contexts.at(0)) {
+    if (lim_.max_connections_per_address == 0)
+      lim_.max_connections_per_address = std::max<std::size_t>(1, lim_.max_connections / 4);
     for (auto* c : contexts) shards_.push_back(std::make_unique<shard>(c));
     acceptor_.open(at.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -120,6 +132,8 @@ class server {
   void start() { net::co_spawn(acceptor_.get_executor(), accept_loop(), net::detached); }
 
   /// Graceful stop; safe from any thread, more than once.
+  [[nodiscard]] std::size_t evicted() const noexcept { return evicted_.load(std::memory_order_relaxed); }
+
   void stop() {
     if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
     net::post(acceptor_.get_executor(), [this] {
@@ -139,6 +153,8 @@ class server {
     explicit connection(tcp::socket s) : stream(std::move(s)) {}
     beast::tcp_stream stream;
     bool idle = false;
+    bool evicted = false;
+    std::chrono::steady_clock::time_point idle_since;
   };
   /// One io_context and the connections it runs (touched only on its thread).
   struct shard {
@@ -161,14 +177,81 @@ class server {
         co_await pause.async_wait(as_tuple(net::use_awaitable));
         continue;
       }
-      if (live_.load(std::memory_order_relaxed) >= lim_.max_connections) {
-        boost::system::error_code ignored;
+      boost::system::error_code ignored;
+      const auto remote = socket.remote_endpoint(ignored);
+      std::string addr = ignored ? std::string() : remote.address().to_string();
+      if (!admit(addr, remote.address())) {  // one address may not hold more than its share
         socket.close(ignored);
         continue;
       }
+      if (live_.load(std::memory_order_relaxed) >= lim_.max_connections) {
+        // full: close the connection idle the longest (a kept-alive one, or
+        // one that never sent a byte) to make room, rather than the newcomer
+        std::size_t idle = idle_.load(std::memory_order_relaxed);
+        std::size_t pending = pending_evictions_.load(std::memory_order_relaxed);
+        if (idle <= pending) {
+          leave(addr);
+          socket.close(ignored);
+          continue;
+        }
+        pending_evictions_.fetch_add(1, std::memory_order_relaxed);
+        evict_oldest_idle(next % shards_.size());
+      }
       live_.fetch_add(1, std::memory_order_relaxed);
-      net::co_spawn(*target.ctx, session(std::move(socket), target), net::detached);
+      net::co_spawn(*target.ctx, session(std::move(socket), target, std::move(addr)), net::detached);
     }
+  }
+
+  /// Counts a new connection of `addr`; false when the address is at its cap.
+  bool admit(const std::string& addr, const net::ip::address& a) {
+    if (std::find(lim_.unlimited.begin(), lim_.unlimited.end(), a) != lim_.unlimited.end()) return true;
+    const std::lock_guard lock(per_address_mutex_);
+    std::size_t& n = per_address_[addr];
+    if (n >= lim_.max_connections_per_address) return false;
+    ++n;
+    return true;
+  }
+  void leave(const std::string& addr) {
+    const std::lock_guard lock(per_address_mutex_);
+    auto it = per_address_.find(addr);
+    if (it == per_address_.end()) return;  // an unlimited address
+    if (--it->second == 0) per_address_.erase(it);
+  }
+
+  /// Finds the connection idle the longest over all shards (visiting them
+  /// one after another, each on its own thread), then closes it.
+  void evict_oldest_idle(std::size_t first) { scan_idle(first, 0, shards_.size(), {}); }
+
+  [[nodiscard]] static connection* oldest_idle(shard& sh) {
+    connection* victim = nullptr;
+    for (connection* c : sh.live)
+      if (c->idle && !c->evicted && (victim == nullptr || c->idle_since < victim->idle_since)) victim = c;
+    return victim;
+  }
+
+  void scan_idle(std::size_t i, std::size_t visited, std::size_t best,
+                 std::chrono::steady_clock::time_point best_since) {
+    net::post(*shards_[i]->ctx, [this, i, visited, best, best_since] {
+      std::size_t b = best;
+      auto since = best_since;
+      if (connection* c = oldest_idle(*shards_[i]); c != nullptr && (b == shards_.size() || c->idle_since < since)) {
+        b = i;
+        since = c->idle_since;
+      }
+      if (visited + 1 < shards_.size()) return scan_idle((i + 1) % shards_.size(), visited + 1, b, since);
+      if (b == shards_.size()) {  // nothing idle any more
+        pending_evictions_.fetch_sub(1, std::memory_order_relaxed);
+        return;
+      }
+      net::post(*shards_[b]->ctx, [this, b] {
+        pending_evictions_.fetch_sub(1, std::memory_order_relaxed);
+        connection* victim = oldest_idle(*shards_[b]);
+        if (victim == nullptr) return;
+        victim->evicted = true;
+        evicted_.fetch_add(1, std::memory_order_relaxed);
+        victim->stream.cancel();
+      });
+    });
   }
 
   /// Wipes what the read buffer holds beyond unread (pipelined) bytes.
@@ -233,7 +316,7 @@ class server {
     co_return !ec;
   }
 
-  net::awaitable<void> session(tcp::socket socket, shard& sh) {
+  net::awaitable<void> session(tcp::socket socket, shard& sh, std::string addr) {
     using net::as_tuple;
     connection c(std::move(socket));
     auto self = sh.live.insert(sh.live.end(), &c);
@@ -241,14 +324,17 @@ class server {
       server& s;
       shard& sh;
       std::list<connection*>::iterator it;
-      cleanup(server& srv, shard& sd, std::list<connection*>::iterator i) : s(srv), sh(sd), it(i) {}
+      const std::string& addr;
+      cleanup(server& srv, shard& sd, std::list<connection*>::iterator i, const std::string& a)
+          : s(srv), sh(sd), it(i), addr(a) {}
       cleanup(const cleanup&) = delete;
       cleanup& operator=(const cleanup&) = delete;
       ~cleanup() {
         sh.live.erase(it);
+        s.leave(addr);
         s.live_.fetch_sub(1, std::memory_order_relaxed);
       }
-    } guard{*this, sh, self};
+    } guard{*this, sh, self, addr};
 
     boost::system::error_code ec;
     c.stream.socket().set_option(tcp::no_delay(true), ec);
@@ -256,15 +342,22 @@ class server {
     if (auto ep = c.stream.socket().remote_endpoint(ec); !ec) p.address = ep.address().to_string();
     read_buffer buffer(lim_.header_bytes + lim_.body_bytes + 16 * 1024);
 
+    bool first = true;
     while (!stopping()) {
       if (buffer.size() == 0) {  // idle: wait for the first byte of the next request
         c.idle = true;
-        c.stream.expires_after(lim_.idle_timeout);
+        c.idle_since = std::chrono::steady_clock::now();
+        idle_.fetch_add(1, std::memory_order_relaxed);
+        // a new connection gets the request timeout for its first byte, a
+        // kept-alive one the (longer) idle timeout between requests
+        c.stream.expires_after(first ? lim_.request_timeout : lim_.idle_timeout);
         auto [e, n] = co_await c.stream.async_read_some(buffer.prepare(4096), as_tuple(net::use_awaitable));
+        idle_.fetch_sub(1, std::memory_order_relaxed);
         c.idle = false;
-        if (e) break;
+        if (e || c.evicted) break;
         buffer.commit(n);
       }
+      first = false;
       c.stream.expires_after(lim_.request_timeout);
       http::request_parser<secure_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(lim_.header_bytes));
@@ -342,6 +435,11 @@ class server {
   std::vector<std::unique_ptr<shard>> shards_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> live_{0};
+  std::atomic<std::size_t> idle_{0};               ///< connections waiting for a request's first byte
+  std::atomic<std::size_t> pending_evictions_{0};  ///< evictions posted, not yet done
+  std::atomic<std::size_t> evicted_{0};
+  std::mutex per_address_mutex_;
+  std::unordered_map<std::string, std::size_t> per_address_;
 };
 
 }  // namespace mfakit_examples::web

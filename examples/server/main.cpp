@@ -114,7 +114,8 @@ constexpr std::string_view usage_text =
     "usage: mfakit_demo_server --listen HOST:PORT --db memory|sqlite:PATH|postgresql://...|postgres:CONNINFO\n"
     "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]... [--demo-users]\n"
     "         [--key-file P] [--threads N] [--db-threads N] [--kdf-threads N] [--kdf-queue N]\n"
-    "         [--max-connections N] [--idle-timeout-ms N] [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
+    "         [--max-connections N] [--max-connections-per-address N] [--idle-timeout-ms N]\n"
+    "         [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
     "         [--sweep-interval-ms N] [--session-cache-ms N] [--trusted-proxy IP]... [--no-access-log]\n"
     "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
     "  aliases: --port N (= --listen 127.0.0.1:N), --store SPEC (= --db SPEC)\n"
@@ -230,6 +231,8 @@ void set_listen(options& o, std::string_view v) {
       o.kdf_queue = parse_number<unsigned>(a, value(), 1, 1'000'000);
     } else if (a == "--max-connections") {
       o.limits.max_connections = parse_number<std::size_t>(a, value(), 1, 1'000'000);
+    } else if (a == "--max-connections-per-address") {
+      o.limits.max_connections_per_address = parse_number<std::size_t>(a, value(), 1, 1'000'000);
     } else if (a == "--idle-timeout-ms") {
       o.limits.idle_timeout = ms(value());
     } else if (a == "--request-timeout-ms") {
@@ -246,6 +249,7 @@ void set_listen(options& o, std::string_view v) {
       auto addr = net::ip::make_address(std::string(value()), ec);
       if (ec) usage_error("--trusted-proxy wants an IP address");
       o.trusted_proxies.push_back(addr);
+      o.limits.unlimited.push_back(addr);  // a proxy carries many clients: no per-address connection cap
     } else if (a == "--no-access-log") {
       o.limits.access_log = false;
     } else if (a == "--insecure-fast-kdf") {
@@ -1489,9 +1493,9 @@ int main(int argc, char** argv) {
     kdf_pool.join();
     log_line(
         fmt::format("mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
-                    "kdf pool {} threads, peak {} queued, {} refused",
+                    "kdf pool {} threads, peak {} queued, {} refused; {} idle connections closed to make room",
                     store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(), kdf_pool.peak(),
-                    kdf_pool.rejected()));
+                    kdf_pool.rejected(), server->evicted()));
     g_log = nullptr;
     logger.stop();
     return 0;

@@ -18,6 +18,7 @@
               server keeps serving, keep-alive reuses one connection
   slowloris   connections dripping bytes are closed after the request timeout,
               idle ones after the idle timeout, others are answered meanwhile
+  conns       per-address connection cap, first-byte timeout, the longest-idle connection makes room
   kdf         logins queue on the bounded scrypt pool (a full queue: 503)
   verify_flood  bogus backup-code verifies never reach the scrypt pool; bad tokens limited per address
   sigterm     a request in flight is answered, the server exits 0
@@ -556,6 +557,71 @@ def test_slowloris(binary, work):
         check(srv.stop() == 0, "exit 0")
 
 
+def keepalive_get(port, source="127.0.0.1", sock=None):
+    """One GET on a (new or given) kept-alive connection from `source`; returns (socket, status line)."""
+    s = sock or socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
+    s.sendall(b"GET /api/nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            return s, b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int([x for x in head.split(b"\r\n") if x.lower().startswith(b"content-length:")][0].split(b":")[1])
+    while len(body) < length:
+        body += s.recv(4096)
+    return s, head.split(b"\r\n")[0]
+
+
+def closed_within(s, seconds):
+    s.settimeout(seconds)
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def test_conns(binary, work):
+    """One client cannot take every connection: a cap per address, a short wait for a new connection's first
+    byte, and when all are taken the connection idle the longest makes room for a newcomer."""
+    srv = start(binary, work, "conns", extra=["--max-connections", "12", "--max-connections-per-address", "8",
+                                             "--request-timeout-ms", "800", "--idle-timeout-ms", "60000"])
+    try:
+        t0 = time.time()
+        silent = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(8)]
+        time.sleep(0.1)
+        ninth = socket.create_connection(("127.0.0.1", srv.port))
+        check(closed_within(ninth, 0.5), "a 9th connection from one address is closed at once")
+        ninth.close()
+        other, line = keepalive_get(srv.port, "127.0.0.2")
+        check(line.startswith(b"HTTP/1.1 404"), f"another address is served meanwhile ({line!r})")
+        other.close()
+        check(all(closed_within(x, 2.0) for x in silent) and time.time() - t0 < 2.5,
+              f"silent new connections closed after the 0.8 s request timeout, not the 60 s idle one "
+              f"({time.time() - t0:.1f} s)")
+        for x in silent:
+            x.close()
+        time.sleep(0.1)
+        kept = []
+        for i in range(12):
+            sock, line = keepalive_get(srv.port, "127.0.0.1" if i % 2 else "127.0.0.2")
+            check(line.startswith(b"HTTP/1.1 404"), f"kept-alive connection {i + 1} ({line!r})")
+            kept.append(sock)
+            time.sleep(0.01)
+        newcomer, line = keepalive_get(srv.port, "127.0.0.3")
+        check(line.startswith(b"HTTP/1.1 404"), f"all 12 taken: a newcomer is still answered ({line!r})")
+        check(closed_within(kept[0], 1.0), "the connection idle the longest was closed to make room")
+        _, line = keepalive_get(srv.port, sock=kept[11])
+        check(line.startswith(b"HTTP/1.1 404"), "the most recently used one still works")
+        for x in kept + [newcomer]:
+            x.close()
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
 # --- the KDF pool ------------------------------------------------------------------------------------------
 
 def rss_kib(pid):
@@ -683,7 +749,7 @@ def test_sigterm(binary, work):
 
 TESTS = {"flags": test_flags, "users": test_users, "jwt": test_jwt, "refresh": test_refresh, "logout_race": test_logout_race, "logs": test_logs, "limits": test_limits,
          "throttle_race": test_throttle_race, "proxy": test_proxy,
-         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "verify_flood": test_verify_flood,
+         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "conns": test_conns, "kdf": test_kdf, "verify_flood": test_verify_flood,
          "sigterm": test_sigterm}
 
 
