@@ -117,6 +117,7 @@ constexpr std::string_view usage_text =
     "         [--max-connections N] [--max-connections-per-address N] [--idle-timeout-ms N]\n"
     "         [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
     "         [--sweep-interval-ms N] [--session-cache-ms N] [--trusted-proxy IP]... [--no-access-log]\n"
+    "         [--log-buffer-kib N]\n"
     "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
     "  aliases: --port N (= --listen 127.0.0.1:N), --store SPEC (= --db SPEC)\n"
     "  environment: MFAKIT_DEMO_SEALING_KEY (64 hex digits), MFAKIT_DEMO_JWT_SECRET, MFAKIT_DEMO_PORT\n";
@@ -143,6 +144,7 @@ struct options {
   std::vector<net::ip::address> trusted_proxies;
   bool fast_kdf = false;
   std::string clock_offset_file;
+  std::size_t log_buffer_kib = 4096;
 };
 
 /// Bad command line: one line on stderr, exit status 2.
@@ -250,6 +252,8 @@ void set_listen(options& o, std::string_view v) {
       if (ec) usage_error("--trusted-proxy wants an IP address");
       o.trusted_proxies.push_back(addr);
       o.limits.unlimited.push_back(addr);  // a proxy carries many clients: no per-address connection cap
+    } else if (a == "--log-buffer-kib") {
+      o.log_buffer_kib = parse_number<std::size_t>(a, value(), 4, 1U << 20U);
     } else if (a == "--no-access-log") {
       o.limits.access_log = false;
     } else if (a == "--insecure-fast-kdf") {
@@ -1408,7 +1412,7 @@ int main(int argc, char** argv) {
 
     worker_pool store_pool(opt.db_threads, 100'000);
     worker_pool kdf_pool(opt.kdf_threads, opt.kdf_queue, 10);  // nice 10: HTTP first, scrypt with what is left
-    line_logger logger;
+    line_logger logger(opt.log_buffer_kib * 1024);
     g_log = &logger;
 
     // one io_context per thread (declared before everything that holds an
@@ -1486,18 +1490,21 @@ int main(int argc, char** argv) {
     done_cv.notify_all();
     if (watchdog.joinable()) watchdog.join();
     if (forced) {  // coroutines still suspended there refer to objects above: do not unwind them
-      logger.stop();
+      (void)logger.stop();
       std::_Exit(0);
     }
     store_pool.join();
     kdf_pool.join();
     log_line(
         fmt::format("mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
-                    "kdf pool {} threads, peak {} queued, {} refused; {} idle connections closed to make room",
+                    "kdf pool {} threads, peak {} queued, {} refused; {} idle connections closed to make room; "
+                    "{} log lines dropped",
                     store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(), kdf_pool.peak(),
-                    kdf_pool.rejected(), server->evicted()));
+                    kdf_pool.rejected(), server->evicted(), logger.dropped()));
     g_log = nullptr;
-    logger.stop();
+    // a stalled stderr (a full pipe nobody reads) must not keep the process
+    // alive: after a bounded wait, leave without exit()'s stdio flush
+    if (!logger.stop()) std::_Exit(0);
     return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "mfakit_demo_server: {}\n", e.what());

@@ -21,6 +21,7 @@
   conns       per-address connection cap, first-byte timeout, the longest-idle connection makes room
   kdf         logins queue on the bounded scrypt pool (a full queue: 503)
   verify_flood  bogus backup-code verifies never reach the scrypt pool; bad tokens limited per address
+  logbuf      a stalled stderr: the log buffer stays bounded (drops counted), SIGTERM still exits
   sigterm     a request in flight is answered, the server exits 0
 
     server_test.py --server PATH [--workdir DIR] [--only NAME,...]
@@ -29,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -711,6 +713,72 @@ def test_verify_flood(binary, work):
           "only the login reached the KDF pool: " + log[log.find("stopped;"):][:200])
 
 
+def test_logbuf(binary, work):
+    """A stderr nobody reads (a full pipe) neither grows the log buffer without bound nor keeps SIGTERM from
+    ending the process; dropped lines are counted and reported."""
+    import http.client
+    import select
+
+    def launch():
+        p = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--db", "memory", "--jwt-secret", SECRET,
+                              "--insecure-fast-kdf", "--user", f"{USER[0]}:{USER[1]}", "--log-buffer-kib", "16"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        port = None
+        while port is None:
+            line = p.stdout.readline().decode()
+            check(line != "", "the server started")
+            if "listening on" in line:
+                port = int(line.rsplit(":", 1)[1].strip("/\n"))
+        return p, port
+
+    def flood(port, n):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(n):
+            conn.request("GET", "/api/" + "x" * 100)
+            conn.getresponse().read()
+        conn.close()
+
+    # 1. stalled until the end: SIGTERM still ends the process, after a bounded wait
+    p, port = launch()
+    try:
+        flood(port, 1500)  # ~200 KiB of access log: the 64 KiB pipe, 16 KiB buffered, the rest dropped
+        rss = rss_kib(p.pid)
+        flood(port, 1500)
+        check(rss_kib(p.pid) - rss < 4096, "the log buffer does not grow while stderr is stalled")
+        t0 = time.time()
+        p.send_signal(signal.SIGTERM)
+        try:
+            code = p.wait(timeout=8)
+        except subprocess.TimeoutExpired:
+            code = None
+        check(code == 0 and time.time() - t0 < 6, f"SIGTERM with a stalled stderr: exit 0 within 6 s ({code})")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+    # 2. stalled, then read again: the drops are reported
+    p, port = launch()
+    try:
+        flood(port, 1500)
+        got = b""
+        os.set_blocking(p.stderr.fileno(), False)
+        deadline = time.time() + 3
+        while b"log: dropped" not in got and time.time() < deadline:
+            select.select([p.stderr], [], [], 0.2)
+            try:
+                got += p.stderr.read() or b""
+            except BlockingIOError:
+                pass
+        check(b"log: dropped" in got, "the dropped lines are reported once stderr takes lines again")
+    finally:
+        p.kill()
+        p.wait()
+        p.stdout.close()
+        p.stderr.close()
+
+
 # --- SIGTERM ----------------------------------------------------------------------------------------------
 
 def test_sigterm(binary, work):
@@ -749,7 +817,7 @@ def test_sigterm(binary, work):
 
 TESTS = {"flags": test_flags, "users": test_users, "jwt": test_jwt, "refresh": test_refresh, "logout_race": test_logout_race, "logs": test_logs, "limits": test_limits,
          "throttle_race": test_throttle_race, "proxy": test_proxy,
-         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "conns": test_conns, "kdf": test_kdf, "verify_flood": test_verify_flood,
+         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "conns": test_conns, "kdf": test_kdf, "verify_flood": test_verify_flood, "logbuf": test_logbuf,
          "sigterm": test_sigterm}
 
 
