@@ -254,6 +254,16 @@ class server {
     });
   }
 
+  /// Wipes a request's body and its Authorization field(s).
+  static void wipe_request(request& req) noexcept {
+    wipe(req.body());
+    for (auto& f : req) {
+      if (f.name() != http::field::authorization) continue;
+      auto v = f.value();
+      mfakit::cleanse(const_cast<char*>(v.data()), v.size());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    }
+  }
+
   /// Wipes what the read buffer holds beyond unread (pipelined) bytes.
   static void wipe_free_space(read_buffer& b) {
     const std::size_t n = b.capacity() - b.size();
@@ -381,6 +391,9 @@ class server {
       }
       if (!e && !parser.is_done()) std::tie(e, n) = co_await http::async_read(c.stream, buffer, parser, as_tuple(net::use_awaitable));
       if (e) {
+        // the request dies here: wipe what was read of it (a bearer token in
+        // the parsed header fields, which no wiping allocator holds)
+        wipe_request(parser.get());
         unsigned status = 0;
         if (e == http::error::body_limit) status = 413;
         else if (e == http::error::header_limit) status = 431;
@@ -415,11 +428,7 @@ class server {
       const unsigned status = r.status;
       log_request(p, req.method_string(), req.target(), status, std::chrono::steady_clock::now() - t0);
       // wipe what the request carried: body, bearer token, raw bytes
-      wipe(req.body());
-      if (auto it = req.find(http::field::authorization); it != req.end()) {
-        auto v = it->value();
-        mfakit::cleanse(const_cast<char*>(v.data()), v.size());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-      }
+      wipe_request(req);
       wipe_free_space(buffer);
       const bool sent = co_await send(c.stream, r, req.version(), keep);
       if (!sent || !keep) break;

@@ -286,6 +286,23 @@ void set_listen(options& o, std::string_view v) {
 
 // --- secrets from the command line, files and the environment ---------------------
 
+/// Once parsed: the passwords of --user and the value of --jwt-secret are
+/// wiped from argv (and so from /proc/PID/cmdline for later readers), and
+/// MFAKIT_DEMO_JWT_SECRET from the environment block.
+void wipe_secret_args(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    const std::string_view a = argv[i];
+    char* v = argv[i + 1];
+    if (a == "--user") {
+      if (char* colon = std::strchr(v, ':'); colon != nullptr) mfakit::cleanse(colon + 1, std::strlen(colon + 1));
+      ++i;
+    } else if (a == "--jwt-secret") {
+      mfakit::cleanse(v, std::strlen(v));
+      ++i;
+    }
+  }
+}
+
 [[nodiscard]] std::optional<std::array<unsigned char, 32>> parse_hex_key(std::string_view hex) {
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.remove_suffix(1);
   if (hex.size() != 64) return std::nullopt;
@@ -365,7 +382,10 @@ void set_listen(options& o, std::string_view v) {
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   }
   if (s.empty()) {
-    if (const char* env = std::getenv("MFAKIT_DEMO_JWT_SECRET"); env != nullptr) s = env;
+    if (char* env = std::getenv("MFAKIT_DEMO_JWT_SECRET"); env != nullptr) {
+      s = env;
+      mfakit::cleanse(env, std::strlen(env));
+    }
   }
   if (s.empty()) {
     std::array<unsigned char, 32> raw{};
@@ -1310,7 +1330,8 @@ void raise_fd_limit() {
 
 int main(int argc, char** argv) {
   try {
-    const options opt = parse_args(argc, argv);
+    options opt = parse_args(argc, argv);
+    wipe_secret_args(argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
 
@@ -1328,7 +1349,8 @@ int main(int argc, char** argv) {
     } else if (opt.db != "memory") {
       usage_error("--db is memory, sqlite:PATH, postgresql://... or postgres:CONNINFO");
     }
-    const std::string jwt_secret = load_jwt_secret(opt);
+    std::string jwt_secret = load_jwt_secret(opt);
+    mfakit::cleanse(opt.jwt_secret.data(), opt.jwt_secret.size());
     auto key = load_sealing_key(opt, sqlite_path);
     auto box = mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, key)});
     // A pepper for backup code digests, derived from the sealing key, so a
@@ -1404,11 +1426,14 @@ int main(int argc, char** argv) {
       if (failed) throw std::runtime_error("cannot hash a password");
       for (std::size_t i = 0; i < users.size(); ++i) db->put_user(users[i].first, hashes[i], clock.seconds());
       for (auto& u : users) mfakit::cleanse(u.second.data(), u.second.size());
+      for (auto& u : opt.users) mfakit::cleanse(u.second.data(), u.second.size());
+      for (auto& u : opt.demo_users) mfakit::cleanse(u.second.data(), u.second.size());
       for (auto& h : hashes) mfakit::cleanse(h.data(), h.size());
     }
     auto dummy = mfakit_examples::hash_password("not a password", password_cost);
     if (!dummy) throw std::runtime_error("cannot hash a password");
     const mfakit_examples::jwt::hs256 signer(mfakit::as_bytes(jwt_secret));
+    mfakit::cleanse(jwt_secret.data(), jwt_secret.size());  // the signer keeps its own copy (OpenSSL's MAC context)
 
     worker_pool store_pool(opt.db_threads, 100'000);
     worker_pool kdf_pool(opt.kdf_threads, opt.kdf_queue, 10);  // nice 10: HTTP first, scrypt with what is left

@@ -19,6 +19,7 @@
   slowloris   connections dripping bytes are closed after the request timeout,
               idle ones after the idle timeout, others are answered meanwhile
   conns       per-address connection cap, first-byte timeout, the longest-idle connection makes room
+  wipe        bearer tokens of requests the parser refused, --user passwords: not left in memory
   kdf         logins queue on the bounded scrypt pool (a full queue: 503)
   verify_flood  bogus backup-code verifies never reach the scrypt pool; bad tokens limited per address
   logbuf      a stalled stderr: the log buffer stays bounded (drops counted), SIGTERM still exits
@@ -624,6 +625,54 @@ def test_conns(binary, work):
         check(srv.stop() == 0, "exit 0")
 
 
+def memory_holds(pid, needle):
+    """Whether a writable, anonymous or heap mapping of the process holds `needle` (None: cannot read)."""
+    try:
+        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        mem = open(f"/proc/{pid}/mem", "rb", 0)
+    except OSError:
+        return None
+    with mem:
+        for m in maps:
+            parts = m.split()
+            if "rw" not in parts[1] or (len(parts) >= 6 and parts[5].startswith("/")):
+                continue
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                continue
+    return False
+
+
+def test_wipe(binary, work):
+    """A bearer token in a request that dies in the parser (413, bad chunk) is wiped like a handled one's;
+    --user passwords are not kept once hashed."""
+    secret_pw = "pw-" + os.urandom(12).hex()
+    srv = start(binary, work, "wipe", extra=["--threads", "1", "--user", f"carol@example.com:{secret_pw}"])
+    try:
+        if memory_holds(srv.proc.pid, b"no such bytes") is None:
+            check(True, "cannot read the server's memory here: skipped")
+            return
+        bodies = {
+            "413": lambda tok: b"POST /api/auth/logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+                               b"\r\nContent-Length: 999999\r\n\r\n",
+            "bad chunk": lambda tok: b"POST /api/auth/logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+                                     b"\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
+        }
+        for name, make in bodies.items():
+            token, _ = tokens(srv)
+            raw_exchange(srv.port, make(token.encode()), timeout=2)
+            time.sleep(0.1)
+            check(memory_holds(srv.proc.pid, token.split(".")[2].encode()) is False,
+                  f"{name}: the bearer token's signature is not left in memory")
+        check(memory_holds(srv.proc.pid, secret_pw.encode()) is False, "a --user password is not kept in memory")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
 # --- the KDF pool ------------------------------------------------------------------------------------------
 
 def rss_kib(pid):
@@ -817,7 +866,7 @@ def test_sigterm(binary, work):
 
 TESTS = {"flags": test_flags, "users": test_users, "jwt": test_jwt, "refresh": test_refresh, "logout_race": test_logout_race, "logs": test_logs, "limits": test_limits,
          "throttle_race": test_throttle_race, "proxy": test_proxy,
-         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "conns": test_conns, "kdf": test_kdf, "verify_flood": test_verify_flood, "logbuf": test_logbuf,
+         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "conns": test_conns, "wipe": test_wipe, "kdf": test_kdf, "verify_flood": test_verify_flood, "logbuf": test_logbuf,
          "sigterm": test_sigterm}
 
 
