@@ -22,8 +22,9 @@
 //  - request bodies live in a string whose allocator wipes every block it
 //    frees; the body, the Authorization header and the connection's read
 //    buffer are wiped after each request, a response body after it is sent;
-//  - stop(): closes the acceptor, closes idle connections; a request in
-//    flight is answered (with Connection: close) before its connection ends.
+//  - stop(): closes the acceptor, closes idle connections; a request still
+//    arriving gets at most 1 s more; a request in flight is answered (with
+//    Connection: close) before its connection ends.
 //    The io_contexts then run out of work and their threads return.
 #pragma once
 
@@ -105,6 +106,8 @@ struct limits {
   /// Per client address (socket peer); 0: max_connections / 4. Addresses in
   /// `unlimited` (trusted proxies) are not capped.
   std::size_t max_connections_per_address = 0;
+  /// On stop(), what a request still arriving has left (at most).
+  std::chrono::milliseconds shutdown_read_timeout{1'000};
   std::vector<net::ip::address> unlimited;
   bool access_log = true;
 };
@@ -141,9 +144,21 @@ class server {
       acceptor_.close(ignored);
     });
     for (auto& s : shards_) {
-      net::post(*s->ctx, [sh = s.get()] {
-        for (connection* c : sh->live)
+      net::post(*s->ctx, [this, sh = s.get()] {
+        bool reading = false;
+        for (connection* c : sh->live) {
           if (c->idle) c->stream.cancel();
+          reading = reading || c->reading;
+        }
+        if (!reading) return;
+        // a request still arriving gets at most shutdown_read_timeout more,
+        // not the rest of its request timeout
+        sh->shutdown_timer.expires_after(std::min(lim_.request_timeout, lim_.shutdown_read_timeout));
+        sh->shutdown_timer.async_wait([sh](const boost::system::error_code& ec) {
+          if (ec) return;
+          for (connection* c : sh->live)
+            if (c->reading) c->stream.cancel();
+        });
       });
     }
   }
@@ -153,14 +168,16 @@ class server {
     explicit connection(tcp::socket s) : stream(std::move(s)) {}
     beast::tcp_stream stream;
     bool idle = false;
+    bool reading = false;  ///< a request's first byte arrived, the request is not complete yet
     bool evicted = false;
     std::chrono::steady_clock::time_point idle_since;
   };
   /// One io_context and the connections it runs (touched only on its thread).
   struct shard {
-    explicit shard(net::io_context* c) : ctx(c) {}
+    explicit shard(net::io_context* c) : ctx(c), shutdown_timer(*c) {}
     net::io_context* ctx;
     std::list<connection*> live;
+    net::steady_timer shutdown_timer;
   };
   using read_buffer = beast::basic_flat_buffer<mfakit::cleansing_allocator<char>>;
 
@@ -368,7 +385,9 @@ class server {
         buffer.commit(n);
       }
       first = false;
-      c.stream.expires_after(lim_.request_timeout);
+      c.reading = true;
+      c.stream.expires_after(stopping() ? std::min(lim_.request_timeout, lim_.shutdown_read_timeout)
+                                        : lim_.request_timeout);
       http::request_parser<secure_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(lim_.header_bytes));
       parser.body_limit(lim_.body_bytes);
@@ -390,6 +409,7 @@ class server {
         e = we;
       }
       if (!e && !parser.is_done()) std::tie(e, n) = co_await http::async_read(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+      c.reading = false;
       if (e) {
         // the request dies here: wipe what was read of it (a bearer token in
         // the parsed header fields, which no wiping allocator holds)

@@ -1480,6 +1480,9 @@ int main(int argc, char** argv) {
       log_line(
           fmt::format("mfakit_demo_server: signal {}: stopping (connections open: {})", sig, server->connections()),
           true);
+      // a second SIGTERM/SIGINT: the default action (the process ends at once)
+      boost::system::error_code ignored;
+      signals.clear(ignored);
       server->stop();
       handlers.stop();
       for (auto& g : guards) g.reset();

@@ -24,6 +24,7 @@
   verify_flood  bogus backup-code verifies never reach the scrypt pool; bad tokens limited per address
   logbuf      a stalled stderr: the log buffer stays bounded (drops counted), SIGTERM still exits
   sigterm     a request in flight is answered, the server exits 0
+  shutdown    a half-sent request delays SIGTERM by 1 s at most; a second SIGTERM ends the process at once
 
     server_test.py --server PATH [--workdir DIR] [--only NAME,...]
 """
@@ -864,10 +865,44 @@ def test_sigterm(binary, work):
     check("signal 15: stopping" in log and "stopped;" in log, "stop logged")
 
 
+def test_shutdown(binary, work):
+    """SIGTERM does not wait out a half-sent request's timeout (1 s at most), and a second SIGTERM ends the
+    process at once, whatever is still running."""
+    srv = start(binary, work, "shutdown", extra=["--request-timeout-ms", "20000"])
+    half = socket.create_connection(("127.0.0.1", srv.port))
+    half.sendall(b"POST /api/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    time.sleep(0.1)
+    t0 = time.time()
+    srv.proc.send_signal(signal.SIGTERM)
+    code = srv.proc.wait(10)
+    took = time.time() - t0
+    half.close()
+    srv.stop()
+    check(code == 0 and took < 3, f"SIGTERM with a half-sent request: exit 0 in {took:.1f} s (request timeout 20 s)")
+    # the same, with a second SIGTERM 0.1 s after the first: the process ends at once, not after that second
+    srv = start(binary, work, "shutdown2", extra=["--request-timeout-ms", "20000"])
+    half = socket.create_connection(("127.0.0.1", srv.port))
+    half.sendall(b"POST /api/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    time.sleep(0.1)
+    t0 = time.time()
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    srv.proc.send_signal(signal.SIGTERM)
+    try:
+        code = srv.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        code = None
+    took = time.time() - t0
+    half.close()
+    srv.kill()
+    check(code is not None and took < 0.6, f"a second SIGTERM ends the process at once ({code}, {took:.2f} s)")
+
+
 TESTS = {"flags": test_flags, "users": test_users, "jwt": test_jwt, "refresh": test_refresh, "logout_race": test_logout_race, "logs": test_logs, "limits": test_limits,
          "throttle_race": test_throttle_race, "proxy": test_proxy,
          "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "conns": test_conns, "wipe": test_wipe, "kdf": test_kdf, "verify_flood": test_verify_flood, "logbuf": test_logbuf,
-         "sigterm": test_sigterm}
+         "sigterm": test_sigterm,
+         "shutdown": test_shutdown}
 
 
 def main():
