@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -316,6 +317,14 @@ void wipe_secret_args(int argc, char** argv) {
   return key;
 }
 
+/// One warning line when a secret's file can be read by its group or others.
+void warn_if_shared(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077U) == 0) return;
+  fmt::print(stderr, "mfakit_demo_server: WARNING: {} {} is readable by group or others (mode {:o}); chmod 600 it\n",
+             what, mfakit_examples::log_escape(path), st.st_mode & 0777U);
+}
+
 [[nodiscard]] std::optional<std::string> read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
@@ -350,6 +359,7 @@ void wipe_secret_args(int argc, char** argv) {
     auto k = parse_hex_key(*text);
     mfakit::cleanse(text->data(), text->size());
     if (!k) usage_error("the key file must hold 64 hex digits");
+    warn_if_shared(file, "the key file");
     return *k;
   }
   if (!mfakit::openssl_random{}.fill(key)) usage_error("random generator failed");
@@ -378,6 +388,7 @@ void wipe_secret_args(int argc, char** argv) {
   if (!o.jwt_secret_file.empty()) {
     auto text = read_file(o.jwt_secret_file);
     if (!text) usage_error("cannot read --jwt-secret-file");
+    warn_if_shared(o.jwt_secret_file, "the JWT secret file");
     s = std::move(*text);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   }

@@ -83,6 +83,22 @@ def test_flags(binary, work):
         lines = p.stderr.strip().split("\n")
         check(p.returncode == 2, f"{bad}: exit 2 (got {p.returncode})")
         check(len(lines) == 1 and lines[0].startswith("mfakit_demo_server: "), f"{bad}: one line ({p.stderr!r})")
+    # a key file or JWT secret file others can read: one warning line each
+    for mode, warned in ((0o644, True), (0o600, False)):
+        key, jwt = os.path.join(work, f"flags-{mode:o}.key"), os.path.join(work, f"flags-{mode:o}.jwt")
+        with open(key, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        with open(jwt, "w") as f:
+            f.write(SECRET + "\n")
+        os.chmod(key, mode)
+        os.chmod(jwt, mode)
+        srv = Server(binary, ["--listen", "127.0.0.1:0", "--db", "memory", "--key-file", key, "--jwt-secret-file",
+                              jwt, "--insecure-fast-kdf"], work, f"flags-{mode:o}")
+        srv.stop()
+        log = srv.log()
+        for what in ("the key file", "the JWT secret file"):
+            check((f"WARNING: {what} " in log and "readable by group or others" in log) == warned,
+                  f"mode {mode:o}: {what} {'warned about' if warned else 'not warned about'}")
     p = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
     check(p.returncode == 0 and "--listen HOST:PORT" in p.stdout, "--help prints the usage, exit 0")
 
