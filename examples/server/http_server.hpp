@@ -13,8 +13,8 @@
 //    connections per client address (default a quarter of them); when all
 //    are taken, the connection idle the longest is closed to make room;
 //  - timeouts: a new connection must send its first byte within
-//    request_timeout; a kept-alive one may sit idle between requests for idle_timeout;
-//    once the first byte of a request arrives, the whole request (headers
+//    request_timeout; a kept-alive one may sit idle between requests for
+//    idle_timeout; once the first byte of a request arrives, the whole request (headers
 //    and body) must arrive within request_timeout, and a response must be
 //    taken within write_timeout. A slow-loris client dripping bytes holds a
 //    socket for at most request_timeout, and never a thread: a waiting
@@ -134,9 +134,10 @@ class server {
 
   void start() { net::co_spawn(acceptor_.get_executor(), accept_loop(), net::detached); }
 
-  /// Graceful stop; safe from any thread, more than once.
+  /// Idle connections closed so far to make room for new ones.
   [[nodiscard]] std::size_t evicted() const noexcept { return evicted_.load(std::memory_order_relaxed); }
 
+  /// Graceful stop; safe from any thread, more than once.
   void stop() {
     if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
     net::post(acceptor_.get_executor(), [this] {

@@ -110,7 +110,7 @@ class line_logger {
     std::condition_variable cv;
     std::condition_variable done_cv;
     std::string buffer;
-    std::uint64_t dropped = 0;        ///< since the last report
+    std::uint64_t dropped = 0;  ///< since the last report
     std::uint64_t dropped_total = 0;
     bool stopped = false;
     bool exited = false;

@@ -131,7 +131,7 @@ struct options {
   std::string jwt_secret_file;
   std::string key_file;
   std::string issuer = "mfakit demo";
-  std::vector<std::pair<std::string, std::string>> users;  ///< --user: created, or their password reset
+  std::vector<std::pair<std::string, std::string>> users;       ///< --user: created, or their password reset
   std::vector<std::pair<std::string, std::string>> demo_users;  ///< created only when missing
   bool demo_users_flag = false;
   unsigned threads = 0;
