@@ -11,7 +11,8 @@
 //    HTTP/1.1 request without Host, is answered 400 and the connection closed;
 //  - limits: header block (8 KiB: 431), body (64 KiB: 413), connections,
 //    connections per client address (default a quarter of them); when all
-//    are taken, the connection idle the longest is closed to make room;
+//    are taken (or all of an address's), the connection idle the longest
+//    (of that address) is closed to make room for the newcomer;
 //  - timeouts: a new connection must send its first byte within
 //    request_timeout; a kept-alive one may sit idle between requests for
 //    idle_timeout; once the first byte of a request arrives, the whole request (headers
@@ -165,8 +166,15 @@ class server {
   }
 
  private:
+  /// Per client address: its connections, how many of them are idle.
+  struct address_slot {
+    std::size_t connections = 0;        ///< under per_address_mutex_
+    std::size_t pending_evictions = 0;  ///< under per_address_mutex_
+    std::atomic<std::size_t> idle{0};
+  };
   struct connection {
     explicit connection(tcp::socket s) : stream(std::move(s)) {}
+    address_slot* slot = nullptr;  ///< its address's counters (null: an unlimited address)
     beast::tcp_stream stream;
     bool idle = false;
     bool reading = false;  ///< a request's first byte arrived, the request is not complete yet
@@ -198,10 +206,14 @@ class server {
       boost::system::error_code ignored;
       const auto remote = socket.remote_endpoint(ignored);
       std::string addr = ignored ? std::string() : remote.address().to_string();
-      if (!admit(addr, remote.address())) {  // one address may not hold more than its share
+      // one address may not hold more than its share; at its cap, its own
+      // connection idle the longest makes room (if it has none, the newcomer goes)
+      const admission adm = admit(addr, remote.address());
+      if (!adm.ok) {
         socket.close(ignored);
         continue;
       }
+      if (adm.evict) evict_oldest_idle(next % shards_.size(), adm.slot, addr);
       if (live_.load(std::memory_order_relaxed) >= lim_.max_connections) {
         // full: close the connection idle the longest (a kept-alive one, or
         // one that never sent a byte) to make room, rather than the newcomer
@@ -213,57 +225,85 @@ class server {
           continue;
         }
         pending_evictions_.fetch_add(1, std::memory_order_relaxed);
-        evict_oldest_idle(next % shards_.size());
+        evict_oldest_idle(next % shards_.size(), nullptr, {});
       }
       live_.fetch_add(1, std::memory_order_relaxed);
-      net::co_spawn(*target.ctx, session(std::move(socket), target, std::move(addr)), net::detached);
+      net::co_spawn(*target.ctx, session(std::move(socket), target, std::move(addr), adm.slot), net::detached);
     }
   }
 
-  /// Counts a new connection of `addr`; false when the address is at its cap.
-  bool admit(const std::string& addr, const net::ip::address& a) {
-    if (std::find(lim_.unlimited.begin(), lim_.unlimited.end(), a) != lim_.unlimited.end()) return true;
+  /// Counts a new connection of `addr`. At the address's cap: admitted only
+  /// if one of its connections is idle (evict: close the oldest of them).
+  struct admission {
+    bool ok = false;
+    bool evict = false;
+    address_slot* slot = nullptr;  ///< null: an unlimited address
+  };
+  admission admit(const std::string& addr, const net::ip::address& a) {
+    if (std::find(lim_.unlimited.begin(), lim_.unlimited.end(), a) != lim_.unlimited.end()) return {true, false};
     const std::lock_guard lock(per_address_mutex_);
-    std::size_t& n = per_address_[addr];
-    if (n >= lim_.max_connections_per_address) return false;
-    ++n;
-    return true;
+    address_slot& e = per_address_[addr];
+    if (e.connections < lim_.max_connections_per_address) {
+      ++e.connections;
+      return {true, false, &e};
+    }
+    if (e.idle.load(std::memory_order_relaxed) <= e.pending_evictions) return {};
+    ++e.pending_evictions;
+    ++e.connections;
+    return {true, true, &e};
   }
   void leave(const std::string& addr) {
     const std::lock_guard lock(per_address_mutex_);
     auto it = per_address_.find(addr);
     if (it == per_address_.end()) return;  // an unlimited address
-    if (--it->second == 0) per_address_.erase(it);
+    if (--it->second.connections == 0) per_address_.erase(it);
+  }
+  /// An eviction posted by the accept loop is done (found a victim or not).
+  void eviction_done(const address_slot* only, const std::string& addr) {
+    if (only == nullptr) {
+      pending_evictions_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    const std::lock_guard lock(per_address_mutex_);  // by name: the slot may be gone by now
+    if (auto it = per_address_.find(addr); it != per_address_.end() && it->second.pending_evictions > 0)
+      --it->second.pending_evictions;
   }
 
-  /// Finds the connection idle the longest over all shards (visiting them
-  /// one after another, each on its own thread), then closes it.
-  void evict_oldest_idle(std::size_t first) { scan_idle(first, 0, shards_.size(), {}); }
+  /// Finds the connection idle the longest over all shards (of one address
+  /// when `only` is set), visiting the shards one after another, each on its
+  /// own thread, then closes it.
+  void evict_oldest_idle(std::size_t first, const address_slot* only, std::string addr) {
+    scan_idle(first, 0, shards_.size(), {}, only, std::move(addr));
+  }
 
-  [[nodiscard]] static connection* oldest_idle(shard& sh) {
+  [[nodiscard]] static connection* oldest_idle(shard& sh, const address_slot* only) {
     connection* victim = nullptr;
     for (connection* c : sh.live)
-      if (c->idle && !c->evicted && (victim == nullptr || c->idle_since < victim->idle_since)) victim = c;
+      if (c->idle && !c->evicted && (only == nullptr || c->slot == only) &&
+          (victim == nullptr || c->idle_since < victim->idle_since))
+        victim = c;
     return victim;
   }
 
-  void scan_idle(std::size_t i, std::size_t visited, std::size_t best,
-                 std::chrono::steady_clock::time_point best_since) {
-    net::post(*shards_[i]->ctx, [this, i, visited, best, best_since] {
+  void scan_idle(std::size_t i, std::size_t visited, std::size_t best, std::chrono::steady_clock::time_point best_since,
+                 const address_slot* only, std::string addr) {
+    net::post(*shards_[i]->ctx, [this, i, visited, best, best_since, only, addr = std::move(addr)]() mutable {
       std::size_t b = best;
       auto since = best_since;
-      if (connection* c = oldest_idle(*shards_[i]); c != nullptr && (b == shards_.size() || c->idle_since < since)) {
+      if (connection* c = oldest_idle(*shards_[i], only);
+          c != nullptr && (b == shards_.size() || c->idle_since < since)) {
         b = i;
         since = c->idle_since;
       }
-      if (visited + 1 < shards_.size()) return scan_idle((i + 1) % shards_.size(), visited + 1, b, since);
+      if (visited + 1 < shards_.size())
+        return scan_idle((i + 1) % shards_.size(), visited + 1, b, since, only, std::move(addr));
       if (b == shards_.size()) {  // nothing idle any more
-        pending_evictions_.fetch_sub(1, std::memory_order_relaxed);
+        eviction_done(only, addr);
         return;
       }
-      net::post(*shards_[b]->ctx, [this, b] {
-        pending_evictions_.fetch_sub(1, std::memory_order_relaxed);
-        connection* victim = oldest_idle(*shards_[b]);
+      net::post(*shards_[b]->ctx, [this, b, only, addr = std::move(addr)] {
+        eviction_done(only, addr);
+        connection* victim = oldest_idle(*shards_[b], only);
         if (victim == nullptr) return;
         victim->evicted = true;
         evicted_.fetch_add(1, std::memory_order_relaxed);
@@ -344,9 +384,10 @@ class server {
     co_return !ec;
   }
 
-  net::awaitable<void> session(tcp::socket socket, shard& sh, std::string addr) {
+  net::awaitable<void> session(tcp::socket socket, shard& sh, std::string addr, address_slot* slot) {
     using net::as_tuple;
     connection c(std::move(socket));
+    c.slot = slot;  // alive while this connection is counted in it
     auto self = sh.live.insert(sh.live.end(), &c);
     struct cleanup {
       server& s;
@@ -376,11 +417,13 @@ class server {
         c.idle = true;
         c.idle_since = std::chrono::steady_clock::now();
         idle_.fetch_add(1, std::memory_order_relaxed);
+        if (c.slot != nullptr) c.slot->idle.fetch_add(1, std::memory_order_relaxed);
         // a new connection gets the request timeout for its first byte, a
         // kept-alive one the (longer) idle timeout between requests
         c.stream.expires_after(first ? lim_.request_timeout : lim_.idle_timeout);
         auto [e, n] = co_await c.stream.async_read_some(buffer.prepare(4096), as_tuple(net::use_awaitable));
         idle_.fetch_sub(1, std::memory_order_relaxed);
+        if (c.slot != nullptr) c.slot->idle.fetch_sub(1, std::memory_order_relaxed);
         c.idle = false;
         if (e || c.evicted) break;
         buffer.commit(n);
@@ -469,7 +512,7 @@ class server {
   std::atomic<std::size_t> pending_evictions_{0};  ///< evictions posted, not yet done
   std::atomic<std::size_t> evicted_{0};
   std::mutex per_address_mutex_;
-  std::unordered_map<std::string, std::size_t> per_address_;
+  std::unordered_map<std::string, address_slot> per_address_;  // node-based: a slot never moves
 };
 
 }  // namespace mfakit_examples::web

@@ -19,6 +19,7 @@
   slowloris   connections dripping bytes are closed after the request timeout,
               idle ones after the idle timeout, others are answered meanwhile
   conns       per-address connection cap, first-byte timeout, the longest-idle connection makes room
+              (of all, or of the address at its cap)
   wipe        bearer tokens of requests the parser refused, --user passwords: not left in memory
   kdf         logins queue on the bounded scrypt pool (a full queue: 503)
   verify_flood  bogus backup-code verifies never reach the scrypt pool; bad tokens limited per address
@@ -612,10 +613,14 @@ def test_conns(binary, work):
                                              "--request-timeout-ms", "800", "--idle-timeout-ms", "60000"])
     try:
         t0 = time.time()
-        silent = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(8)]
+        # 8 connections from one address, each in the middle of a request (none idle): a 9th is closed at once
+        busy = [socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.1", 0)) for _ in range(8)]
+        for x in busy:
+            x.sendall(b"GET /api/nothing HTTP/1.1\r\n")
+        silent = [socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.4", 0)) for _ in range(4)]
         time.sleep(0.1)
         ninth = socket.create_connection(("127.0.0.1", srv.port))
-        check(closed_within(ninth, 0.5), "a 9th connection from one address is closed at once")
+        check(closed_within(ninth, 0.5), "a 9th connection from an address whose 8 are all busy is closed at once")
         ninth.close()
         other, line = keepalive_get(srv.port, "127.0.0.2")
         check(line.startswith(b"HTTP/1.1 404"), f"another address is served meanwhile ({line!r})")
@@ -623,7 +628,18 @@ def test_conns(binary, work):
         check(all(closed_within(x, 2.0) for x in silent) and time.time() - t0 < 2.5,
               f"silent new connections closed after the 0.8 s request timeout, not the 60 s idle one "
               f"({time.time() - t0:.1f} s)")
-        for x in silent:
+        for x in busy + silent:
+            x.close()
+        # 8 idle connections from one address: a 9th from it makes the oldest of them go, and is served
+        idle = []
+        for _ in range(8):
+            idle.append(socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.5", 0)))
+            time.sleep(0.01)
+        ninth, line = keepalive_get(srv.port, "127.0.0.5")
+        check(line.startswith(b"HTTP/1.1 404"), f"at its cap, an address's new connection is served ({line!r})")
+        check(closed_within(idle[0], 0.5), "its connection idle the longest was closed to make room")
+        check(not closed_within(idle[7], 0.05), "its newest idle connection was not")
+        for x in idle + [ninth]:
             x.close()
         time.sleep(0.1)
         kept = []
