@@ -7,9 +7,15 @@
 //    held back by Nagle + delayed ACK on a kept-alive connection;
 //  - keep-alive as the client asks (HTTP/1.1 default), Connection: close
 //    after a protocol error, on shutdown, or when the handler asks;
-//  - limits: header block (8 KiB: 431), body (64 KiB: 413), connections;
-//  - timeouts: a connection may sit idle between requests for idle_timeout;
-//    once the first byte of a request arrives, the whole request (headers
+//  - framing: a Transfer-Encoding that does not end in chunked, or an
+//    HTTP/1.1 request without Host, is answered 400 and the connection closed;
+//  - limits: header block (8 KiB: 431), body (64 KiB: 413), connections,
+//    connections per client address (default a quarter of them); when all
+//    are taken (or all of an address's), the connection idle the longest
+//    (of that address) is closed to make room for the newcomer;
+//  - timeouts: a new connection must send its first byte within
+//    request_timeout; a kept-alive one may sit idle between requests for
+//    idle_timeout; once the first byte of a request arrives, the whole request (headers
 //    and body) must arrive within request_timeout, and a response must be
 //    taken within write_timeout. A slow-loris client dripping bytes holds a
 //    socket for at most request_timeout, and never a thread: a waiting
@@ -17,11 +23,13 @@
 //  - request bodies live in a string whose allocator wipes every block it
 //    frees; the body, the Authorization header and the connection's read
 //    buffer are wiped after each request, a response body after it is sent;
-//  - stop(): closes the acceptor, closes idle connections; a request in
-//    flight is answered (with Connection: close) before its connection ends.
+//  - stop(): closes the acceptor, closes idle connections; a request still
+//    arriving gets at most 1 s more; a request in flight is answered (with
+//    Connection: close) before its connection ends.
 //    The io_contexts then run out of work and their threads return.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -29,8 +37,10 @@
 #include <functional>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -94,6 +104,12 @@ struct limits {
   std::chrono::milliseconds request_timeout{10'000};
   std::chrono::milliseconds write_timeout{10'000};
   std::size_t max_connections = 10'000;
+  /// Per client address (socket peer); 0: max_connections / 4. Addresses in
+  /// `unlimited` (trusted proxies) are not capped.
+  std::size_t max_connections_per_address = 0;
+  /// On stop(), what a request still arriving has left (at most).
+  std::chrono::milliseconds shutdown_read_timeout{1'000};
+  std::vector<net::ip::address> unlimited;
   bool access_log = true;
 };
 
@@ -103,7 +119,9 @@ class server {
   /// cannot); serving starts with start(). contexts[0] runs the acceptor.
   server(std::vector<net::io_context*> contexts, const tcp::endpoint& at, limits lim, handler_fn handler,
          line_logger& log)
-      : lim_(lim), handler_(std::move(handler)), log_(log), acceptor_(*contexts.at(0)) {
+      : lim_(std::move(lim)), handler_(std::move(handler)), log_(log), acceptor_(*contexts.at(0)) {
+    if (lim_.max_connections_per_address == 0)
+      lim_.max_connections_per_address = std::max<std::size_t>(1, lim_.max_connections / 4);
     for (auto* c : contexts) shards_.push_back(std::make_unique<shard>(c));
     acceptor_.open(at.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -117,6 +135,9 @@ class server {
 
   void start() { net::co_spawn(acceptor_.get_executor(), accept_loop(), net::detached); }
 
+  /// Idle connections closed so far to make room for new ones.
+  [[nodiscard]] std::size_t evicted() const noexcept { return evicted_.load(std::memory_order_relaxed); }
+
   /// Graceful stop; safe from any thread, more than once.
   void stop() {
     if (stopping_.exchange(true, std::memory_order_acq_rel)) return;
@@ -125,24 +146,47 @@ class server {
       acceptor_.close(ignored);
     });
     for (auto& s : shards_) {
-      net::post(*s->ctx, [sh = s.get()] {
-        for (connection* c : sh->live)
+      net::post(*s->ctx, [this, sh = s.get()] {
+        bool reading = false;
+        for (connection* c : sh->live) {
           if (c->idle) c->stream.cancel();
+          reading = reading || c->reading;
+        }
+        if (!reading) return;
+        // a request still arriving gets at most shutdown_read_timeout more,
+        // not the rest of its request timeout
+        sh->shutdown_timer.expires_after(std::min(lim_.request_timeout, lim_.shutdown_read_timeout));
+        sh->shutdown_timer.async_wait([sh](const boost::system::error_code& ec) {
+          if (ec) return;
+          for (connection* c : sh->live)
+            if (c->reading) c->stream.cancel();
+        });
       });
     }
   }
 
  private:
+  /// Per client address: its connections, how many of them are idle.
+  struct address_slot {
+    std::size_t connections = 0;        ///< under per_address_mutex_
+    std::size_t pending_evictions = 0;  ///< under per_address_mutex_
+    std::atomic<std::size_t> idle{0};
+  };
   struct connection {
     explicit connection(tcp::socket s) : stream(std::move(s)) {}
+    address_slot* slot = nullptr;  ///< its address's counters (null: an unlimited address)
     beast::tcp_stream stream;
     bool idle = false;
+    bool reading = false;  ///< a request's first byte arrived, the request is not complete yet
+    bool evicted = false;
+    std::chrono::steady_clock::time_point idle_since;
   };
   /// One io_context and the connections it runs (touched only on its thread).
   struct shard {
-    explicit shard(net::io_context* c) : ctx(c) {}
+    explicit shard(net::io_context* c) : ctx(c), shutdown_timer(*c) {}
     net::io_context* ctx;
     std::list<connection*> live;
+    net::steady_timer shutdown_timer;
   };
   using read_buffer = beast::basic_flat_buffer<mfakit::cleansing_allocator<char>>;
 
@@ -159,13 +203,122 @@ class server {
         co_await pause.async_wait(as_tuple(net::use_awaitable));
         continue;
       }
-      if (live_.load(std::memory_order_relaxed) >= lim_.max_connections) {
-        boost::system::error_code ignored;
+      boost::system::error_code ignored;
+      const auto remote = socket.remote_endpoint(ignored);
+      std::string addr = ignored ? std::string() : remote.address().to_string();
+      // one address may not hold more than its share; at its cap, its own
+      // connection idle the longest makes room (if it has none, the newcomer goes)
+      const admission adm = admit(addr, remote.address());
+      if (!adm.ok) {
         socket.close(ignored);
         continue;
       }
+      if (adm.evict) evict_oldest_idle(next % shards_.size(), adm.slot, addr);
+      if (live_.load(std::memory_order_relaxed) >= lim_.max_connections) {
+        // full: close the connection idle the longest (a kept-alive one, or
+        // one that never sent a byte) to make room, rather than the newcomer
+        std::size_t idle = idle_.load(std::memory_order_relaxed);
+        std::size_t pending = pending_evictions_.load(std::memory_order_relaxed);
+        if (idle <= pending) {
+          leave(addr);
+          socket.close(ignored);
+          continue;
+        }
+        pending_evictions_.fetch_add(1, std::memory_order_relaxed);
+        evict_oldest_idle(next % shards_.size(), nullptr, {});
+      }
       live_.fetch_add(1, std::memory_order_relaxed);
-      net::co_spawn(*target.ctx, session(std::move(socket), target), net::detached);
+      net::co_spawn(*target.ctx, session(std::move(socket), target, std::move(addr), adm.slot), net::detached);
+    }
+  }
+
+  /// Counts a new connection of `addr`. At the address's cap: admitted only
+  /// if one of its connections is idle (evict: close the oldest of them).
+  struct admission {
+    bool ok = false;
+    bool evict = false;
+    address_slot* slot = nullptr;  ///< null: an unlimited address
+  };
+  admission admit(const std::string& addr, const net::ip::address& a) {
+    if (std::find(lim_.unlimited.begin(), lim_.unlimited.end(), a) != lim_.unlimited.end()) return {true, false};
+    const std::lock_guard lock(per_address_mutex_);
+    address_slot& e = per_address_[addr];
+    if (e.connections < lim_.max_connections_per_address) {
+      ++e.connections;
+      return {true, false, &e};
+    }
+    if (e.idle.load(std::memory_order_relaxed) <= e.pending_evictions) return {};
+    ++e.pending_evictions;
+    ++e.connections;
+    return {true, true, &e};
+  }
+  void leave(const std::string& addr) {
+    const std::lock_guard lock(per_address_mutex_);
+    auto it = per_address_.find(addr);
+    if (it == per_address_.end()) return;  // an unlimited address
+    if (--it->second.connections == 0) per_address_.erase(it);
+  }
+  /// An eviction posted by the accept loop is done (found a victim or not).
+  void eviction_done(const address_slot* only, const std::string& addr) {
+    if (only == nullptr) {
+      pending_evictions_.fetch_sub(1, std::memory_order_relaxed);
+      return;
+    }
+    const std::lock_guard lock(per_address_mutex_);  // by name: the slot may be gone by now
+    if (auto it = per_address_.find(addr); it != per_address_.end() && it->second.pending_evictions > 0)
+      --it->second.pending_evictions;
+  }
+
+  /// Finds the connection idle the longest over all shards (of one address
+  /// when `only` is set), visiting the shards one after another, each on its
+  /// own thread, then closes it.
+  void evict_oldest_idle(std::size_t first, const address_slot* only, std::string addr) {
+    scan_idle(first, 0, shards_.size(), {}, only, std::move(addr));
+  }
+
+  [[nodiscard]] static connection* oldest_idle(shard& sh, const address_slot* only) {
+    connection* victim = nullptr;
+    for (connection* c : sh.live)
+      if (c->idle && !c->evicted && (only == nullptr || c->slot == only) &&
+          (victim == nullptr || c->idle_since < victim->idle_since))
+        victim = c;
+    return victim;
+  }
+
+  void scan_idle(std::size_t i, std::size_t visited, std::size_t best, std::chrono::steady_clock::time_point best_since,
+                 const address_slot* only, std::string addr) {
+    net::post(*shards_[i]->ctx, [this, i, visited, best, best_since, only, addr = std::move(addr)]() mutable {
+      std::size_t b = best;
+      auto since = best_since;
+      if (connection* c = oldest_idle(*shards_[i], only);
+          c != nullptr && (b == shards_.size() || c->idle_since < since)) {
+        b = i;
+        since = c->idle_since;
+      }
+      if (visited + 1 < shards_.size())
+        return scan_idle((i + 1) % shards_.size(), visited + 1, b, since, only, std::move(addr));
+      if (b == shards_.size()) {  // nothing idle any more
+        eviction_done(only, addr);
+        return;
+      }
+      net::post(*shards_[b]->ctx, [this, b, only, addr = std::move(addr)] {
+        eviction_done(only, addr);
+        connection* victim = oldest_idle(*shards_[b], only);
+        if (victim == nullptr) return;
+        victim->evicted = true;
+        evicted_.fetch_add(1, std::memory_order_relaxed);
+        victim->stream.cancel();
+      });
+    });
+  }
+
+  /// Wipes a request's body and its Authorization field(s).
+  static void wipe_request(request& req) noexcept {
+    wipe(req.body());
+    for (auto& f : req) {
+      if (f.name() != http::field::authorization) continue;
+      auto v = f.value();
+      mfakit::cleanse(const_cast<char*>(v.data()), v.size());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
     }
   }
 
@@ -231,22 +384,26 @@ class server {
     co_return !ec;
   }
 
-  net::awaitable<void> session(tcp::socket socket, shard& sh) {
+  net::awaitable<void> session(tcp::socket socket, shard& sh, std::string addr, address_slot* slot) {
     using net::as_tuple;
     connection c(std::move(socket));
+    c.slot = slot;  // alive while this connection is counted in it
     auto self = sh.live.insert(sh.live.end(), &c);
     struct cleanup {
       server& s;
       shard& sh;
       std::list<connection*>::iterator it;
-      cleanup(server& srv, shard& sd, std::list<connection*>::iterator i) : s(srv), sh(sd), it(i) {}
+      const std::string& addr;
+      cleanup(server& srv, shard& sd, std::list<connection*>::iterator i, const std::string& a)
+          : s(srv), sh(sd), it(i), addr(a) {}
       cleanup(const cleanup&) = delete;
       cleanup& operator=(const cleanup&) = delete;
       ~cleanup() {
         sh.live.erase(it);
+        s.leave(addr);
         s.live_.fetch_sub(1, std::memory_order_relaxed);
       }
-    } guard{*this, sh, self};
+    } guard{*this, sh, self, addr};
 
     boost::system::error_code ec;
     c.stream.socket().set_option(tcp::no_delay(true), ec);
@@ -254,27 +411,53 @@ class server {
     if (auto ep = c.stream.socket().remote_endpoint(ec); !ec) p.address = ep.address().to_string();
     read_buffer buffer(lim_.header_bytes + lim_.body_bytes + 16 * 1024);
 
+    bool first = true;
     while (!stopping()) {
       if (buffer.size() == 0) {  // idle: wait for the first byte of the next request
         c.idle = true;
-        c.stream.expires_after(lim_.idle_timeout);
+        c.idle_since = std::chrono::steady_clock::now();
+        idle_.fetch_add(1, std::memory_order_relaxed);
+        if (c.slot != nullptr) c.slot->idle.fetch_add(1, std::memory_order_relaxed);
+        // a new connection gets the request timeout for its first byte, a
+        // kept-alive one the (longer) idle timeout between requests
+        c.stream.expires_after(first ? lim_.request_timeout : lim_.idle_timeout);
         auto [e, n] = co_await c.stream.async_read_some(buffer.prepare(4096), as_tuple(net::use_awaitable));
+        idle_.fetch_sub(1, std::memory_order_relaxed);
+        if (c.slot != nullptr) c.slot->idle.fetch_sub(1, std::memory_order_relaxed);
         c.idle = false;
-        if (e) break;
+        if (e || c.evicted) break;
         buffer.commit(n);
       }
-      c.stream.expires_after(lim_.request_timeout);
+      first = false;
+      c.reading = true;
+      c.stream.expires_after(stopping() ? std::min(lim_.request_timeout, lim_.shutdown_read_timeout)
+                                        : lim_.request_timeout);
       http::request_parser<secure_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(lim_.header_bytes));
       parser.body_limit(lim_.body_bytes);
       auto [e, n] = co_await http::async_read_header(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+      if (!e) {
+        const auto& head = parser.get();
+        // RFC 9112 6.3: a Transfer-Encoding whose final coding is not chunked
+        // leaves the length unknown: 400 and close (Beast would read no body
+        // and parse the body's bytes as the next request: request smuggling)
+        if (head.find(http::field::transfer_encoding) != head.end() && !parser.chunked())
+          e = http::error::bad_transfer_encoding;
+        // RFC 9112 3.2: an HTTP/1.1 request without Host is answered 400
+        else if (head.version() >= 11 && head.find(http::field::host) == head.end())
+          e = http::error::bad_field;
+      }
       if (!e && !parser.is_done() && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
         auto [we, wn] = co_await http::async_write(c.stream, cont, as_tuple(net::use_awaitable));
         e = we;
       }
       if (!e && !parser.is_done()) std::tie(e, n) = co_await http::async_read(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+      c.reading = false;
       if (e) {
+        // the request dies here: wipe what was read of it (a bearer token in
+        // the parsed header fields, which no wiping allocator holds)
+        wipe_request(parser.get());
         unsigned status = 0;
         if (e == http::error::body_limit) status = 413;
         else if (e == http::error::header_limit) status = 431;
@@ -309,11 +492,7 @@ class server {
       const unsigned status = r.status;
       log_request(p, req.method_string(), req.target(), status, std::chrono::steady_clock::now() - t0);
       // wipe what the request carried: body, bearer token, raw bytes
-      wipe(req.body());
-      if (auto it = req.find(http::field::authorization); it != req.end()) {
-        auto v = it->value();
-        mfakit::cleanse(const_cast<char*>(v.data()), v.size());  // NOLINT(cppcoreguidelines-pro-type-const-cast)
-      }
+      wipe_request(req);
       wipe_free_space(buffer);
       const bool sent = co_await send(c.stream, r, req.version(), keep);
       if (!sent || !keep) break;
@@ -329,6 +508,11 @@ class server {
   std::vector<std::unique_ptr<shard>> shards_;
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> live_{0};
+  std::atomic<std::size_t> idle_{0};               ///< connections waiting for a request's first byte
+  std::atomic<std::size_t> pending_evictions_{0};  ///< evictions posted, not yet done
+  std::atomic<std::size_t> evicted_{0};
+  std::mutex per_address_mutex_;
+  std::unordered_map<std::string, address_slot> per_address_;  // node-based: a slot never moves
 };
 
 }  // namespace mfakit_examples::web

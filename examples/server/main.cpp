@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <exception>
 #include <fstream>
 #include <memory>
@@ -111,10 +113,12 @@ using demo_service = mfakit::service<mfakit::any_record_store, demo_clock>;
 
 constexpr std::string_view usage_text =
     "usage: mfakit_demo_server --listen HOST:PORT --db memory|sqlite:PATH|postgresql://...|postgres:CONNINFO\n"
-    "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]...\n"
+    "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]... [--demo-users]\n"
     "         [--key-file P] [--threads N] [--db-threads N] [--kdf-threads N] [--kdf-queue N]\n"
-    "         [--max-connections N] [--idle-timeout-ms N] [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
+    "         [--max-connections N] [--max-connections-per-address N] [--idle-timeout-ms N]\n"
+    "         [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
     "         [--sweep-interval-ms N] [--session-cache-ms N] [--trusted-proxy IP]... [--no-access-log]\n"
+    "         [--log-buffer-kib N]\n"
     "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
     "  aliases: --port N (= --listen 127.0.0.1:N), --store SPEC (= --db SPEC)\n"
     "  environment: MFAKIT_DEMO_SEALING_KEY (64 hex digits), MFAKIT_DEMO_JWT_SECRET, MFAKIT_DEMO_PORT\n";
@@ -127,7 +131,9 @@ struct options {
   std::string jwt_secret_file;
   std::string key_file;
   std::string issuer = "mfakit demo";
-  std::vector<std::pair<std::string, std::string>> users;
+  std::vector<std::pair<std::string, std::string>> users;       ///< --user: created, or their password reset
+  std::vector<std::pair<std::string, std::string>> demo_users;  ///< created only when missing
+  bool demo_users_flag = false;
   unsigned threads = 0;
   unsigned db_threads = 0;
   unsigned kdf_threads = 0;
@@ -139,6 +145,7 @@ struct options {
   std::vector<net::ip::address> trusted_proxies;
   bool fast_kdf = false;
   std::string clock_offset_file;
+  std::size_t log_buffer_kib = 4096;
 };
 
 /// Bad command line: one line on stderr, exit status 2.
@@ -212,7 +219,11 @@ void set_listen(options& o, std::string_view v) {
       const auto colon = u.find(':');
       if (colon == std::string_view::npos || colon == 0 || colon + 1 == u.size())
         usage_error("--user wants EMAIL:PASSWORD");
+      for (char c : u.substr(0, colon))
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) usage_error("--user: control character in EMAIL");
       o.users.emplace_back(lower(u.substr(0, colon)), std::string(u.substr(colon + 1)));
+    } else if (a == "--demo-users") {
+      o.demo_users_flag = true;
     } else if (a == "--threads") {
       o.threads = parse_number<unsigned>(a, value(), 1, 256);
     } else if (a == "--db-threads") {
@@ -223,6 +234,8 @@ void set_listen(options& o, std::string_view v) {
       o.kdf_queue = parse_number<unsigned>(a, value(), 1, 1'000'000);
     } else if (a == "--max-connections") {
       o.limits.max_connections = parse_number<std::size_t>(a, value(), 1, 1'000'000);
+    } else if (a == "--max-connections-per-address") {
+      o.limits.max_connections_per_address = parse_number<std::size_t>(a, value(), 1, 1'000'000);
     } else if (a == "--idle-timeout-ms") {
       o.limits.idle_timeout = ms(value());
     } else if (a == "--request-timeout-ms") {
@@ -239,6 +252,9 @@ void set_listen(options& o, std::string_view v) {
       auto addr = net::ip::make_address(std::string(value()), ec);
       if (ec) usage_error("--trusted-proxy wants an IP address");
       o.trusted_proxies.push_back(addr);
+      o.limits.unlimited.push_back(addr);  // a proxy carries many clients: no per-address connection cap
+    } else if (a == "--log-buffer-kib") {
+      o.log_buffer_kib = parse_number<std::size_t>(a, value(), 4, 1U << 20U);
     } else if (a == "--no-access-log") {
       o.limits.access_log = false;
     } else if (a == "--insecure-fast-kdf") {
@@ -255,8 +271,11 @@ void set_listen(options& o, std::string_view v) {
   if (o.db != "memory" && o.db.rfind("sqlite:", 0) != 0 && o.db.rfind("postgresql://", 0) != 0 &&
       o.db.rfind("postgres://", 0) != 0 && o.db.rfind("postgres:", 0) != 0)
     usage_error("--db is memory, sqlite:PATH, postgresql://... or postgres:CONNINFO");
-  if (o.users.empty()) {
-    o.users = {{"alice@example.com", "correct horse alice"}, {"bob@example.com", "correct horse bob"}};
+  // alice and bob, with the passwords the README publishes: with --demo-users,
+  // or on the memory store when no --user is given; never on a shared
+  // database by default, and never over an existing account's password
+  if (o.demo_users_flag || (o.users.empty() && o.db == "memory")) {
+    o.demo_users = {{"alice@example.com", "correct horse alice"}, {"bob@example.com", "correct horse bob"}};
   }
   const unsigned cores = std::max(1U, std::thread::hardware_concurrency());
   if (o.threads == 0) o.threads = cores;
@@ -267,6 +286,23 @@ void set_listen(options& o, std::string_view v) {
 }
 
 // --- secrets from the command line, files and the environment ---------------------
+
+/// Once parsed: the passwords of --user and the value of --jwt-secret are
+/// wiped from argv (and so from /proc/PID/cmdline for later readers), and
+/// MFAKIT_DEMO_JWT_SECRET from the environment block.
+void wipe_secret_args(int argc, char** argv) {
+  for (int i = 1; i + 1 < argc; ++i) {
+    const std::string_view a = argv[i];
+    char* v = argv[i + 1];
+    if (a == "--user") {
+      if (char* colon = std::strchr(v, ':'); colon != nullptr) mfakit::cleanse(colon + 1, std::strlen(colon + 1));
+      ++i;
+    } else if (a == "--jwt-secret") {
+      mfakit::cleanse(v, std::strlen(v));
+      ++i;
+    }
+  }
+}
 
 [[nodiscard]] std::optional<std::array<unsigned char, 32>> parse_hex_key(std::string_view hex) {
   while (!hex.empty() && (hex.back() == '\n' || hex.back() == '\r' || hex.back() == ' ')) hex.remove_suffix(1);
@@ -279,6 +315,14 @@ void set_listen(options& o, std::string_view v) {
     key[i] = static_cast<unsigned char>(v);
   }
   return key;
+}
+
+/// One warning line when a secret's file can be read by its group or others.
+void warn_if_shared(const std::string& path, std::string_view what) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & 077U) == 0) return;
+  fmt::print(stderr, "mfakit_demo_server: WARNING: {} {} is readable by group or others (mode {:o}); chmod 600 it\n",
+             what, mfakit_examples::log_escape(path), st.st_mode & 0777U);
 }
 
 [[nodiscard]] std::optional<std::string> read_file(const std::string& path) {
@@ -315,6 +359,7 @@ void set_listen(options& o, std::string_view v) {
     auto k = parse_hex_key(*text);
     mfakit::cleanse(text->data(), text->size());
     if (!k) usage_error("the key file must hold 64 hex digits");
+    warn_if_shared(file, "the key file");
     return *k;
   }
   if (!mfakit::openssl_random{}.fill(key)) usage_error("random generator failed");
@@ -343,11 +388,15 @@ void set_listen(options& o, std::string_view v) {
   if (!o.jwt_secret_file.empty()) {
     auto text = read_file(o.jwt_secret_file);
     if (!text) usage_error("cannot read --jwt-secret-file");
+    warn_if_shared(o.jwt_secret_file, "the JWT secret file");
     s = std::move(*text);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
   }
   if (s.empty()) {
-    if (const char* env = std::getenv("MFAKIT_DEMO_JWT_SECRET"); env != nullptr) s = env;
+    if (char* env = std::getenv("MFAKIT_DEMO_JWT_SECRET"); env != nullptr) {
+      s = env;
+      mfakit::cleanse(env, std::strlen(env));
+    }
   }
   if (s.empty()) {
     std::array<unsigned char, 32> raw{};
@@ -420,10 +469,13 @@ void log_auth(std::string_view event, std::string_view user, const peer* p = nul
 // --- per-address password limit ------------------------------------------------------
 
 /// At most max_failures failed password checks per client address in a
-/// fixed window; then 429 until the window ends. In process memory: each
-/// server counts its own share (behind a load balancer that spreads one
-/// client over n servers, the limit is n times as loose; the per-account
-/// limit in the database is exact).
+/// fixed window; then 429 until the window ends. A check is counted as a
+/// failure before its scrypt runs (reserve) and refunded when the password
+/// was right, so a burst of parallel guesses cannot all pass the check
+/// before the first failure is recorded. In process memory: each server
+/// counts its own share (behind a load balancer that spreads one client
+/// over n servers, the limit is n times as loose; the per-account limit in
+/// the database is exact).
 class address_limiter {
  public:
   address_limiter(std::int64_t max_failures, std::int64_t window_s) : max_(max_failures), window_(window_s) {}
@@ -435,12 +487,30 @@ class address_limiter {
     if (it == entries_.end() || now - it->second.start >= window_ || it->second.failures < max_) return 0;
     return it->second.start + window_ - now;
   }
+  /// Counts an attempt as failed before it runs: 0 when the address may
+  /// try (then refund() it if it succeeds), else the seconds to wait.
+  [[nodiscard]] std::int64_t reserve(const std::string& addr, std::int64_t now) {
+    const std::lock_guard lock(mutex_);
+    if (entries_.size() >= 100'000) sweep_locked(now);
+    auto& e = entries_[addr];
+    if (now - e.start >= window_) e = entry{now, 0};
+    if (e.failures >= max_) return std::max<std::int64_t>(1, e.start + window_ - now);
+    ++e.failures;
+    return 0;
+  }
+  /// Counts a failure after the fact (where the attempt cost little).
   void failed(const std::string& addr, std::int64_t now) {
     const std::lock_guard lock(mutex_);
     if (entries_.size() >= 100'000) sweep_locked(now);
     auto& e = entries_[addr];
     if (now - e.start >= window_) e = entry{now, 0};
     ++e.failures;
+  }
+  /// Takes back a reserve() whose attempt succeeded (or never ran).
+  void refund(const std::string& addr) {
+    const std::lock_guard lock(mutex_);
+    auto it = entries_.find(addr);
+    if (it != entries_.end() && it->second.failures > 0) --it->second.failures;
   }
   void sweep(std::int64_t now) {
     const std::lock_guard lock(mutex_);
@@ -459,6 +529,79 @@ class address_limiter {
   std::int64_t window_;
   std::mutex mutex_;
   std::unordered_map<std::string, entry> entries_;
+};
+
+/// At most one password check per account at a time on this process: the
+/// per-account throttle row is read, the password checked and the outcome
+/// recorded before the next check of that account may read the row, so
+/// parallel guesses queue behind the throttle instead of racing past it
+/// (legitimate parallel logins of one account just take turns). At most
+/// max_waiting checks wait per account, each at most `patience`; beyond
+/// that the answer is 429 (Retry-After: 1).
+class account_gate {
+ public:
+  account_gate(std::size_t max_waiting, std::chrono::milliseconds patience)
+      : max_waiting_(max_waiting), patience_(patience) {}
+
+  /// Held while an account's password check runs; passes the gate on to
+  /// the next waiter when destroyed.
+  class pass {
+   public:
+    pass(account_gate* g, std::string k) : gate_(g), key_(std::move(k)) {}
+    pass(pass&& o) noexcept : gate_(std::exchange(o.gate_, nullptr)), key_(std::move(o.key_)) {}
+    pass(const pass&) = delete;
+    pass& operator=(const pass&) = delete;
+    pass& operator=(pass&&) = delete;
+    ~pass() {
+      if (gate_ != nullptr) gate_->release(key_);
+    }
+
+   private:
+    account_gate* gate_;
+    std::string key_;
+  };
+
+  net::awaitable<std::optional<pass>> enter(const std::string& email) {
+    auto timer = std::make_shared<net::steady_timer>(co_await net::this_coro::executor);
+    auto me = std::make_shared<waiter>(waiter{timer, false});
+    {
+      const std::lock_guard lock(mutex_);
+      auto [it, fresh] = slots_.try_emplace(email);
+      if (fresh) co_return std::optional<pass>(std::in_place, this, email);
+      if (it->second.size() >= max_waiting_) co_return std::nullopt;
+      timer->expires_after(patience_);
+      it->second.push_back(me);
+    }
+    (void)co_await timer->async_wait(net::as_tuple(net::use_awaitable));  // cancelled when handed the gate
+    const std::lock_guard lock(mutex_);
+    if (me->granted) co_return std::optional<pass>(std::in_place, this, email);
+    if (auto it = slots_.find(email); it != slots_.end()) std::erase(it->second, me);  // gave up waiting
+    co_return std::nullopt;
+  }
+
+ private:
+  struct waiter {
+    std::shared_ptr<net::steady_timer> timer;
+    bool granted = false;
+  };
+  void release(const std::string& email) {
+    const std::lock_guard lock(mutex_);
+    auto it = slots_.find(email);
+    if (it == slots_.end()) return;
+    if (it->second.empty()) {
+      slots_.erase(it);
+      return;
+    }
+    auto next = std::move(it->second.front());
+    it->second.pop_front();
+    next->granted = true;
+    net::post(next->timer->get_executor(), [t = next->timer] { t->cancel(); });
+  }
+
+  std::size_t max_waiting_;
+  std::chrono::milliseconds patience_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::deque<std::shared_ptr<waiter>>> slots_;
 };
 
 // --- the handlers --------------------------------------------------------------------
@@ -502,6 +645,11 @@ class address_limiter {
   return r;
 }
 
+/// Whether s holds a C0 control character or DEL.
+[[nodiscard]] constexpr bool has_control(std::string_view s) noexcept {
+  return std::any_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+}
+
 [[nodiscard]] bool hex64(std::string_view t) noexcept {
   if (t.size() != 64) return false;
   for (char c : t)
@@ -530,6 +678,11 @@ template <std::size_t N>
 /// JSON and the database. The price: a logout on another server process
 /// takes effect here up to `ttl` later (on this process at once); 0 turns it
 /// off. Expiry (exp) is still checked on every request.
+///
+/// A logout on this process calls revoke() after its revocation committed:
+/// the entry goes, and the key is remembered as revoked (for ttl + 60 s), so
+/// a request whose database check ran just before the commit cannot put the
+/// token back (put() and find() skip revoked keys).
 class session_cache {
  public:
   using key_type = mfakit::sha256_digest;
@@ -545,7 +698,7 @@ class session_cache {
     const std::lock_guard lock(mutex_);
     auto it = map_.find(k);
     if (it == map_.end()) return nullptr;
-    if (it->second.until <= now) {
+    if (it->second.until <= now || revoked_locked(k, now)) {
       map_.erase(it);
       return nullptr;
     }
@@ -555,13 +708,24 @@ class session_cache {
     if (!enabled()) return;
     const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
+    if (now < no_caching_until_ || revoked_locked(k, now)) return;
     if (map_.size() >= max_) sweep_locked(now);
     if (map_.size() >= max_) return;
     map_.insert_or_assign(k, entry{std::move(c), now + ttl_});
   }
-  void erase(const key_type& k) {
+  /// After the token's revocation committed: out of the cache, and kept out.
+  void revoke(const key_type& k) {
+    if (!enabled()) return;
+    const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
     map_.erase(k);
+    if (revoked_.size() >= max_) sweep_locked(now);
+    if (revoked_.size() >= max_) {  // cannot remember it: cache nothing until every racing check is over
+      map_.clear();
+      no_caching_until_ = now + ttl_ + std::chrono::seconds(60);
+      return;
+    }
+    revoked_.insert_or_assign(k, now + ttl_ + std::chrono::seconds(60));
   }
   void sweep() {
     const std::lock_guard lock(mutex_);
@@ -580,13 +744,20 @@ class session_cache {
       return h;
     }
   };
+  [[nodiscard]] bool revoked_locked(const key_type& k, std::chrono::steady_clock::time_point now) const {
+    auto it = revoked_.find(k);
+    return it != revoked_.end() && it->second > now;
+  }
   void sweep_locked(std::chrono::steady_clock::time_point now) {
     std::erase_if(map_, [&](const auto& kv) { return kv.second.until <= now; });
+    std::erase_if(revoked_, [&](const auto& kv) { return kv.second <= now; });
   }
   std::chrono::milliseconds ttl_;
   std::size_t max_;
   std::mutex mutex_;
   std::unordered_map<key_type, entry, hasher> map_;
+  std::unordered_map<key_type, std::chrono::steady_clock::time_point, hasher> revoked_;
+  std::chrono::steady_clock::time_point no_caching_until_{};
 };
 
 /// An authenticated request: the token's claims, its cache key, and whether
@@ -765,7 +936,8 @@ class app {
       return s;
     }
     auto r = jwt_.verify(v, t, settings_.jwt_leeway);
-    if (!r) return std::nullopt;
+    // a jti is required: it is what logout revokes (this server always sets one)
+    if (!r || r.c.jti.empty()) return std::nullopt;
     s.claims = std::make_shared<const mfakit_examples::jwt::claims>(std::move(r.c));
     return s;
   }
@@ -823,7 +995,9 @@ class app {
 
   /// The password check of login, disable and regenerate, with both limits:
   /// nullopt when the password is right, else the reply. `row` holds the
-  /// stored hash (none: unknown user, checked against a dummy at the same cost).
+  /// stored hash (none: unknown user, checked against a dummy at the same
+  /// cost). The caller holds the account's gate (account_gate) from before
+  /// it read `row`; the address's attempt is counted before the scrypt.
   net::awaitable<std::optional<reply>> check_password(const std::string& email, std::string_view password,
                                                       const mfakit_examples::login_row& row, const peer& p,
                                                       unsigned wrong_status) {
@@ -832,22 +1006,37 @@ class app {
       log_auth("password_throttled", email, &p, fmt::format("retry_after={}", row.locked_until - t));
       co_return too_many(row.locked_until - t);
     }
+    if (const std::int64_t wait = limiter_.reserve(p.address, t); wait > 0) {
+      log_auth("address_throttled", email, &p, fmt::format("retry_after={}", wait));
+      co_return too_many(wait);
+    }
     auto ok = co_await kdf_pool_.run([&] {
       const bool match =
           mfakit_examples::check_password(row.password_hash ? *row.password_hash : dummy_hash_, password);
       return match && row.password_hash.has_value();
     });
-    if (!ok) co_return busy();
+    if (!ok) {
+      limiter_.refund(p.address);
+      co_return busy();
+    }
     if (*ok) {
+      limiter_.refund(p.address);
       if (row.failures > 0) (void)co_await store_pool_.run([&] { return db_.login_succeeded(email).has_value(); });
       co_return std::nullopt;
     }
-    limiter_.failed(p.address, t);
     auto locked = co_await store_pool_.run([&] { return db_.login_failed(email, t); });
     std::string extra;
     if (locked && *locked && **locked > t) extra = fmt::format("locked_for={}", **locked - t);
     log_auth("password_rejected", email, &p, extra);
     co_return web::error_reply(wrong_status, wrong_status == 401 ? "Invalid email or password" : "Invalid password");
+  }
+
+  /// The account's gate (after the checks running for it), or nullopt
+  /// when too many wait for it.
+  net::awaitable<std::optional<account_gate::pass>> enter_gate(const std::string& email, const peer& p) {
+    auto pass = co_await gate_.enter(email);
+    if (!pass) log_auth("password_throttled", email, &p, "retry_after=1 reason=queue");
+    co_return pass;
   }
 
   // POST /api/auth {"email", "password"}
@@ -857,10 +1046,16 @@ class app {
     const std::string_view password = b.field("password");
     if (email.empty() || password.empty()) co_return web::error_reply(400, "email and password are required");
     if (email.size() > 254 || password.size() > 1024) co_return web::error_reply(400, "email or password too long");
+    if (has_control(email)) {  // NUL, CR, LF, ...: no email has them (and PostgreSQL's text refuses NUL)
+      log_auth("email_rejected", email, &p, "reason=control_character");
+      co_return web::error_reply(400, "email must not contain control characters");
+    }
     if (const std::int64_t wait = limiter_.blocked(p.address, now()); wait > 0) {
       log_auth("address_throttled", email, &p, fmt::format("retry_after={}", wait));
       co_return too_many(wait);
     }
+    auto pass = co_await enter_gate(email, p);
+    if (!pass) co_return too_many(1);
     auto row = co_await store_pool_.run([&] { return db_.login(email); });
     if (!row) co_return busy();
     if (!*row) co_return unavailable();
@@ -881,21 +1076,58 @@ class app {
   }
 
   // POST /api/auth/mfa/verify {"mfaToken", "code", "type"}
+  //
+  // No KDF work before the challenge is known to exist: a malformed token is
+  // refused at once, an unknown or expired one after one store load (on the
+  // store pool), and only a live challenge with type "backup" queues its
+  // scrypt on the KDF pool. Unknown, expired or malformed tokens count
+  // against the client's address (bad_token_limiter_: 100 in 5 minutes,
+  // then 429), so no one without a password fills either pool for free.
   net::awaitable<reply> verify(request& req, const peer& p) {
     const json_body b(body_of(req));
     const std::string_view token = b.field("mfaToken");
     const std::string_view code = b.field("code");
     auto via = mhttp::parse_factor(b.field("type"));
     if (!via) co_return error_for(mhttp::endpoint::verify, via.error());
-    // a backup code is checked with scrypt: the KDF pool; a TOTP code is an HMAC
-    worker_pool& pool = *via == mfakit::factor::backup_code ? kdf_pool_ : store_pool_;
-    co_return co_await on(pool, [&]() -> reply {
+    constexpr std::string_view blank = " \t\r\n";
+    if (token.find_first_not_of(blank) == std::string_view::npos)
+      co_return error_for(mhttp::endpoint::verify, mfakit::errc::missing_token);
+    if (code.find_first_not_of(blank) == std::string_view::npos)
+      co_return error_for(mhttp::endpoint::verify, mfakit::errc::missing_code);
+    if (const std::int64_t wait = bad_token_limiter_.blocked(p.address, now()); wait > 0) {
+      log_auth("verify_throttled", "-", &p, fmt::format("retry_after={}", wait));
+      co_return too_many(wait);
+    }
+    if (!mfakit::flow::well_formed_token(token)) {
+      bad_token_limiter_.failed(p.address, now());
+      co_return error_for(mhttp::endpoint::verify, mfakit::errc::challenge_invalid);
+    }
+    auto finish = [&]() -> reply {
       mfakit::attempt_info info;
       auto done = svc_.complete_login(token, code, *via, &info);
-      if (!done) return error_for(mhttp::endpoint::verify, done.error(), info);
+      if (!done) {
+        if (done.error() == mfakit::errc::challenge_invalid) bad_token_limiter_.failed(p.address, now());
+        return error_for(mhttp::endpoint::verify, done.error(), info);
+      }
       log_auth("session_issued", done->user, &p, *via == mfakit::factor::totp ? "via=totp" : "via=backup_code");
       return issue_tokens(done->user);
+    };
+    // a TOTP code is an HMAC: all of it on the store pool
+    if (*via == mfakit::factor::totp) co_return co_await on(store_pool_, finish);
+    // a backup code is checked with scrypt: first the challenge (an unknown
+    // or expired one is answered here, by the library, without KDF work)
+    bool live = false;
+    reply first = co_await on(store_pool_, [&]() -> reply {
+      auto key = mfakit::challenge_key(token);
+      if (!key) return unavailable();
+      auto stored = store_.load(*key);
+      if (!stored) return unavailable();
+      if (!*stored || mfakit::flow::challenge_expired((*stored)->bytes, now())) return finish();
+      live = true;
+      return {};
     });
+    if (!live) co_return first;
+    co_return co_await on(kdf_pool_, finish);
   }
 
   // POST /api/auth/refresh {"refresh_token"}: rotates it
@@ -938,8 +1170,10 @@ class app {
     const std::string_view refresh_token = b.field("refresh_token");
     co_return co_await on(store_pool_, [&]() -> reply {
       if (auto refused = session_refused(*auth)) return std::move(*refused);
-      sessions_.erase(auth->key);
-      if (!claims->jti.empty() && !db_.revoke_access(claims->jti, claims->exp)) return unavailable();
+      // revoke first, then drop the cache entry (revoke() also keeps a check
+      // that raced this logout from putting the token back)
+      if (!db_.revoke_access(claims->jti, claims->exp)) return unavailable();
+      sessions_.revoke(auth->key);
       if (hex64(refresh_token) && !db_.revoke_refresh(sha256_hex(refresh_token))) return unavailable();
       log_auth("logged_out", claims->sub, &p);
       return text_reply(200, R"({"loggedOut":true})");
@@ -1009,6 +1243,8 @@ class app {
   /// Session and password gate of disable and regenerate.
   net::awaitable<std::optional<reply>> reauthenticate(session& auth, std::string_view password, const peer& p) {
     const auto& claims = *auth.claims;
+    auto pass = co_await enter_gate(claims.sub, p);
+    if (!pass) co_return too_many(1);
     std::optional<mfakit_examples::login_row> row;
     reply refused = co_await on(store_pool_, [&]() -> reply {
       if (auto no = session_refused(auth)) return std::move(*no);
@@ -1069,6 +1305,7 @@ class app {
     }
     auto rows = db_.sweep(t);
     limiter_.sweep(t);
+    bad_token_limiter_.sweep(t);
     sessions_.sweep();
     if (challenges > 0 || (rows && *rows > 0))
       log_line(fmt::format("sweep expired_challenges={} expired_rows={}", challenges, rows ? *rows : 0));
@@ -1085,6 +1322,8 @@ class app {
   app_settings settings_;
   session_cache sessions_;
   address_limiter limiter_{20, 300};
+  account_gate gate_{64, std::chrono::seconds(10)};
+  address_limiter bad_token_limiter_{100, 300};
   std::optional<net::steady_timer> sweep_timer_;
   std::atomic<bool> stopping_{false};
 };
@@ -1102,7 +1341,8 @@ void raise_fd_limit() {
 
 int main(int argc, char** argv) {
   try {
-    const options opt = parse_args(argc, argv);
+    options opt = parse_args(argc, argv);
+    wipe_secret_args(argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
 
@@ -1120,7 +1360,8 @@ int main(int argc, char** argv) {
     } else if (opt.db != "memory") {
       usage_error("--db is memory, sqlite:PATH, postgresql://... or postgres:CONNINFO");
     }
-    const std::string jwt_secret = load_jwt_secret(opt);
+    std::string jwt_secret = load_jwt_secret(opt);
+    mfakit::cleanse(opt.jwt_secret.data(), opt.jwt_secret.size());
     auto key = load_sealing_key(opt, sqlite_path);
     auto box = mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, key)});
     // A pepper for backup code digests, derived from the sealing key, so a
@@ -1171,15 +1412,20 @@ int main(int argc, char** argv) {
 
     const mfakit::scrypt_params password_cost =
         opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit_examples::password_cost;
-    {  // the --user passwords, hashed kdf_threads at a time
-      std::vector<std::string> hashes(opt.users.size());
+    {  // the --user passwords (and the demo users not yet there), hashed kdf_threads at a time
+      std::vector<std::pair<std::string, std::string>> users = opt.users;
+      for (const auto& u : opt.demo_users) {
+        const bool given = std::any_of(users.begin(), users.end(), [&](const auto& x) { return x.first == u.first; });
+        if (!given && !db->stored_hash(u.first)) users.push_back(u);  // an existing account keeps its password
+      }
+      std::vector<std::string> hashes(users.size());
       std::atomic<std::size_t> next{0};
       std::atomic<bool> failed{false};
       std::vector<std::thread> hashers;
-      for (unsigned t = 0; t < std::min<std::size_t>(opt.kdf_threads, opt.users.size()); ++t) {
+      for (unsigned t = 0; t < std::min<std::size_t>(opt.kdf_threads, users.size()); ++t) {
         hashers.emplace_back([&] {
-          for (std::size_t i; (i = next.fetch_add(1)) < opt.users.size();) {
-            auto h = mfakit_examples::hash_password(opt.users[i].second, password_cost);
+          for (std::size_t i; (i = next.fetch_add(1)) < users.size();) {
+            auto h = mfakit_examples::hash_password(users[i].second, password_cost);
             if (!h)
               failed = true;
             else
@@ -1189,15 +1435,20 @@ int main(int argc, char** argv) {
       }
       for (auto& t : hashers) t.join();
       if (failed) throw std::runtime_error("cannot hash a password");
-      for (std::size_t i = 0; i < opt.users.size(); ++i) db->put_user(opt.users[i].first, hashes[i], clock.seconds());
+      for (std::size_t i = 0; i < users.size(); ++i) db->put_user(users[i].first, hashes[i], clock.seconds());
+      for (auto& u : users) mfakit::cleanse(u.second.data(), u.second.size());
+      for (auto& u : opt.users) mfakit::cleanse(u.second.data(), u.second.size());
+      for (auto& u : opt.demo_users) mfakit::cleanse(u.second.data(), u.second.size());
+      for (auto& h : hashes) mfakit::cleanse(h.data(), h.size());
     }
     auto dummy = mfakit_examples::hash_password("not a password", password_cost);
     if (!dummy) throw std::runtime_error("cannot hash a password");
     const mfakit_examples::jwt::hs256 signer(mfakit::as_bytes(jwt_secret));
+    mfakit::cleanse(jwt_secret.data(), jwt_secret.size());  // the signer keeps its own copy (OpenSSL's MAC context)
 
     worker_pool store_pool(opt.db_threads, 100'000);
     worker_pool kdf_pool(opt.kdf_threads, opt.kdf_queue, 10);  // nice 10: HTTP first, scrypt with what is left
-    line_logger logger;
+    line_logger logger(opt.log_buffer_kib * 1024);
     g_log = &logger;
 
     // one io_context per thread (declared before everything that holds an
@@ -1240,6 +1491,9 @@ int main(int argc, char** argv) {
       log_line(
           fmt::format("mfakit_demo_server: signal {}: stopping (connections open: {})", sig, server->connections()),
           true);
+      // a second SIGTERM/SIGINT: the default action (the process ends at once)
+      boost::system::error_code ignored;
+      signals.clear(ignored);
       server->stop();
       handlers.stop();
       for (auto& g : guards) g.reset();
@@ -1275,18 +1529,21 @@ int main(int argc, char** argv) {
     done_cv.notify_all();
     if (watchdog.joinable()) watchdog.join();
     if (forced) {  // coroutines still suspended there refer to objects above: do not unwind them
-      logger.stop();
+      (void)logger.stop();
       std::_Exit(0);
     }
     store_pool.join();
     kdf_pool.join();
     log_line(
         fmt::format("mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
-                    "kdf pool {} threads, peak {} queued, {} refused",
+                    "kdf pool {} threads, peak {} queued, {} refused; {} idle connections closed to make room; "
+                    "{} log lines dropped",
                     store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(), kdf_pool.peak(),
-                    kdf_pool.rejected()));
+                    kdf_pool.rejected(), server->evicted(), logger.dropped()));
     g_log = nullptr;
-    logger.stop();
+    // a stalled stderr (a full pipe nobody reads) must not keep the process
+    // alive: after a bounded wait, leave without exit()'s stdio flush
+    if (!logger.stop()) std::_Exit(0);
     return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "mfakit_demo_server: {}\n", e.what());

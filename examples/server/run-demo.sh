@@ -39,4 +39,4 @@ fi
 echo "run-demo: open the URL below; log in as alice@example.com / correct horse alice (Ctrl-C stops)"
 exec "$build/examples/server/mfakit_demo_server" --listen "127.0.0.1:${MFAKIT_DEMO_PORT:-8080}" \
   --db "sqlite:$state/demo.sqlite" --key-file "$state/sealing.key" --jwt-secret-file "$state/jwt.secret" \
-  --issuer "mfakit demo" "$@"
+  --issuer "mfakit demo" --demo-users "$@"

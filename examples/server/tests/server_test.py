@@ -2,21 +2,30 @@
 """The demo server's HTTP layer and host-side security, over real sockets:
 
   flags       bad flags exit 2 with one line on stderr
+  users       demo users only on the memory store or with --demo-users, never over an existing account
   jwt         alg none / HS512 / RS256 refused, expired (also by the server's
               clock), nbf in the future, tampered claims or signature, another
               secret, unknown user, crit header, missing or garbage header: 401;
               a token signed elsewhere with the shared secret is accepted
   refresh     rotation on use; a used refresh token revokes its family;
               logout revokes; expiry after 30 days
+  logout_race a logout is final at once on its process, even with requests of the token racing it
   logs        a %0A in the path or a newline in an email forges no line
   limits      per-account and per-address password limits (429 + Retry-After)
+  throttle_race  parallel guesses do not slip past either limit
   sweep       expired login challenges are deleted from the database
   http        404/405, oversized body (413) and header (431) answered and the
               server keeps serving, keep-alive reuses one connection
   slowloris   connections dripping bytes are closed after the request timeout,
               idle ones after the idle timeout, others are answered meanwhile
+  conns       per-address connection cap, first-byte timeout, the longest-idle connection makes room
+              (of all, or of the address at its cap)
+  wipe        bearer tokens of requests the parser refused, --user passwords: not left in memory
   kdf         logins queue on the bounded scrypt pool (a full queue: 503)
+  verify_flood  bogus backup-code verifies never reach the scrypt pool; bad tokens limited per address
+  logbuf      a stalled stderr: the log buffer stays bounded (drops counted), SIGTERM still exits
   sigterm     a request in flight is answered, the server exits 0
+  shutdown    a half-sent request delays SIGTERM by 1 s at most; a second SIGTERM ends the process at once
 
     server_test.py --server PATH [--workdir DIR] [--only NAME,...]
 """
@@ -24,6 +33,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -74,8 +84,53 @@ def test_flags(binary, work):
         lines = p.stderr.strip().split("\n")
         check(p.returncode == 2, f"{bad}: exit 2 (got {p.returncode})")
         check(len(lines) == 1 and lines[0].startswith("mfakit_demo_server: "), f"{bad}: one line ({p.stderr!r})")
+    # a key file or JWT secret file others can read: one warning line each
+    for mode, warned in ((0o644, True), (0o600, False)):
+        key, jwt = os.path.join(work, f"flags-{mode:o}.key"), os.path.join(work, f"flags-{mode:o}.jwt")
+        with open(key, "w") as f:
+            f.write(os.urandom(32).hex() + "\n")
+        with open(jwt, "w") as f:
+            f.write(SECRET + "\n")
+        os.chmod(key, mode)
+        os.chmod(jwt, mode)
+        srv = Server(binary, ["--listen", "127.0.0.1:0", "--db", "memory", "--key-file", key, "--jwt-secret-file",
+                              jwt, "--insecure-fast-kdf"], work, f"flags-{mode:o}")
+        srv.stop()
+        log = srv.log()
+        for what in ("the key file", "the JWT secret file"):
+            check((f"WARNING: {what} " in log and "readable by group or others" in log) == warned,
+                  f"mode {mode:o}: {what} {'warned about' if warned else 'not warned about'}")
     p = subprocess.run([binary, "--help"], capture_output=True, text=True, timeout=30)
     check(p.returncode == 0 and "--listen HOST:PORT" in p.stdout, "--help prints the usage, exit 0")
+
+
+def test_users(binary, work):
+    """The published demo passwords never reach a shared database by default, and never reset an account."""
+    db = f"sqlite:{os.path.join(work, 'users.sqlite')}"
+    base = ["--listen", "127.0.0.1:0", "--db", db, "--key-file", os.path.join(work, "users.key"), "--jwt-secret",
+            SECRET, "--insecure-fast-kdf"]
+    real = ("alice@example.com", "Alice-Real-Passw0rd!")
+    demo_alice, demo_bob = ("alice@example.com", "correct horse alice"), ("bob@example.com", "correct horse bob")
+    a = Server(binary, base + ["--user", ":".join(real)], work, "users-a")
+    try:
+        expect(login(a, real), 200, "alice with the password --user gave")
+        b = Server(binary, base, work, "users-b")
+        b.stop()
+        expect(login(a, real), 200, "a second process without --user leaves alice's password alone")
+        expect(login(a, demo_alice), 401, "the demo password of alice is not set")
+        expect(login(a, demo_bob), 401, "bob (a demo user) is not created on a shared database")
+        c = Server(binary, base + ["--demo-users"], work, "users-c")
+        c.stop()
+        expect(login(a, real), 200, "--demo-users does not reset an existing alice")
+        expect(login(a, demo_bob), 200, "--demo-users creates the missing bob")
+    finally:
+        check(a.stop() == 0, "exit 0")
+    m = Server(binary, ["--listen", "127.0.0.1:0", "--db", "memory", "--jwt-secret", SECRET, "--insecure-fast-kdf"],
+               work, "users-m")
+    try:
+        expect(login(m, demo_alice), 200, "the memory store without --user has the demo users")
+    finally:
+        m.stop()
 
 
 # --- JWT ----------------------------------------------------------------------------------------
@@ -90,7 +145,7 @@ def test_jwt(binary, work):
         check(c["sub"] == USER[0] and c["exp"] == c["iat"] + 3600 and c["nbf"] == c["iat"] and len(c["jti"]) == 32,
               f"claims sub, iat, nbf, exp = iat + 1 h, jti: {c}")
         now = clock.now()
-        good = {"sub": USER[0], "iat": now, "exp": now + 600}
+        good = {"sub": USER[0], "iat": now, "exp": now + 600, "jti": "ext-" + os.urandom(8).hex()}
         expect(status(srv, sign_jwt(SECRET, good)), 200, "a token another HS256 issuer signed with the shared secret")
 
         def refused(tok, what):
@@ -115,6 +170,11 @@ def test_jwt(binary, work):
         refused(sign_jwt(SECRET, dict(good, nbf=now + 60)), "nbf in the future")
         refused(sign_jwt(SECRET, dict(good, sub="nobody@example.com")), "unknown user")
         refused(sign_jwt(SECRET, dict(good, sub="")), "empty sub")
+        no_jti = {k: v for k, v in good.items() if k != "jti"}
+        refused(sign_jwt(SECRET, no_jti), "no jti (logout could not revoke it)")
+        refused(sign_jwt(SECRET, dict(good, jti="")), "empty jti")
+        got = srv.request("POST", "/api/auth/logout", {}, token=sign_jwt(SECRET, no_jti))
+        check(got[0] == 401, f"logout with a jti-less token: 401, not a logout that revokes nothing ({got[0]})")
         refused(sign_jwt(SECRET + "x", good), "another secret")
         head, body, sig = token.split(".")
         other = h.b64url(json.dumps(dict(jwt_claims(token), sub=OTHER[0])).encode())
@@ -184,6 +244,40 @@ def test_refresh(binary, work):
     check(all(len(x) == 64 for x in hashes) and refresh not in hashes, "the database holds only SHA-256 hashes")
 
 
+def test_logout_race(binary, work):
+    """A logout is final on the process that took it, even while requests with the same token race it:
+    no check that ran just before the revocation committed puts the token back into the session cache."""
+    srv = start(binary, work, "lrace", extra=["--session-cache-ms", "60000", "--threads", "2", "--db-threads", "4"])
+    try:
+        stale = 0
+        for trial in range(12):
+            token, _ = tokens(srv)
+            stop = threading.Event()
+
+            def spam():
+                import http.client
+                conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=5)
+                while not stop.is_set():
+                    conn.request("GET", "/api/v1/me/mfa/status", headers={"Authorization": f"Bearer {token}"})
+                    conn.getresponse().read()
+                conn.close()
+
+            threads = [threading.Thread(target=spam) for _ in range(4)]
+            for t in threads:
+                t.start()
+            time.sleep(0.03)
+            got = srv.request("POST", "/api/auth/logout", {}, token=token)
+            stop.set()
+            for t in threads:
+                t.join()
+            check(got[0] == 200, f"logout {trial + 1}: 200 ({got[0]})")
+            if status(srv, token)[0] != 401:
+                stale += 1
+        check(stale == 0, f"a logged-out token was accepted again on the same process in {stale} of 12 trials")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
 # --- logs -------------------------------------------------------------------------------------------
 
 def test_logs(binary, work):
@@ -194,10 +288,18 @@ def test_logs(binary, work):
         out = raw_exchange(srv.port, b"GET /api/x\xc3\xa9\xe2\x80\xa8\x1b[31m/" + b"y" * 400 + b" HTTP/1.1\r\nHost: x\r\n"
                            b"Connection: close\r\n\r\n")
         check(out.startswith(b"HTTP/1.1 404") or out.startswith(b"HTTP/1.1 400"), f"non-ASCII path: {out[:30]!r}")
-        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\n" + forged, "password": "p"}), 401,
-               "a forging email")
-        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\r\n" + forged, "password": "p"}), 401,
+        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\n" + forged, "password": "p"}), 400,
+               "a forging email (control characters: 400 before any database call)")
+        expect(srv.request("POST", "/api/auth", {"email": "x@example.com\r\n" + forged, "password": "p"}), 400,
                "a forging email with CRLF")
+        for bad in ("x@example.com\u0000", "\u0000", "x\u007f@example.com", "x\t@example.com"):
+            expect(srv.request("POST", "/api/auth", raw=('{"email":"%s","password":"p"}' % bad).encode()), 400,
+                   f"email {bad!r}: 400")
+        expect(srv.request("POST", "/api/auth", {"email": "x@example.com", "password": "p"}), 401,
+               "control-character emails count as no password failure (no lock)")
+        p = subprocess.run([binary, "--db", "memory", "--user", "a\x01@example.com:pw"], capture_output=True,
+                           text=True, timeout=30)
+        check(p.returncode == 2, f"--user with a control character in the email: exit 2 ({p.returncode})")
         log = srv.log()
     finally:
         srv.stop()
@@ -251,6 +353,43 @@ def test_limits(binary, work):
         log = srv.log()
         check("auth event=password_throttled" in log and "auth event=address_throttled" in log, "throttles are logged")
         check(USER[1] not in log and "wrong" not in log, "no password in the log")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
+def test_throttle_race(binary, work):
+    """Parallel guesses do not slip past the limits: the per-account check and the per-address count are
+    taken before the scrypt runs, not after it."""
+    clock = Clock(os.path.join(work, "race-clock"))
+    srv = start(binary, work, "race", clock=clock)
+    try:
+        n = 40
+
+        def burst(calls):
+            out = [None] * len(calls)
+
+            def run(i):
+                out[i] = calls[i]()[0]
+
+            threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return out
+
+        got = burst([lambda i=i: login(srv, (USER[0], f"wrong{i}")) for i in range(n)] + [lambda: login(srv, USER)])
+        check(got[-1] == 429, f"{n} parallel wrong passwords, then the right one: 429 (got {got[-1]})")
+        check(got.count(401) <= 5 and set(got) <= {401, 429}, f"at most 5 checks failed, the rest 429: {got}")
+        check(srv.log().count(f"password_rejected user={USER[0]}") <= 5, "at most 5 password checks ran")
+        got = burst([lambda i=i: login(srv, (f"race{i}@example.com", "x")) for i in range(n)])
+        check(got.count(401) <= 20 and got.count(401) + got.count(429) == n,
+              f"{n} parallel guesses on other accounts: at most 20 (the address limit) checked: {got}")
+        expect(login(srv, OTHER), 429, "the address is then limited")
+        clock.advance(301)
+        expect(login(srv, OTHER), 200, "the address window ends")
+        got = burst([lambda: login(srv, OTHER) for _ in range(8)])
+        check(got == [200] * 8, f"parallel logins with the right password all pass, one after another: {got}")
     finally:
         check(srv.stop() == 0, "exit 0")
 
@@ -351,6 +490,21 @@ def test_http(binary, work):
         out = raw_exchange(srv.port, b"POST /api/auth HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks)
         check(out.startswith(b"HTTP/1.1 413 "), f"an 80 KiB chunked body: 413 ({out[:40]!r})")
         expect(status(srv, token), 200, "the server still answers")
+        # Transfer-Encoding not ending in chunked (RFC 9112 6.3): 400 and close, the body is never taken for a
+        # second request (here a smuggled logout)
+        for te in (b"gzip", b"chunked, gzip", b"identity"):
+            victim = expect(login(srv), 200, "login")["token"]
+            inner = (b"POST /api/auth/logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + victim.encode() +
+                     b"\r\nContent-Length: 0\r\n\r\n")
+            out = raw_exchange(srv.port, b"POST /api/v1/me/mfa/status HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + te +
+                               b"\r\n\r\n" + inner, timeout=2)
+            check(out.startswith(b"HTTP/1.1 400 ") and out.count(b"HTTP/1.1 ") == 1 and b"Connection: close" in out,
+                  f"Transfer-Encoding: {te.decode()}: one 400, closed "
+                  f"({out[:60]!r}, {out.count(b'HTTP/1.1 ')} answers)")
+            expect(status(srv, victim), 200, f"TE {te.decode()}: the smuggled logout did not run")
+        out = raw_exchange(srv.port, b"GET /api/v1/me/mfa/status HTTP/1.1\r\nAuthorization: Bearer " + token.encode() +
+                           b"\r\n\r\n")
+        check(out.startswith(b"HTTP/1.1 400 "), f"HTTP/1.1 without Host: 400 ({out[:40]!r})")
         # keep-alive: several requests on one connection, one TCP connection
         import http.client
         conn = http.client.HTTPConnection("127.0.0.1", srv.port, timeout=10)
@@ -425,6 +579,136 @@ def test_slowloris(binary, work):
         check(srv.stop() == 0, "exit 0")
 
 
+def keepalive_get(port, source="127.0.0.1", sock=None):
+    """One GET on a (new or given) kept-alive connection from `source`; returns (socket, status line)."""
+    s = sock or socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
+    s.sendall(b"GET /api/nothing HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            return s, b""
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int([x for x in head.split(b"\r\n") if x.lower().startswith(b"content-length:")][0].split(b":")[1])
+    while len(body) < length:
+        body += s.recv(4096)
+    return s, head.split(b"\r\n")[0]
+
+
+def closed_within(s, seconds):
+    s.settimeout(seconds)
+    try:
+        return s.recv(1) == b""
+    except socket.timeout:
+        return False
+    except OSError:
+        return True
+
+
+def test_conns(binary, work):
+    """One client cannot take every connection: a cap per address, a short wait for a new connection's first
+    byte, and when all are taken the connection idle the longest makes room for a newcomer."""
+    srv = start(binary, work, "conns", extra=["--max-connections", "12", "--max-connections-per-address", "8",
+                                             "--request-timeout-ms", "800", "--idle-timeout-ms", "60000"])
+    try:
+        t0 = time.time()
+        # 8 connections from one address, each in the middle of a request (none idle): a 9th is closed at once
+        busy = [socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.1", 0)) for _ in range(8)]
+        for x in busy:
+            x.sendall(b"GET /api/nothing HTTP/1.1\r\n")
+        silent = [socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.4", 0)) for _ in range(4)]
+        time.sleep(0.1)
+        ninth = socket.create_connection(("127.0.0.1", srv.port))
+        check(closed_within(ninth, 0.5), "a 9th connection from an address whose 8 are all busy is closed at once")
+        ninth.close()
+        other, line = keepalive_get(srv.port, "127.0.0.2")
+        check(line.startswith(b"HTTP/1.1 404"), f"another address is served meanwhile ({line!r})")
+        other.close()
+        check(all(closed_within(x, 2.0) for x in silent) and time.time() - t0 < 2.5,
+              f"silent new connections closed after the 0.8 s request timeout, not the 60 s idle one "
+              f"({time.time() - t0:.1f} s)")
+        for x in busy + silent:
+            x.close()
+        # 8 idle connections from one address: a 9th from it makes the oldest of them go, and is served
+        idle = []
+        for _ in range(8):
+            idle.append(socket.create_connection(("127.0.0.1", srv.port), source_address=("127.0.0.5", 0)))
+            time.sleep(0.01)
+        ninth, line = keepalive_get(srv.port, "127.0.0.5")
+        check(line.startswith(b"HTTP/1.1 404"), f"at its cap, an address's new connection is served ({line!r})")
+        check(closed_within(idle[0], 0.5), "its connection idle the longest was closed to make room")
+        check(not closed_within(idle[7], 0.05), "its newest idle connection was not")
+        for x in idle + [ninth]:
+            x.close()
+        time.sleep(0.1)
+        kept = []
+        for i in range(12):
+            sock, line = keepalive_get(srv.port, "127.0.0.1" if i % 2 else "127.0.0.2")
+            check(line.startswith(b"HTTP/1.1 404"), f"kept-alive connection {i + 1} ({line!r})")
+            kept.append(sock)
+            time.sleep(0.01)
+        newcomer, line = keepalive_get(srv.port, "127.0.0.3")
+        check(line.startswith(b"HTTP/1.1 404"), f"all 12 taken: a newcomer is still answered ({line!r})")
+        check(closed_within(kept[0], 1.0), "the connection idle the longest was closed to make room")
+        _, line = keepalive_get(srv.port, sock=kept[11])
+        check(line.startswith(b"HTTP/1.1 404"), "the most recently used one still works")
+        for x in kept + [newcomer]:
+            x.close()
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
+def memory_holds(pid, needle):
+    """Whether a writable, anonymous or heap mapping of the process holds `needle` (None: cannot read)."""
+    try:
+        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        mem = open(f"/proc/{pid}/mem", "rb", 0)
+    except OSError:
+        return None
+    with mem:
+        for m in maps:
+            parts = m.split()
+            if "rw" not in parts[1] or (len(parts) >= 6 and parts[5].startswith("/")):
+                continue
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            if hi - lo > 1 << 30:  # not a heap or a stack
+                continue
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                continue
+    return False
+
+
+def test_wipe(binary, work):
+    """A bearer token in a request that dies in the parser (413, bad chunk) is wiped like a handled one's;
+    --user passwords are not kept once hashed."""
+    secret_pw = "pw-" + os.urandom(12).hex()
+    srv = start(binary, work, "wipe", extra=["--threads", "1", "--user", f"carol@example.com:{secret_pw}"])
+    try:
+        if h.sanitized(binary) or memory_holds(srv.proc.pid, b"no such bytes") is None:
+            check(True, "a sanitizer build (shadow memory, quarantine), or memory not readable here: skipped")
+            return
+        bodies = {
+            "413": lambda tok: b"POST /api/auth/logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+                               b"\r\nContent-Length: 999999\r\n\r\n",
+            "bad chunk": lambda tok: b"POST /api/auth/logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + tok +
+                                     b"\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n",
+        }
+        for name, make in bodies.items():
+            token, _ = tokens(srv)
+            raw_exchange(srv.port, make(token.encode()), timeout=2)
+            time.sleep(0.1)
+            check(memory_holds(srv.proc.pid, token.split(".")[2].encode()) is False,
+                  f"{name}: the bearer token's signature is not left in memory")
+        check(memory_holds(srv.proc.pid, secret_pw.encode()) is False, "a --user password is not kept in memory")
+    finally:
+        check(srv.stop() == 0, "exit 0")
+
+
 # --- the KDF pool ------------------------------------------------------------------------------------------
 
 def rss_kib(pid):
@@ -448,8 +732,8 @@ def test_kdf(binary, work):
                 peak[0] = max(peak[0], rss_kib(srv.proc.pid))
                 time.sleep(0.02)
 
-        def one(i):
-            got = login(srv)
+        def one(i):  # distinct (unknown) emails: checks of one account take turns (the account gate)
+            got = login(srv, (f"kdf{i}@example.com", "x"))
             results[i] = (got[0], got[2].get("Retry-After"))
 
         w = threading.Thread(target=watch)
@@ -462,8 +746,8 @@ def test_kdf(binary, work):
         stop.set()
         w.join()
         codes = [r[0] for r in results]
-        check(codes.count(200) >= 4 and codes.count(200) + codes.count(503) == len(codes),
-              f"12 concurrent logins on a 1-thread, 4-deep pool: 200s and 503s only ({codes})")
+        check(codes.count(401) >= 4 and codes.count(503) >= 1 and codes.count(401) + codes.count(503) == len(codes),
+              f"12 concurrent logins on a 1-thread, 4-deep pool: 401s and 503s only ({codes})")
         check(all(r[1] == "1" for r in results if r[0] == 503), "a full pool answers 503 with Retry-After: 1")
         if not h.sanitized(binary):
             check(peak[0] < 400 * 1024,
@@ -473,6 +757,112 @@ def test_kdf(binary, work):
         code = srv.stop()
     log = srv.log()
     check(code == 0 and "kdf pool 1 threads" in log and "refused" in log, "the pool figures are in the exit line")
+
+
+def test_verify_flood(binary, work):
+    """Backup-code verifies with a token no one was given never reach the scrypt pool: logins stay served;
+    bad tokens are limited per address."""
+    srv = start(binary, work, "vflood", extra=["--kdf-threads", "1", "--kdf-queue", "2"])
+    try:
+        n = 60
+        results = [None] * (n + 1)
+        bogus = [os.urandom(32).hex() for _ in range(n)]
+
+        def attack(i):
+            results[i] = srv.request("POST", "/api/auth/mfa/verify",
+                                     {"mfaToken": bogus[i], "code": "aaaa-bbbb", "type": "backup"})[0]
+
+        def victim():
+            time.sleep(0.02)
+            results[n] = login(srv)[0]
+
+        threads = [threading.Thread(target=attack, args=(i,)) for i in range(n)] + [threading.Thread(target=victim)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        check(results[n] == 200, f"a login during {n} bogus backup verifies: 200 (got {results[n]})")
+        check(results[:n] == [401] * n, f"bogus tokens: 401 each, never 503: {sorted(set(results[:n]))}")
+        expect(srv.request("POST", "/api/auth/mfa/verify", {"mfaToken": "zz", "code": "1", "type": "backup"}), 401,
+               "a malformed token")
+        expect(srv.request("POST", "/api/auth/mfa/verify", {"mfaToken": "", "code": "1", "type": "backup"}), 400,
+               "no token")
+        codes = [srv.request("POST", "/api/auth/mfa/verify", {"mfaToken": "0" * 64, "code": "1"})[0]
+                 for _ in range(45)]
+        check(codes.count(401) == 100 - n - 1 and codes[-1] == 429,
+              f"100 bad tokens from one address, then 429: {codes}")
+    finally:
+        code = srv.stop()
+    log = srv.log()
+    check(code == 0 and "kdf pool 1 threads, peak 1 queued, 0 refused" in log,
+          "only the login reached the KDF pool: " + log[log.find("stopped;"):][:200])
+
+
+def test_logbuf(binary, work):
+    """A stderr nobody reads (a full pipe) neither grows the log buffer without bound nor keeps SIGTERM from
+    ending the process; dropped lines are counted and reported."""
+    import http.client
+    import select
+
+    def launch():
+        p = subprocess.Popen([binary, "--listen", "127.0.0.1:0", "--db", "memory", "--jwt-secret", SECRET,
+                              "--insecure-fast-kdf", "--user", f"{USER[0]}:{USER[1]}", "--log-buffer-kib", "16"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        port = None
+        while port is None:
+            line = p.stdout.readline().decode()
+            check(line != "", "the server started")
+            if "listening on" in line:
+                port = int(line.rsplit(":", 1)[1].strip("/\n"))
+        return p, port
+
+    def flood(port, n):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        for _ in range(n):
+            conn.request("GET", "/api/" + "x" * 100)
+            conn.getresponse().read()
+        conn.close()
+
+    # 1. stalled until the end: SIGTERM still ends the process, after a bounded wait
+    p, port = launch()
+    try:
+        flood(port, 1500)  # ~200 KiB of access log: the 64 KiB pipe, 16 KiB buffered, the rest dropped
+        rss = rss_kib(p.pid)
+        flood(port, 1500)
+        if not h.sanitized(binary):
+            check(rss_kib(p.pid) - rss < 4096, "the log buffer does not grow while stderr is stalled")
+        t0 = time.time()
+        p.send_signal(signal.SIGTERM)
+        try:
+            code = p.wait(timeout=8)
+        except subprocess.TimeoutExpired:
+            code = None
+        check(code == 0 and time.time() - t0 < 6, f"SIGTERM with a stalled stderr: exit 0 within 6 s ({code})")
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+        p.stdout.close()
+        p.stderr.close()
+    # 2. stalled, then read again: the drops are reported
+    p, port = launch()
+    try:
+        flood(port, 1500)
+        got = b""
+        os.set_blocking(p.stderr.fileno(), False)
+        deadline = time.time() + 3
+        while b"log: dropped" not in got and time.time() < deadline:
+            select.select([p.stderr], [], [], 0.2)
+            try:
+                got += p.stderr.read() or b""
+            except BlockingIOError:
+                pass
+        check(b"log: dropped" in got, "the dropped lines are reported once stderr takes lines again")
+    finally:
+        p.kill()
+        p.wait()
+        p.stdout.close()
+        p.stderr.close()
 
 
 # --- SIGTERM ----------------------------------------------------------------------------------------------
@@ -511,8 +901,45 @@ def test_sigterm(binary, work):
     check("signal 15: stopping" in log and "stopped;" in log, "stop logged")
 
 
-TESTS = {"flags": test_flags, "jwt": test_jwt, "refresh": test_refresh, "logs": test_logs, "limits": test_limits, "proxy": test_proxy,
-         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "kdf": test_kdf, "sigterm": test_sigterm}
+def test_shutdown(binary, work):
+    """SIGTERM does not wait out a half-sent request's timeout (1 s at most), and a second SIGTERM ends the
+    process at once, whatever is still running."""
+    srv = start(binary, work, "shutdown", extra=["--request-timeout-ms", "20000"])
+    half = socket.create_connection(("127.0.0.1", srv.port))
+    half.sendall(b"POST /api/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    time.sleep(0.1)
+    t0 = time.time()
+    srv.proc.send_signal(signal.SIGTERM)
+    code = srv.proc.wait(10)
+    took = time.time() - t0
+    half.close()
+    srv.stop()
+    check(code == 0 and took < 3, f"SIGTERM with a half-sent request: exit 0 in {took:.1f} s (request timeout 20 s)")
+    # the same, with a second SIGTERM 0.1 s after the first: the process ends at once, not after that second
+    srv = start(binary, work, "shutdown2", extra=["--request-timeout-ms", "20000"])
+    half = socket.create_connection(("127.0.0.1", srv.port))
+    half.sendall(b"POST /api/auth HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    time.sleep(0.1)
+    t0 = time.time()
+    srv.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.1)
+    srv.proc.send_signal(signal.SIGTERM)
+    try:
+        code = srv.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        code = None
+    took = time.time() - t0
+    half.close()
+    srv.kill()
+    check(code is not None and took < 0.6, f"a second SIGTERM ends the process at once ({code}, {took:.2f} s)")
+
+
+TESTS = {"flags": test_flags, "users": test_users, "jwt": test_jwt, "refresh": test_refresh,
+         "logout_race": test_logout_race, "logs": test_logs, "limits": test_limits,
+         "throttle_race": test_throttle_race, "proxy": test_proxy,
+         "sweep": test_sweep, "http": test_http, "slowloris": test_slowloris, "conns": test_conns, "wipe": test_wipe, "kdf": test_kdf, "verify_flood": test_verify_flood, "logbuf": test_logbuf,
+         "sigterm": test_sigterm,
+         "shutdown": test_shutdown}
 
 
 def main():
