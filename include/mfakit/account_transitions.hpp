@@ -126,19 +126,19 @@ template <class T>
 }
 
 /// Records where an accepted step fell against `now` in the record that
-/// burns it (so a replay, refused before, changes nothing), and adds the
-/// clock_drift event when this acceptance makes a drift appear.
-inline void note_offset(account_record& r, std::uint64_t step, std::string_view user, std::int64_t now,
-                        std::vector<event>& events) {
+/// burns it (so a replay, refused before, changes nothing); the clock_drift
+/// event when this acceptance makes a drift appear.
+[[nodiscard]] inline std::optional<event> note_offset(account_record& r, std::uint64_t step, std::string_view user,
+                                                      std::int64_t now) {
   const auto current = totp_step(now, totp_params{r.alg, r.digits, r.period, 0});
-  if (!current) return;  // cannot happen once a code matched at `now`
+  if (!current) return std::nullopt;  // cannot happen once a code matched at `now`
   const drift_direction before = clock_drift_of(r.offsets);
   r.offsets.push(step < *current ? -1 : step > *current ? 1 : 0);
   const drift_direction after = clock_drift_of(r.offsets);
-  if (after == drift_direction::none || after == before) return;
+  if (after == drift_direction::none || after == before) return std::nullopt;
   event e = make_event(event_kind::clock_drift, user, now);
   e.drift = after;
-  events.push_back(std::move(e));
+  return e;
 }
 
 /// A fresh batch, or a copy of the one this request already made.
@@ -230,11 +230,10 @@ template <random_source R>
   next.backup = std::move(fresh->digests);
   next.failures = 0;
   next.last_failure = 0;
-  std::vector<event> drift;
-  detail::note_offset(next, *step, user, now, drift);
+  std::optional<event> drift = detail::note_offset(next, *step, user, now);
   decision<enable_result> d{std::move(next), enable_result{std::move(fresh->codes)}, {}, 0};
   d.events.push_back(detail::make_event(event_kind::code_accepted, user, now));
-  for (auto& e : drift) d.events.push_back(std::move(e));
+  if (drift) d.events.push_back(std::move(*drift));
   event e = detail::make_event(event_kind::enabled, user, now);
   e.backup_codes_remaining = cfg.backup_code_count;
   d.events.push_back(std::move(e));
@@ -283,10 +282,10 @@ template <random_source R>
     }
     return d;
   }
-  std::vector<event> drift;
+  std::optional<event> drift;
   if (step) {
     r.last_step = *step;
-    detail::note_offset(r, *step, user, now, drift);
+    drift = detail::note_offset(r, *step, user, now);
   }
   if (used) r.backup.digests.erase(r.backup.digests.begin() + static_cast<std::ptrdiff_t>(*used));
   r.failures = 0;
@@ -298,7 +297,7 @@ template <random_source R>
   e.via = via;
   e.backup_codes_remaining = remaining;
   d.events.push_back(std::move(e));
-  for (auto& x : drift) d.events.push_back(std::move(x));
+  if (drift) d.events.push_back(std::move(*drift));
   return d;
 }
 
