@@ -6,17 +6,17 @@
 
 #include <sqlite3.h>
 
-#include <array>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "account_db.hpp"
+#include "connection_pool.hpp"
+#include "sqlite_util.hpp"
 
 namespace mfakit_examples {
 
@@ -247,18 +247,11 @@ class sqlite_account_db final : public account_db {
   }
 
  private:
-  struct db_closer {
-    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-  };
-  struct stmt_finalizer {
-    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-  };
-  using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
+  using stmt_ptr = sqlite_util::stmt_ptr;
 
   struct connection {
-    std::chrono::milliseconds busy_timeout{};
-    std::chrono::steady_clock::time_point busy_since{};
-    std::unique_ptr<sqlite3, db_closer> db;  // statements below are finalized first
+    sqlite_util::busy_wait busy;
+    sqlite_util::db_ptr db;  // statements below are finalized first
     stmt_ptr begin, commit, rollback, user_hash, put_user, emails, login, session, bump_failures, lock_account,
         clear_failures, add_refresh, use_refresh, refresh_state, delete_refresh, delete_family, delete_family_of,
         revoke, challenges, sweep_refresh, sweep_revoked, sweep_throttle;
@@ -274,10 +267,7 @@ class sqlite_account_db final : public account_db {
     stmt(const stmt&) = delete;
     stmt& operator=(const stmt&) = delete;
     ~stmt() { reset(); }
-    void reset() noexcept {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
+    void reset() noexcept { sqlite_util::reset_and_unbind(s_); }
     [[nodiscard]] sqlite3_stmt* get() const noexcept { return s_; }
     void text(int i, std::string_view v) noexcept {
       static const char empty = 0;
@@ -305,49 +295,26 @@ class sqlite_account_db final : public account_db {
     sqlite3_stmt* s_;
   };
 
-  class transaction {
-   public:
-    explicit transaction(connection& c) noexcept : c_(c) {}
-    transaction(const transaction&) = delete;
-    transaction& operator=(const transaction&) = delete;
-    ~transaction() {
-      if (!done_) (void)exec(c_, c_.rollback.get());
-    }
-    bool commit() { return done_ = exec(c_, c_.commit.get()); }
-
-   private:
-    connection& c_;
-    bool done_ = false;
-  };
-
-  static bool exec(connection& /*c*/, sqlite3_stmt* s) noexcept {
+  // A plain sqlite3_step: unlike sqlite_store's step, this adapter does not
+  // wait out SQLITE_LOCKED (shared-cache mode); the busy handler still waits.
+  static bool exec(const connection& /*c*/, sqlite3_stmt* s) noexcept {
     const int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE;
   }
-
-  static int on_busy(void* ctx, int count) noexcept {
-    auto* c = static_cast<connection*>(ctx);
-    const auto now = std::chrono::steady_clock::now();
-    if (count == 0) c->busy_since = now;
-    if (now - c->busy_since >= c->busy_timeout) return 0;
-    std::this_thread::sleep_for(std::chrono::microseconds(30 << std::min(count, 6)));
-    return 1;
-  }
+  using transaction = sqlite_util::transaction<connection, &sqlite_account_db::exec>;
 
   [[nodiscard]] std::unique_ptr<connection> connect(std::string* error = nullptr) const {
     auto c = std::make_unique<connection>();
-    c->busy_timeout = opt_.busy_timeout;
-    sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(opt_.path.c_str(), &raw,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    c->db.reset(raw);
+    c->busy.timeout = opt_.busy_timeout;
+    std::string open_error;
+    c->db = sqlite_util::open(opt_.path, c->busy, open_error);
+    sqlite3* raw = c->db.get();
     const auto fail = [&](const char* what) -> std::unique_ptr<connection> {
-      if (error != nullptr) *error = what != nullptr ? what : (raw != nullptr ? sqlite3_errmsg(raw) : "out of memory");
+      if (error != nullptr) *error = what != nullptr ? what : sqlite3_errmsg(raw);
       return nullptr;
     };
-    if (rc != SQLITE_OK) return fail(nullptr);
-    sqlite3_busy_handler(raw, &sqlite_account_db::on_busy, c.get());
+    if (!c->db) return fail(open_error.c_str());
     const std::string& t = opt_.records_table;
     // The records table is sqlite_store's: open the store first (the
     // sweeper's statement reads it).
@@ -370,11 +337,7 @@ class sqlite_account_db final : public account_db {
     }
     bool ok = true;
     const auto prepare = [&](stmt_ptr& out, const std::string& sql) {
-      if (!ok) return;
-      sqlite3_stmt* s = nullptr;
-      ok = sqlite3_prepare_v3(raw, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
-                              nullptr) == SQLITE_OK;
-      out.reset(s);
+      if (ok) ok = sqlite_util::prepare(raw, out, sql);
     };
     prepare(c->begin, "BEGIN IMMEDIATE");
     prepare(c->commit, "COMMIT");
