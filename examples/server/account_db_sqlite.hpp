@@ -120,25 +120,12 @@ class sqlite_account_db final : public account_db {
   }
 
   mfakit::result<void> login_succeeded(std::string_view email) override {
-    lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
-    stmt s(c->clear_failures);
-    s.text(1, email);
-    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    return {};
+    return write(&connection::clear_failures, email);
   }
 
   mfakit::result<void> add_refresh(std::string_view hash, std::string_view user, std::string_view family,
                                    std::int64_t expires_at) override {
-    lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
-    stmt s(c->add_refresh);
-    s.text(1, hash);
-    s.text(2, user);
-    s.text(3, family);
-    s.int64(4, expires_at);
-    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    return {};
+    return write(&connection::add_refresh, hash, user, family, expires_at);
   }
 
   mfakit::result<refresh_result> rotate_refresh(std::string_view old_hash, std::string_view new_hash,
@@ -194,22 +181,11 @@ class sqlite_account_db final : public account_db {
   }
 
   mfakit::result<void> revoke_refresh(std::string_view hash) override {
-    lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
-    stmt s(c->delete_family_of);
-    s.text(1, hash);
-    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    return {};
+    return write(&connection::delete_family_of, hash);
   }
 
   mfakit::result<void> revoke_access(std::string_view jti, std::int64_t expires_at) override {
-    lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
-    stmt s(c->revoke);
-    s.text(1, jti);
-    s.int64(2, expires_at);
-    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    return {};
+    return write(&connection::revoke, jti, expires_at);
   }
 
   mfakit::result<std::vector<challenge_row>> challenges(std::string_view after, std::size_t limit) override {
@@ -278,6 +254,9 @@ class sqlite_account_db final : public account_db {
       sqlite3_bind_blob64(s_, i, v.empty() ? &empty : v.data(), v.size(), SQLITE_STATIC);
     }
     void int64(int i, std::int64_t v) noexcept { sqlite3_bind_int64(s_, i, v); }
+    // write's parameters: strings as text, integers as int64
+    void bind(int i, std::string_view v) noexcept { text(i, v); }
+    void bind(int i, std::int64_t v) noexcept { int64(i, v); }
     [[nodiscard]] int step() noexcept { return sqlite3_step(s_); }
     [[nodiscard]] std::string column_text(int i) const {
       const auto* p = sqlite3_column_text(s_, i);
@@ -294,6 +273,19 @@ class sqlite_account_db final : public account_db {
    private:
     sqlite3_stmt* s_;
   };
+
+  // One statement that returns no rows, on its own (no transaction), with
+  // `params` bound to ?1, ?2, ... in order.
+  template <class... Params>
+  mfakit::result<void> write(stmt_ptr connection::*statement, const Params&... params) {
+    lease c(pool_);
+    if (!c) return mfakit::errc::storage_failure;
+    stmt s((*c).*statement);
+    int i = 0;
+    (s.bind(++i, params), ...);
+    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
+    return {};
+  }
 
   // A plain sqlite3_step: unlike sqlite_store's step, this adapter does not
   // wait out SQLITE_LOCKED (shared-cache mode); the busy handler still waits.

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <mfakit/records.hpp>
@@ -20,23 +21,22 @@
 
 using namespace store_test;
 
-TEST_CASE("postgres store: conformance, 64 threads") {
+namespace {
+
+/// A store's options: a fresh table named `table_prefix` + a random suffix.
+mfakit_examples::postgres_store::options store_options(std::string conninfo, std::string_view table_prefix,
+                                                       unsigned max_connections) {
   mfakit_examples::postgres_store::options o;
-  o.conninfo = MFAKIT_TEST_PG_CONNINFO;
-  o.table = "conformance_" + random_suffix();
-  o.max_connections = 16;
-  mfakit_examples::postgres_store store(o);
-  mfakit::testing::conformance_options co;
-  co.threads = 64;
-  require_conformance(mfakit::testing::run_store_conformance(store, co));
-  CHECK(store.drop_schema());
+  o.conninfo = std::move(conninfo);
+  o.table = std::string(table_prefix) + random_suffix();
+  o.max_connections = max_connections;
+  return o;
 }
 
+}  // namespace
+
 TEST_CASE("postgres store: conformance with two stores on one database (two app servers)") {
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = MFAKIT_TEST_PG_CONNINFO;
-  o.table = "conformance_" + random_suffix();
-  o.max_connections = 8;
+  const auto o = store_options(MFAKIT_TEST_PG_CONNINFO, "conformance_", 8);
   mfakit_examples::postgres_store a(o);
   mfakit_examples::postgres_store b(o);
   two_servers<mfakit_examples::postgres_store> both{a, b};
@@ -123,23 +123,25 @@ std::string sessions_in_transaction(pg_session& s) {
       "AND state LIKE 'idle in transaction%'");
 }
 
-void conformance_at(std::string_view isolation) {
-  const std::string conninfo = conninfo_at(isolation);
-  {
-    pg_session check(conninfo);
-    REQUIRE(check.value("SHOW transaction_isolation") == isolation);
-  }
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = conninfo;
-  o.table = "conformance_" + random_suffix();
-  o.max_connections = 16;
-  mfakit_examples::postgres_store store(o);
+/// mfakit's conformance suite with 64 threads, on a fresh table; no session
+/// is left inside a transaction.
+void conformance_through(const std::string& conninfo) {
+  mfakit_examples::postgres_store store(store_options(conninfo, "conformance_", 16));
   mfakit::testing::conformance_options co;
   co.threads = 64;
   require_conformance(mfakit::testing::run_store_conformance(store, co));
   pg_session check(MFAKIT_TEST_PG_CONNINFO);
   CHECK(sessions_in_transaction(check) == "0");
   CHECK(store.drop_schema());
+}
+
+void conformance_at(std::string_view isolation) {
+  const std::string conninfo = conninfo_at(isolation);
+  {
+    pg_session check(conninfo);
+    REQUIRE(check.value("SHOW transaction_isolation") == isolation);
+  }
+  conformance_through(conninfo);
 }
 
 using clock_type = mfakit::testing::manual_clock;
@@ -221,11 +223,7 @@ struct tally {
 /// The issue's races through the real service at one isolation level.
 void service_races_at(std::string_view isolation) {
   constexpr unsigned threads = 64;
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = conninfo_at(isolation);
-  o.table = "issue8_" + random_suffix();
-  o.max_connections = 16;
-  mfakit_examples::postgres_store store(o);
+  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "issue8_", 16));
   const clock_type clock;
 
   {  // 64 threads, one backup code, 64 challenges: exactly one success
@@ -286,11 +284,7 @@ void service_races_at(std::string_view isolation) {
 /// READ and SERIALIZABLE they lose with SQLSTATE 40001.
 void queued_writers_at(std::string_view isolation) {
   constexpr unsigned n = 8;
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = conninfo_at(isolation);
-  o.table = "queued_" + random_suffix();
-  o.max_connections = 2 * n;
-  mfakit_examples::postgres_store store(o);
+  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "queued_", 2 * n));
   const std::string& t = store.table();
   const clock_type clock;
   service_type svc(store, mfakit::testing::detail::conformance_config(), clock);
@@ -349,11 +343,8 @@ void queued_writers_at(std::string_view isolation) {
 /// One deterministic lost race: another session updates the row (and so
 /// bumps its version) while the store's UPDATE waits for the row lock.
 void lost_race_at(std::string_view isolation) {
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = conninfo_at(isolation);
-  o.table = "lost_race_" + random_suffix();
-  o.max_connections = 1;  // the connection that lost is the one that serves the next call
-  mfakit_examples::postgres_store store(o);
+  // one connection: the one that lost is the one that serves the next call
+  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "lost_race_", 1));
   const std::string& t = store.table();
   REQUIRE(*store.compare_and_swap("k", 0, std::string("one")));
   auto v1 = store.load("k");
@@ -387,6 +378,8 @@ void lost_race_at(std::string_view isolation) {
 }
 
 }  // namespace
+
+TEST_CASE("postgres store: conformance, 64 threads") { conformance_through(MFAKIT_TEST_PG_CONNINFO); }
 
 TEST_CASE("postgres store: conformance at SERIALIZABLE, 64 threads") { conformance_at("serializable"); }
 
@@ -425,11 +418,8 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
   // waits for an advisory lock another session holds while that session
   // waits for the row: a deadlock the store's session detects first (its
   // deadlock_timeout is the short one), so its statement is the one rolled back.
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = std::string(MFAKIT_TEST_PG_CONNINFO) + " options='-c deadlock_timeout=50ms'";
-  o.table = "deadlock_" + random_suffix();
-  o.max_connections = 1;
-  mfakit_examples::postgres_store store(o);
+  mfakit_examples::postgres_store store(
+      store_options(std::string(MFAKIT_TEST_PG_CONNINFO) + " options='-c deadlock_timeout=50ms'", "deadlock_", 1));
   const std::string& t = store.table();
   REQUIRE(*store.compare_and_swap("k", 0, std::string("one")));
   auto v1 = store.load("k");
