@@ -243,35 +243,32 @@ void service_races_at(std::string_view isolation) {
     CHECK(t.mismatch == threads - 1);  // the others: the code is spent (no store errors)
     CHECK(after->backup_codes_remaining == before->backup_codes_remaining - 1);
   }
-  {  // 64 parallel wrong guesses, no throttle: every one counted
-    service_type svc(store, mfakit::testing::detail::conformance_config(), clock);
-    const enrolled e = enrol(svc, clock, threads);
-    const std::string wrong = wrong_code(svc, e, clock.unix_time());
-    const std::uint32_t before = stored_failures(store, e.user);
-    tally t;
-    mfakit::testing::detail::run_threads(
-        threads, [&](unsigned i) { t.add(svc.complete_login(e.tokens[i], wrong, mfakit::factor::totp)); });
-    const std::uint32_t after = stored_failures(store, e.user);
-    INFO(isolation << ", " << threads << " wrong guesses: " << t.str() << "; failure count " << before << " -> "
-                   << after);
-    CHECK(t.mismatch == threads);
-    CHECK(after - before == threads);
-  }
-  {  // the same with a throttle: a refusal is either counted or says throttled
-    auto cfg = mfakit::testing::detail::conformance_config();
-    cfg.throttle = mfakit::throttle_policy::nist();  // 1 s after the first failure; the clock stands still
+  // 64 parallel wrong guesses on a fresh account; returns how much its
+  // stored failure count grew
+  const auto guess_wrong = [&](auto cfg, tally& t) {
     service_type svc(store, std::move(cfg), clock);
     const enrolled e = enrol(svc, clock, threads);
     const std::string wrong = wrong_code(svc, e, clock.unix_time());
     const std::uint32_t before = stored_failures(store, e.user);
-    tally t;
     mfakit::testing::detail::run_threads(
         threads, [&](unsigned i) { t.add(svc.complete_login(e.tokens[i], wrong, mfakit::factor::totp)); });
-    const std::uint32_t after = stored_failures(store, e.user);
-    INFO(isolation << ", " << threads << " wrong guesses, throttled: " << t.str() << "; failure count " << before
-                   << " -> " << after);
+    return stored_failures(store, e.user) - before;
+  };
+  {  // no throttle: every one counted
+    tally t;
+    const std::uint32_t counted = guess_wrong(mfakit::testing::detail::conformance_config(), t);
+    INFO(isolation << ", " << threads << " wrong guesses: " << t.str() << "; failures counted " << counted);
+    CHECK(t.mismatch == threads);
+    CHECK(counted == threads);
+  }
+  {  // the same with a throttle: a refusal is either counted or says throttled
+    auto cfg = mfakit::testing::detail::conformance_config();
+    cfg.throttle = mfakit::throttle_policy::nist();  // 1 s after the first failure; the clock stands still
+    tally t;
+    const std::uint32_t counted = guess_wrong(std::move(cfg), t);
+    INFO(isolation << ", " << threads << " wrong guesses, throttled: " << t.str() << "; failures counted " << counted);
     CHECK(t.mismatch + t.throttled == threads);
-    CHECK(after - before == t.mismatch);
+    CHECK(counted == t.mismatch);
   }
   pg_session check(MFAKIT_TEST_PG_CONNINFO);
   CHECK(sessions_in_transaction(check) == "0");
