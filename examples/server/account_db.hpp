@@ -21,11 +21,9 @@
 #pragma once
 
 #include <algorithm>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -292,80 +290,6 @@ class memory_account_db final : public account_db {
   std::map<std::string, refresh_row, std::less<>> refresh_;
   std::map<std::string, std::int64_t, std::less<>> revoked_;
   std::map<std::string, throttle_row, std::less<>> throttle_;
-};
-
-/// A small pool of database connections, one per concurrent caller up to
-/// `max`; callers beyond that wait. A connection the caller marks broken is
-/// dropped and a new one is made on demand.
-template <class Conn>
-class connection_pool {
- public:
-  using factory = std::function<std::unique_ptr<Conn>()>;  // nullptr: cannot connect
-
-  connection_pool(factory make, unsigned max) : make_(std::move(make)), max_(std::max(1U, max)) {}
-
-  class lease {
-   public:
-    explicit lease(connection_pool& p) : pool_(p), c_(p.acquire()) {}
-    lease(const lease&) = delete;
-    lease& operator=(const lease&) = delete;
-    ~lease() { pool_.release(std::move(c_), broken_); }
-    explicit operator bool() const noexcept { return c_ != nullptr; }
-    Conn* operator->() const noexcept { return c_.get(); }
-    Conn& operator*() const noexcept { return *c_; }
-    void broken() noexcept { broken_ = true; }
-
-   private:
-    connection_pool& pool_;
-    std::unique_ptr<Conn> c_;
-    bool broken_ = false;
-  };
-
- private:
-  std::unique_ptr<Conn> acquire() {
-    std::unique_lock lock(mutex_);
-    available_.wait(lock, [&] { return !idle_.empty() || open_ < max_; });
-    if (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
-      return c;
-    }
-    ++open_;
-    lock.unlock();
-    std::unique_ptr<Conn> c;
-    try {
-      c = make_();
-    } catch (...) {
-      c.reset();
-    }
-    if (!c) {
-      lock.lock();
-      --open_;
-      available_.notify_one();
-    }
-    return c;
-  }
-
-  void release(std::unique_ptr<Conn> c, bool broken) noexcept {
-    if (!c) return;
-    {
-      const std::lock_guard lock(mutex_);
-      if (broken) {
-        --open_;
-      } else {
-        idle_.push_back(std::move(c));
-      }
-    }
-    available_.notify_one();
-    c.reset();  // a broken connection closes outside the lock
-  }
-
-  factory make_;
-  unsigned max_;
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<Conn>> idle_;
-  unsigned open_ = 0;
 };
 
 }  // namespace mfakit_examples

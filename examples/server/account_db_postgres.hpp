@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "account_db.hpp"
+#include "postgres_util.hpp"
 
 namespace mfakit_examples {
 
@@ -183,18 +184,10 @@ class postgres_account_db final : public account_db {
   }
 
  private:
-  struct conn_closer {
-    void operator()(PGconn* c) const noexcept { PQfinish(c); }
-  };
-  struct result_clearer {
-    void operator()(PGresult* r) const noexcept { PQclear(r); }
-  };
-  using pg_result = std::unique_ptr<PGresult, result_clearer>;
-  struct connection {
-    std::unique_ptr<PGconn, conn_closer> conn;
-  };
-  using pool = connection_pool<connection>;
-  using lease = pool::lease;
+  using pg_result = postgres_util::result;
+  using connection = postgres_util::connection;
+  using pool = postgres_util::pool;  // no reuse check: nothing here leaves a transaction open
+  using lease = postgres_util::lease;
 
   struct param {
     std::string_view v;
@@ -229,12 +222,12 @@ class postgres_account_db final : public account_db {
   }
   [[nodiscard]] static bool tuples_ok(lease& c, const pg_result& r) {
     if (r && PQresultStatus(r.get()) == PGRES_TUPLES_OK) return true;
-    if (PQstatus(c->conn.get()) != CONNECTION_OK) c.broken();
+    postgres_util::drop_if_broken(c);
     return false;
   }
   [[nodiscard]] static bool command_ok(lease& c, const pg_result& r) {
     if (r && (PQresultStatus(r.get()) == PGRES_COMMAND_OK || PQresultStatus(r.get()) == PGRES_TUPLES_OK)) return true;
-    if (PQstatus(c->conn.get()) != CONNECTION_OK) c.broken();
+    postgres_util::drop_if_broken(c);
     return false;
   }
   [[nodiscard]] static std::string value(const pg_result& r, int row, int col) {
@@ -250,14 +243,17 @@ class postgres_account_db final : public account_db {
   }
 
   [[nodiscard]] std::unique_ptr<connection> connect(bool create_schema, std::string* error = nullptr) const {
-    auto c = std::make_unique<connection>();
-    c->conn.reset(PQconnectdb(opt_.conninfo.c_str()));
+    std::string connect_error;
+    auto c = postgres_util::connect(opt_.conninfo, connect_error);
+    if (!c) {
+      if (error != nullptr) *error = connect_error;
+      return nullptr;
+    }
     PGconn* pg = c->conn.get();
     const auto fail = [&]() -> std::unique_ptr<connection> {
-      if (error != nullptr) *error = pg != nullptr ? PQerrorMessage(pg) : "out of memory";
+      if (error != nullptr) *error = PQerrorMessage(pg);
       return nullptr;
     };
-    if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) return fail();
     if (create_schema) {
       const std::string sql =
           "BEGIN; SELECT pg_advisory_xact_lock(hashtext('mfakit-schema/accounts'));"

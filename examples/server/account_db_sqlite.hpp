@@ -6,17 +6,17 @@
 
 #include <sqlite3.h>
 
-#include <array>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include "account_db.hpp"
+#include "connection_pool.hpp"
+#include "sqlite_util.hpp"
 
 namespace mfakit_examples {
 
@@ -120,25 +120,12 @@ class sqlite_account_db final : public account_db {
   }
 
   mfakit::result<void> login_succeeded(std::string_view email) override {
-    lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
-    stmt s(c->clear_failures);
-    s.text(1, email);
-    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    return {};
+    return write(&connection::clear_failures, email);
   }
 
   mfakit::result<void> add_refresh(std::string_view hash, std::string_view user, std::string_view family,
                                    std::int64_t expires_at) override {
-    lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
-    stmt s(c->add_refresh);
-    s.text(1, hash);
-    s.text(2, user);
-    s.text(3, family);
-    s.int64(4, expires_at);
-    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    return {};
+    return write(&connection::add_refresh, hash, user, family, expires_at);
   }
 
   mfakit::result<refresh_result> rotate_refresh(std::string_view old_hash, std::string_view new_hash,
@@ -194,22 +181,11 @@ class sqlite_account_db final : public account_db {
   }
 
   mfakit::result<void> revoke_refresh(std::string_view hash) override {
-    lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
-    stmt s(c->delete_family_of);
-    s.text(1, hash);
-    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    return {};
+    return write(&connection::delete_family_of, hash);
   }
 
   mfakit::result<void> revoke_access(std::string_view jti, std::int64_t expires_at) override {
-    lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
-    stmt s(c->revoke);
-    s.text(1, jti);
-    s.int64(2, expires_at);
-    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    return {};
+    return write(&connection::revoke, jti, expires_at);
   }
 
   mfakit::result<std::vector<challenge_row>> challenges(std::string_view after, std::size_t limit) override {
@@ -247,18 +223,11 @@ class sqlite_account_db final : public account_db {
   }
 
  private:
-  struct db_closer {
-    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-  };
-  struct stmt_finalizer {
-    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-  };
-  using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
+  using stmt_ptr = sqlite_util::stmt_ptr;
 
   struct connection {
-    std::chrono::milliseconds busy_timeout{};
-    std::chrono::steady_clock::time_point busy_since{};
-    std::unique_ptr<sqlite3, db_closer> db;  // statements below are finalized first
+    sqlite_util::busy_wait busy;
+    sqlite_util::db_ptr db;  // statements below are finalized first
     stmt_ptr begin, commit, rollback, user_hash, put_user, emails, login, session, bump_failures, lock_account,
         clear_failures, add_refresh, use_refresh, refresh_state, delete_refresh, delete_family, delete_family_of,
         revoke, challenges, sweep_refresh, sweep_revoked, sweep_throttle;
@@ -274,10 +243,7 @@ class sqlite_account_db final : public account_db {
     stmt(const stmt&) = delete;
     stmt& operator=(const stmt&) = delete;
     ~stmt() { reset(); }
-    void reset() noexcept {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
+    void reset() noexcept { sqlite_util::reset_and_unbind(s_); }
     [[nodiscard]] sqlite3_stmt* get() const noexcept { return s_; }
     void text(int i, std::string_view v) noexcept {
       static const char empty = 0;
@@ -288,6 +254,9 @@ class sqlite_account_db final : public account_db {
       sqlite3_bind_blob64(s_, i, v.empty() ? &empty : v.data(), v.size(), SQLITE_STATIC);
     }
     void int64(int i, std::int64_t v) noexcept { sqlite3_bind_int64(s_, i, v); }
+    // write's parameters: strings as text, integers as int64
+    void bind(int i, std::string_view v) noexcept { text(i, v); }
+    void bind(int i, std::int64_t v) noexcept { int64(i, v); }
     [[nodiscard]] int step() noexcept { return sqlite3_step(s_); }
     [[nodiscard]] std::string column_text(int i) const {
       const auto* p = sqlite3_column_text(s_, i);
@@ -305,49 +274,39 @@ class sqlite_account_db final : public account_db {
     sqlite3_stmt* s_;
   };
 
-  class transaction {
-   public:
-    explicit transaction(connection& c) noexcept : c_(c) {}
-    transaction(const transaction&) = delete;
-    transaction& operator=(const transaction&) = delete;
-    ~transaction() {
-      if (!done_) (void)exec(c_, c_.rollback.get());
-    }
-    bool commit() { return done_ = exec(c_, c_.commit.get()); }
+  // One statement that returns no rows, on its own (no transaction), with
+  // `params` bound to ?1, ?2, ... in order.
+  template <class... Params>
+  mfakit::result<void> write(stmt_ptr connection::*statement, const Params&... params) {
+    lease c(pool_);
+    if (!c) return mfakit::errc::storage_failure;
+    stmt s((*c).*statement);
+    int i = 0;
+    (s.bind(++i, params), ...);
+    if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
+    return {};
+  }
 
-   private:
-    connection& c_;
-    bool done_ = false;
-  };
-
-  static bool exec(connection& /*c*/, sqlite3_stmt* s) noexcept {
+  // A plain sqlite3_step: unlike sqlite_store's step, this adapter does not
+  // wait out SQLITE_LOCKED (shared-cache mode); the busy handler still waits.
+  static bool exec(const connection& /*c*/, sqlite3_stmt* s) noexcept {
     const int rc = sqlite3_step(s);
     sqlite3_reset(s);
     return rc == SQLITE_DONE;
   }
-
-  static int on_busy(void* ctx, int count) noexcept {
-    auto* c = static_cast<connection*>(ctx);
-    const auto now = std::chrono::steady_clock::now();
-    if (count == 0) c->busy_since = now;
-    if (now - c->busy_since >= c->busy_timeout) return 0;
-    std::this_thread::sleep_for(std::chrono::microseconds(30 << std::min(count, 6)));
-    return 1;
-  }
+  using transaction = sqlite_util::transaction<connection, &sqlite_account_db::exec>;
 
   [[nodiscard]] std::unique_ptr<connection> connect(std::string* error = nullptr) const {
     auto c = std::make_unique<connection>();
-    c->busy_timeout = opt_.busy_timeout;
-    sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(opt_.path.c_str(), &raw,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    c->db.reset(raw);
+    c->busy.timeout = opt_.busy_timeout;
+    std::string open_error;
+    c->db = sqlite_util::open(opt_.path, c->busy, open_error);
+    sqlite3* raw = c->db.get();
     const auto fail = [&](const char* what) -> std::unique_ptr<connection> {
-      if (error != nullptr) *error = what != nullptr ? what : (raw != nullptr ? sqlite3_errmsg(raw) : "out of memory");
+      if (error != nullptr) *error = what != nullptr ? what : sqlite3_errmsg(raw);
       return nullptr;
     };
-    if (rc != SQLITE_OK) return fail(nullptr);
-    sqlite3_busy_handler(raw, &sqlite_account_db::on_busy, c.get());
+    if (!c->db) return fail(open_error.c_str());
     const std::string& t = opt_.records_table;
     // The records table is sqlite_store's: open the store first (the
     // sweeper's statement reads it).
@@ -370,11 +329,7 @@ class sqlite_account_db final : public account_db {
     }
     bool ok = true;
     const auto prepare = [&](stmt_ptr& out, const std::string& sql) {
-      if (!ok) return;
-      sqlite3_stmt* s = nullptr;
-      ok = sqlite3_prepare_v3(raw, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
-                              nullptr) == SQLITE_OK;
-      out.reset(s);
+      if (ok) ok = sqlite_util::prepare(raw, out, sql);
     };
     prepare(c->begin, "BEGIN IMMEDIATE");
     prepare(c->commit, "COMMIT");

@@ -1,5 +1,6 @@
 // An mfakit record store on PostgreSQL through libpq (a header a host can
-// copy; needs libpq and the mfakit headers, nothing else).
+// copy, with connection_pool.hpp and postgres_util.hpp; needs libpq and the
+// mfakit headers, nothing else).
 //
 // Layout:
 //   CREATE SEQUENCE <t>_version;
@@ -48,20 +49,19 @@
 
 #include <algorithm>
 #include <array>
-#include <condition_variable>
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
-#include <vector>
 
 #include <mfakit/errors.hpp>
 #include <mfakit/store.hpp>
+
+#include "postgres_util.hpp"
 
 namespace mfakit_examples {
 
@@ -76,14 +76,19 @@ class postgres_store {
 
   /// Connects once and creates the table and sequence if asked. Throws
   /// std::runtime_error when it cannot: a host fails at start-up, not later.
-  explicit postgres_store(options o) : opt_(std::move(o)) {
+  explicit postgres_store(options o)
+      : opt_(std::move(o)),
+        pool_(
+            [this] {
+              std::string error;
+              return connect(error, false);
+            },
+            opt_.max_connections, &postgres_util::outside_transaction) {
     if (!valid_identifier(opt_.table)) throw std::runtime_error("postgres_store: invalid table name");
-    if (opt_.max_connections == 0) opt_.max_connections = 1;
     std::string error;
     auto first = connect(error, opt_.create_schema);
     if (!first) throw std::runtime_error("postgres_store: " + error);
-    idle_.push_back(std::move(first));
-    open_ = 1;
+    pool_.adopt(std::move(first));
   }
 
   postgres_store(const postgres_store&) = delete;
@@ -91,15 +96,15 @@ class postgres_store {
   ~postgres_store() = default;
 
   [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
-    lease c(*this);
+    lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     const std::array<param, 1> p{param::bytes(key)};
     // SERIALIZABLE can cancel even a read ("conflict out to pivot"); a read
     // changes nothing, so it is simply run again, a few times.
-    auto r = c.run("mfakit_load", p);
+    auto r = run(c, "mfakit_load", p);
     for (int again = 0; again < read_retries && rolled_back_by_concurrency(r.get()); ++again)
-      r = c.run("mfakit_load", p);
-    if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return c.failed();
+      r = run(c, "mfakit_load", p);
+    if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return failed(c);
     if (PQntuples(r.get()) == 0) return std::optional<mfakit::stored_record>{};
     if (PQntuples(r.get()) != 1 || PQgetlength(r.get(), 0, 1) != 8) return mfakit::errc::storage_failure;
     mfakit::stored_record rec;
@@ -112,29 +117,29 @@ class postgres_store {
   [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
                                                       const std::optional<std::string>& next) {
     if (expected > static_cast<std::uint64_t>(INT64_MAX)) return false;
-    lease c(*this);
+    lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     const std::string version = std::to_string(expected);
     pg_result r;
     if (!next && expected == 0) {  // "delete a key that must not exist": true iff absent
       const std::array<param, 1> p{param::bytes(key)};
-      r = c.run("mfakit_exists", p);
+      r = run(c, "mfakit_exists", p);
       if (rolled_back_by_concurrency(r.get())) return false;
-      if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return c.failed();
+      if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return failed(c);
       return PQntuples(r.get()) == 0;
     }
     if (!next) {
       const std::array<param, 2> p{param::bytes(key), param::text(version)};
-      r = c.run("mfakit_delete", p);
+      r = run(c, "mfakit_delete", p);
     } else if (expected == 0) {
       const std::array<param, 2> p{param::bytes(key), param::bytes(*next)};
-      r = c.run("mfakit_insert", p);
+      r = run(c, "mfakit_insert", p);
     } else {
       const std::array<param, 3> p{param::bytes(key), param::bytes(*next), param::text(version)};
-      r = c.run("mfakit_update", p);
+      r = run(c, "mfakit_update", p);
     }
     if (rolled_back_by_concurrency(r.get())) return false;  // lost the race; nothing changed
-    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return c.failed();
+    if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return failed(c);
     const char* n = PQcmdTuples(r.get());
     if (std::strcmp(n, "1") == 0) return true;
     if (std::strcmp(n, "0") == 0) return false;
@@ -143,7 +148,7 @@ class postgres_store {
 
   /// Drops the table and its sequence (tests clean up with it).
   [[nodiscard]] bool drop_schema() {
-    lease c(*this);
+    lease c(pool_);
     if (!c) return false;
     const std::string sql =
         "DROP TABLE IF EXISTS " + opt_.table + "; DROP SEQUENCE IF EXISTS " + opt_.table + "_version;";
@@ -154,17 +159,9 @@ class postgres_store {
   [[nodiscard]] const std::string& table() const noexcept { return opt_.table; }
 
  private:
-  struct conn_closer {
-    void operator()(PGconn* c) const noexcept { PQfinish(c); }
-  };
-  struct result_clearer {
-    void operator()(PGresult* r) const noexcept { PQclear(r); }
-  };
-  using pg_result = std::unique_ptr<PGresult, result_clearer>;
-
-  struct connection {
-    std::unique_ptr<PGconn, conn_closer> conn;
-  };
+  using pg_result = postgres_util::result;
+  using connection = postgres_util::connection;
+  using lease = postgres_util::lease;
 
   // One parameter: text (format 0, NUL-terminated) or bytes (format 1, exact).
   struct param {
@@ -178,44 +175,25 @@ class postgres_store {
     }
   };
 
-  class lease {
-   public:
-    explicit lease(postgres_store& s) : store_(s), c_(s.acquire()) {}
-    lease(const lease&) = delete;
-    lease& operator=(const lease&) = delete;
-    ~lease() {
-      // back to the pool only outside a transaction (and so never in an aborted one)
-      if (c_ && PQtransactionStatus(c_->conn.get()) != PQTRANS_IDLE) broken_ = true;
-      store_.release(std::move(c_), broken_);
+  template <std::size_t N>
+  [[nodiscard]] static pg_result run(const lease& c, const char* statement, const std::array<param, N>& p) {
+    std::array<const char*, N> values{};
+    std::array<int, N> lengths{};
+    std::array<int, N> formats{};
+    for (std::size_t i = 0; i < N; ++i) {
+      values[i] = p[i].data;
+      lengths[i] = p[i].length;
+      formats[i] = p[i].format;
     }
-    explicit operator bool() const noexcept { return c_ != nullptr; }
-    connection* operator->() const noexcept { return c_.get(); }
+    return pg_result(PQexecPrepared(c->conn.get(), statement, static_cast<int>(N), values.data(), lengths.data(),
+                                    formats.data(), 1 /* binary results */));
+  }
 
-    template <std::size_t N>
-    [[nodiscard]] pg_result run(const char* statement, const std::array<param, N>& p) const {
-      std::array<const char*, N> values{};
-      std::array<int, N> lengths{};
-      std::array<int, N> formats{};
-      for (std::size_t i = 0; i < N; ++i) {
-        values[i] = p[i].data;
-        lengths[i] = p[i].length;
-        formats[i] = p[i].format;
-      }
-      return pg_result(PQexecPrepared(c_->conn.get(), statement, static_cast<int>(N), values.data(), lengths.data(),
-                                      formats.data(), 1 /* binary results */));
-    }
-
-    /// A statement failed: if the connection broke, it is not reused.
-    [[nodiscard]] mfakit::errc failed() noexcept {
-      if (PQstatus(c_->conn.get()) != CONNECTION_OK) broken_ = true;
-      return mfakit::errc::storage_failure;
-    }
-
-   private:
-    postgres_store& store_;
-    std::unique_ptr<connection> c_;
-    bool broken_ = false;
-  };
+  /// A statement failed: if the connection broke, it is not reused.
+  [[nodiscard]] static mfakit::errc failed(lease& c) noexcept {
+    postgres_util::drop_if_broken(c);
+    return mfakit::errc::storage_failure;
+  }
 
   static constexpr int read_retries = 8;
 
@@ -241,13 +219,9 @@ class postgres_store {
   }
 
   [[nodiscard]] std::unique_ptr<connection> connect(std::string& error, bool create_schema) const {
-    auto c = std::make_unique<connection>();
-    c->conn.reset(PQconnectdb(opt_.conninfo.c_str()));
+    auto c = postgres_util::connect(opt_.conninfo, error);
+    if (!c) return nullptr;
     PGconn* pg = c->conn.get();
-    if (pg == nullptr || PQstatus(pg) != CONNECTION_OK) {
-      error = pg != nullptr ? PQerrorMessage(pg) : "out of memory";
-      return nullptr;
-    }
     const std::string& t = opt_.table;
     if (create_schema) {
       // An advisory lock makes concurrent start-ups of several servers safe.
@@ -285,50 +259,8 @@ class postgres_store {
     return c;
   }
 
-  [[nodiscard]] std::unique_ptr<connection> acquire() {
-    std::unique_lock lock(mutex_);
-    available_.wait(lock, [&] { return !idle_.empty() || open_ < opt_.max_connections; });
-    if (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
-      return c;
-    }
-    ++open_;
-    lock.unlock();
-    std::unique_ptr<connection> c;
-    try {
-      std::string error;
-      c = connect(error, false);
-    } catch (...) {
-      c.reset();
-    }
-    if (!c) {
-      lock.lock();
-      --open_;
-      available_.notify_one();
-    }
-    return c;
-  }
-
-  void release(std::unique_ptr<connection> c, bool broken) noexcept {
-    if (!c) return;
-    {
-      const std::lock_guard lock(mutex_);
-      if (broken) {
-        --open_;
-      } else {
-        idle_.push_back(std::move(c));
-      }
-    }
-    available_.notify_one();
-    c.reset();  // a broken connection closes outside the lock
-  }
-
   options opt_;
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<connection>> idle_;
-  unsigned open_ = 0;
+  postgres_util::pool pool_;
 };
 
 static_assert(mfakit::record_store<postgres_store>);

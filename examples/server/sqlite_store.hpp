@@ -1,5 +1,6 @@
-// An mfakit record store on SQLite (a header a host can copy; needs
-// libsqlite3 and the mfakit headers, nothing else).
+// An mfakit record store on SQLite (a header a host can copy, with
+// connection_pool.hpp and sqlite_util.hpp; needs libsqlite3 and the mfakit
+// headers, nothing else).
 //
 // Layout: one table of records and a one-row sequence table.
 //
@@ -43,21 +44,20 @@
 
 #include <algorithm>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
-#include <vector>
 
 #include <mfakit/errors.hpp>
 #include <mfakit/store.hpp>
+
+#include "connection_pool.hpp"
+#include "sqlite_util.hpp"
 
 namespace mfakit_examples {
 
@@ -73,14 +73,19 @@ class sqlite_store {
 
   /// Opens (and creates) the database and its tables. Throws
   /// std::runtime_error when it cannot: a host fails at start-up, not later.
-  explicit sqlite_store(options o) : opt_(std::move(o)) {
+  explicit sqlite_store(options o)
+      : opt_(std::move(o)),
+        pool_(
+            [this] {
+              std::string error;
+              return connect(error);
+            },
+            opt_.max_connections, &outside_transaction) {
     if (!valid_identifier(opt_.table)) throw std::runtime_error("sqlite_store: invalid table name");
-    if (opt_.max_connections == 0) opt_.max_connections = 1;
     std::string error;
     auto first = connect(error);
     if (!first) throw std::runtime_error("sqlite_store: cannot open " + opt_.path + ": " + error);
-    idle_.push_back(std::move(first));
-    open_ = 1;
+    pool_.adopt(std::move(first));
   }
 
   sqlite_store(const sqlite_store&) = delete;
@@ -88,10 +93,10 @@ class sqlite_store {
   ~sqlite_store() = default;
 
   [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
-    lease c(*this);
+    lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     sqlite3_stmt* s = c->load.get();
-    statement_reset guard(s);
+    sqlite_util::statement_reset guard(s);
     if (!bind_key(s, 1, key)) return mfakit::errc::storage_failure;
     const int rc = step(*c, s);
     if (rc == SQLITE_DONE) return std::optional<mfakit::stored_record>{};
@@ -110,13 +115,13 @@ class sqlite_store {
                                                       const std::optional<std::string>& next) {
     if (expected > static_cast<std::uint64_t>(std::numeric_limits<sqlite3_int64>::max())) return false;
     const auto expected_v = static_cast<sqlite3_int64>(expected);
-    lease c(*this);
+    lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
 
     if (!next) {
       if (expected == 0) {  // "delete a key that must not exist": true iff absent
         sqlite3_stmt* s = c->exists.get();
-        statement_reset guard(s);
+        sqlite_util::statement_reset guard(s);
         if (!bind_key(s, 1, key)) return mfakit::errc::storage_failure;
         const int rc = step(*c, s);
         if (rc == SQLITE_DONE) return true;
@@ -124,7 +129,7 @@ class sqlite_store {
         return mfakit::errc::storage_failure;
       }
       sqlite3_stmt* s = c->remove.get();
-      statement_reset guard(s);
+      sqlite_util::statement_reset guard(s);
       if (!bind_key(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK)
         return mfakit::errc::storage_failure;
       if (step(*c, s) != SQLITE_DONE) return mfakit::errc::storage_failure;
@@ -136,13 +141,13 @@ class sqlite_store {
     sqlite3_int64 version = 0;
     {
       sqlite3_stmt* s = c->bump.get();
-      statement_reset guard(s);
+      sqlite_util::statement_reset guard(s);
       if (step(*c, s) != SQLITE_ROW) return mfakit::errc::storage_failure;
       version = sqlite3_column_int64(s, 0);
       if (sqlite3_step(s) != SQLITE_DONE || version <= 0) return mfakit::errc::storage_failure;
     }
     sqlite3_stmt* s = expected == 0 ? c->insert.get() : c->update.get();
-    statement_reset guard(s);
+    sqlite_util::statement_reset guard(s);
     if (!bind_key(s, 1, key) || sqlite3_bind_blob64(s, 2, next->data(), next->size(), SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(s, 3, version) != SQLITE_OK ||
         (expected != 0 && sqlite3_bind_int64(s, 4, expected_v) != SQLITE_OK))
@@ -156,71 +161,19 @@ class sqlite_store {
   [[nodiscard]] const std::string& table() const noexcept { return opt_.table; }
 
  private:
-  struct db_closer {
-    void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
-  };
-  struct stmt_finalizer {
-    void operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
-  };
-  using stmt_ptr = std::unique_ptr<sqlite3_stmt, stmt_finalizer>;
+  using stmt_ptr = sqlite_util::stmt_ptr;
 
   struct connection {
-    std::chrono::milliseconds busy_timeout{};
-    std::chrono::steady_clock::time_point busy_since{};
+    sqlite_util::busy_wait busy;
     // statements before the handle: they are finalized first
-    std::unique_ptr<sqlite3, db_closer> db;
+    sqlite_util::db_ptr db;
     stmt_ptr load, exists, remove, begin, bump, insert, update, commit, rollback;
   };
+  using lease = connection_pool<connection>::lease;
 
-  // Resets a statement and its bindings when the scope ends.
-  class statement_reset {
-   public:
-    explicit statement_reset(sqlite3_stmt* s) noexcept : s_(s) {}
-    statement_reset(const statement_reset&) = delete;
-    statement_reset& operator=(const statement_reset&) = delete;
-    ~statement_reset() {
-      sqlite3_reset(s_);
-      sqlite3_clear_bindings(s_);
-    }
-
-   private:
-    sqlite3_stmt* s_;
-  };
-
-  // Rolls back unless committed.
-  class transaction {
-   public:
-    explicit transaction(connection& c) noexcept : c_(c) {}
-    transaction(const transaction&) = delete;
-    transaction& operator=(const transaction&) = delete;
-    ~transaction() {
-      if (!done_) (void)exec(c_, c_.rollback.get());
-    }
-    bool commit() {
-      done_ = exec(c_, c_.commit.get());
-      return done_;
-    }
-
-   private:
-    connection& c_;
-    bool done_ = false;
-  };
-
-  // A connection borrowed from the pool for one call.
-  class lease {
-   public:
-    explicit lease(sqlite_store& s) : store_(s), c_(s.acquire()) {}
-    lease(const lease&) = delete;
-    lease& operator=(const lease&) = delete;
-    ~lease() { store_.release(std::move(c_)); }
-    explicit operator bool() const noexcept { return c_ != nullptr; }
-    connection* operator->() const noexcept { return c_.get(); }
-    connection& operator*() const noexcept { return *c_; }
-
-   private:
-    sqlite_store& store_;
-    std::unique_ptr<connection> c_;
-  };
+  // Back to the pool only outside a transaction; one still inside is closed
+  // (which rolls it back).
+  static bool outside_transaction(const connection& c) noexcept { return sqlite3_get_autocommit(c.db.get()) != 0; }
 
   [[nodiscard]] static bool valid_identifier(std::string_view s) noexcept {
     if (s.empty() || s.size() > 48 || (s[0] >= '0' && s[0] <= '9')) return false;
@@ -239,6 +192,7 @@ class sqlite_store {
     sqlite3_reset(s);
     return rc == SQLITE_DONE;
   }
+  using transaction = sqlite_util::transaction<connection, &sqlite_store::exec>;
 
   // sqlite3_step, waiting out SQLITE_LOCKED. Connections in shared-cache
   // mode (a "file:...?cache=shared" URI, or sqlite3_enable_shared_cache) meet
@@ -250,42 +204,21 @@ class sqlite_store {
   [[nodiscard]] static int step(const connection& c, sqlite3_stmt* s) noexcept {
     int rc = sqlite3_step(s);
     if ((rc & 0xFF) != SQLITE_LOCKED) return rc;
-    const auto deadline = std::chrono::steady_clock::now() + c.busy_timeout;
+    const auto deadline = std::chrono::steady_clock::now() + c.busy.timeout;
     for (int count = 0; (rc & 0xFF) == SQLITE_LOCKED && std::chrono::steady_clock::now() < deadline; ++count) {
       sqlite3_reset(s);
-      back_off(count);
+      sqlite_util::back_off(count);
       rc = sqlite3_step(s);
     }
     return rc;
   }
 
-  static void back_off(int count) noexcept {
-    std::this_thread::sleep_for(std::chrono::microseconds(30 << std::min(count, 6)));
-  }
-
-  // Short sleeps that grow to 2 ms, until busy_timeout: SQLite's default
-  // handler sleeps up to 100 ms, which starves a busy pool.
-  static int on_busy(void* ctx, int count) noexcept {
-    auto* c = static_cast<connection*>(ctx);
-    const auto now = std::chrono::steady_clock::now();
-    if (count == 0) c->busy_since = now;
-    if (now - c->busy_since >= c->busy_timeout) return 0;
-    back_off(count);
-    return 1;
-  }
-
   [[nodiscard]] std::unique_ptr<connection> connect(std::string& error) const {
     auto c = std::make_unique<connection>();
-    c->busy_timeout = opt_.busy_timeout;
-    sqlite3* raw = nullptr;
-    const int rc = sqlite3_open_v2(opt_.path.c_str(), &raw,
-                                   SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    c->db.reset(raw);
-    if (rc != SQLITE_OK) {
-      error = raw != nullptr ? sqlite3_errmsg(raw) : "out of memory";
-      return nullptr;
-    }
-    sqlite3_busy_handler(raw, &sqlite_store::on_busy, c.get());
+    c->busy.timeout = opt_.busy_timeout;
+    c->db = sqlite_util::open(opt_.path, c->busy, error);
+    if (!c->db) return nullptr;
+    sqlite3* raw = c->db.get();
     const std::string& t = opt_.table;
     const std::string setup = std::string("PRAGMA journal_mode=WAL;") +
                               (opt_.synchronous_full ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;") +
@@ -308,7 +241,7 @@ class sqlite_store {
       sqlite3_free(err);
       err = nullptr;
       if (sqlite3_get_autocommit(raw) == 0) (void)sqlite3_exec(raw, "ROLLBACK", nullptr, nullptr, nullptr);
-      back_off(count);
+      sqlite_util::back_off(count);
       setup_rc = sqlite3_exec(raw, setup.c_str(), nullptr, nullptr, &err);
     }
     if (setup_rc != SQLITE_OK) {
@@ -317,14 +250,9 @@ class sqlite_store {
       return nullptr;
     }
     const auto prepare = [&](stmt_ptr& out, const std::string& sql) {
-      sqlite3_stmt* s = nullptr;
-      if (sqlite3_prepare_v3(raw, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr) !=
-          SQLITE_OK) {
-        error = sqlite3_errmsg(raw);
-        return false;
-      }
-      out.reset(s);
-      return true;
+      if (sqlite_util::prepare(raw, out, sql)) return true;
+      error = sqlite3_errmsg(raw);
+      return false;
     };
     const bool ok =
         prepare(c->load, "SELECT data, version FROM " + t + " WHERE key = ?1") &&
@@ -340,51 +268,8 @@ class sqlite_store {
     return c;
   }
 
-  [[nodiscard]] std::unique_ptr<connection> acquire() {
-    std::unique_lock lock(mutex_);
-    available_.wait(lock, [&] { return !idle_.empty() || open_ < opt_.max_connections; });
-    if (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
-      return c;
-    }
-    ++open_;
-    lock.unlock();
-    std::unique_ptr<connection> c;
-    try {
-      std::string error;
-      c = connect(error);
-    } catch (...) {
-      c.reset();
-    }
-    if (!c) {
-      lock.lock();
-      --open_;
-      available_.notify_one();
-    }
-    return c;
-  }
-
-  void release(std::unique_ptr<connection> c) noexcept {
-    if (!c) return;
-    const bool clean = sqlite3_get_autocommit(c->db.get()) != 0;  // not inside a transaction
-    {
-      const std::lock_guard lock(mutex_);
-      if (clean) {
-        idle_.push_back(std::move(c));
-      } else {
-        --open_;
-      }
-    }
-    available_.notify_one();
-    c.reset();  // one left inside a transaction closes (and rolls back) outside the lock
-  }
-
   options opt_;
-  std::mutex mutex_;
-  std::condition_variable available_;
-  std::vector<std::unique_ptr<connection>> idle_;
-  unsigned open_ = 0;
+  connection_pool<connection> pool_;
 };
 
 static_assert(mfakit::record_store<sqlite_store>);

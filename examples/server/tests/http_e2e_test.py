@@ -14,21 +14,21 @@ Missing tools (oathtool, zbarimg) are failures, not skips.
 """
 import argparse
 import base64
-import http.client
 import json
 import os
 import re
 import secrets
 import shutil
-import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import server_harness as h  # noqa: E402
+from server_harness import Clock, Server, check, expect, jwt_claims, totp  # noqa: E402
 
 BACKUP_CODE = re.compile(r"^[abcdefghjkmnpqrstuvwxyz23456789]{4}-[abcdefghjkmnpqrstuvwxyz23456789]{4}$")
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -36,124 +36,33 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 JWT = re.compile(r"^eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$")
 
 
-def jwt_claims(token):
-    part = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+class E2EServer(Server):
+    """The server under test: its users (one per part of the walk) and its pinned clock."""
 
-checks = 0
-
-
-def check(condition, what):
-    global checks
-    checks += 1
-    if not condition:
-        raise AssertionError(what)
-
-
-def expect(response, status, what):
-    got, body, _ = response
-    check(got == status, f"{what}: expected HTTP {status}, got {got} {body}")
-    return body
-
-
-class Server:
     def __init__(self, binary, store, workdir):
-        self.workdir = workdir
-        self.clock_file = os.path.join(workdir, "clock")
         # pinned 5 s into a 30 s step, near the real time
-        self.time = (int(time.time()) // 30) * 30 + 5
-        self.pin()
+        self.clock = Clock(os.path.join(workdir, "clock"))
         self.users = {}
         suffix = secrets.token_hex(4)
         for name in ["plain", "main", "backup", "limit", "concurrent", "disable"]:
             self.users[name] = (f"{name}-{suffix}@example.com", f"pw {name} {secrets.token_hex(8)}")
-        cmd = [binary, "--port", "0", "--insecure-fast-kdf", "--store", store,
-               "--key-file", os.path.join(workdir, "sealing.key"),
-               "--clock-offset-file", self.clock_file, "--issuer", "mfakit e2e"]
+        args = ["--port", "0", "--insecure-fast-kdf", "--store", store,
+                "--key-file", os.path.join(workdir, "sealing.key"),
+                "--clock-offset-file", self.clock.path, "--issuer", "mfakit e2e"]
         for email, password in self.users.values():
-            cmd += ["--user", f"{email}:{password}"]
-        self.stderr_path = os.path.join(workdir, "server.stderr")
-        self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self.stderr)
-        self.port = None
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            line = self.proc.stdout.readline().decode()
-            if not line:
-                break
-            m = re.search(r"listening on http://127\.0\.0\.1:(\d+)/", line)
-            if m:
-                self.port = int(m.group(1))
-                break
-        if self.port is None:
-            self.proc.kill()
-            self.proc.wait()
-            raise AssertionError("the server did not start: " + self.log())
-
-    def log(self):
-        if not self.stderr.closed:
-            self.stderr.flush()
-        with open(self.stderr_path, "rb") as f:
-            return f.read().decode(errors="replace")
-
-    def pin(self):
-        with open(self.clock_file + ".tmp", "w") as f:
-            f.write(f"@{self.time}")
-        os.replace(self.clock_file + ".tmp", self.clock_file)
+            args += ["--user", f"{email}:{password}"]
+        super().__init__(binary, args, workdir)
 
     def advance(self, seconds):
-        self.time += seconds
-        self.pin()
+        self.clock.advance(seconds)
 
     def now(self):
-        return self.time
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            code = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            raise AssertionError("the server did not stop on SIGTERM")
-        self.stderr.close()
-        return code
-
-    def request(self, method, path, body=None, token=None, raw=None, headers=None):
-        url = f"http://127.0.0.1:{self.port}{path}"
-        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-        h = {"Content-Type": "application/json"}
-        if token:
-            h["Authorization"] = f"Bearer {token}"
-        h.update(headers or {})
-        req = urllib.request.Request(url, data=data, method=method, headers=h)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as res:
-                status, payload, hdrs = res.status, res.read(), res.headers
-        except urllib.error.HTTPError as e:
-            status, payload, hdrs = e.code, e.read(), e.headers
-        try:
-            parsed = json.loads(payload) if payload else None
-        except ValueError:
-            parsed = payload.decode(errors="replace")
-        return status, parsed, hdrs
+        return self.clock.now()
 
     def bodyless_post(self, path, token):
         """A POST with neither Content-Length nor Transfer-Encoding (like `curl -X POST`)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        conn.putrequest("POST", path, skip_accept_encoding=True)
-        conn.putheader("Authorization", f"Bearer {token}")
-        conn.endheaders()
-        res = conn.getresponse()
-        payload = res.read()
-        conn.close()
-        return res.status, json.loads(payload) if payload else None, res.headers
-
-
-def totp(secret, at):
-    out = subprocess.run(["oathtool", "--totp", "-b", secret, "-N", f"@{at}"], check=True,
-                         capture_output=True, text=True).stdout.strip()
-    check(re.fullmatch(r"\d{6}", out) is not None, "oathtool printed a 6-digit code")
-    return out
+        status, payload, headers = self.raw_request("POST", path, {"Authorization": f"Bearer {token}"}, timeout=30)
+        return status, json.loads(payload) if payload else None, headers
 
 
 def wrong_code(secret, at):
@@ -456,12 +365,12 @@ def main():
     os.makedirs(workdir)
     store = args.store or f"sqlite:{os.path.join(workdir, 'demo.sqlite')}"
     started = time.time()
-    srv = Server(args.server, store, workdir)
+    srv = E2EServer(args.server, store, workdir)
     try:
         seen = run(srv)
     except Exception as e:  # noqa: BLE001 - report any failure with the server log
         srv.stop()
-        print(f"FAIL after {checks} checks: {e}\n--- server log ---\n{srv.log()}")
+        print(f"FAIL after {h.checks} checks: {e}\n--- server log ---\n{srv.log()}")
         return 1
     code = srv.stop()
     log = srv.log()
@@ -472,7 +381,7 @@ def main():
     leaked = [s for s in seen["secrets"] + seen["codes"] + seen["tokens"] if s in log]
     leaked += [pw for _, pw in srv.users.values() if pw in log]
     check(not leaked, f"the log holds no secret, backup code, token or password ({len(leaked)} found)")
-    print(f"PASS: {checks} checks against {store.split(':')[0]} in {time.time() - started:.1f} s")
+    print(f"PASS: {h.checks} checks against {store.split(':')[0]} in {time.time() - started:.1f} s")
     if not args.keep:
         shutil.rmtree(workdir, ignore_errors=True)
     return 0

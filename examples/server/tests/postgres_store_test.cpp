@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <mfakit/records.hpp>
@@ -20,23 +21,22 @@
 
 using namespace store_test;
 
-TEST_CASE("postgres store: conformance, 64 threads") {
+namespace {
+
+/// A store's options: a fresh table named `table_prefix` + a random suffix.
+mfakit_examples::postgres_store::options store_options(std::string conninfo, std::string_view table_prefix,
+                                                       unsigned max_connections) {
   mfakit_examples::postgres_store::options o;
-  o.conninfo = MFAKIT_TEST_PG_CONNINFO;
-  o.table = "conformance_" + random_suffix();
-  o.max_connections = 16;
-  mfakit_examples::postgres_store store(o);
-  mfakit::testing::conformance_options co;
-  co.threads = 64;
-  require_conformance(mfakit::testing::run_store_conformance(store, co));
-  CHECK(store.drop_schema());
+  o.conninfo = std::move(conninfo);
+  o.table = std::string(table_prefix) + random_suffix();
+  o.max_connections = max_connections;
+  return o;
 }
 
+}  // namespace
+
 TEST_CASE("postgres store: conformance with two stores on one database (two app servers)") {
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = MFAKIT_TEST_PG_CONNINFO;
-  o.table = "conformance_" + random_suffix();
-  o.max_connections = 8;
+  const auto o = store_options(MFAKIT_TEST_PG_CONNINFO, "conformance_", 8);
   mfakit_examples::postgres_store a(o);
   mfakit_examples::postgres_store b(o);
   two_servers<mfakit_examples::postgres_store> both{a, b};
@@ -123,23 +123,25 @@ std::string sessions_in_transaction(pg_session& s) {
       "AND state LIKE 'idle in transaction%'");
 }
 
-void conformance_at(std::string_view isolation) {
-  const std::string conninfo = conninfo_at(isolation);
-  {
-    pg_session check(conninfo);
-    REQUIRE(check.value("SHOW transaction_isolation") == isolation);
-  }
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = conninfo;
-  o.table = "conformance_" + random_suffix();
-  o.max_connections = 16;
-  mfakit_examples::postgres_store store(o);
+/// mfakit's conformance suite with 64 threads, on a fresh table; no session
+/// is left inside a transaction.
+void conformance_through(const std::string& conninfo) {
+  mfakit_examples::postgres_store store(store_options(conninfo, "conformance_", 16));
   mfakit::testing::conformance_options co;
   co.threads = 64;
   require_conformance(mfakit::testing::run_store_conformance(store, co));
   pg_session check(MFAKIT_TEST_PG_CONNINFO);
   CHECK(sessions_in_transaction(check) == "0");
   CHECK(store.drop_schema());
+}
+
+void conformance_at(std::string_view isolation) {
+  const std::string conninfo = conninfo_at(isolation);
+  {
+    pg_session check(conninfo);
+    REQUIRE(check.value("SHOW transaction_isolation") == isolation);
+  }
+  conformance_through(conninfo);
 }
 
 using clock_type = mfakit::testing::manual_clock;
@@ -221,11 +223,7 @@ struct tally {
 /// The issue's races through the real service at one isolation level.
 void service_races_at(std::string_view isolation) {
   constexpr unsigned threads = 64;
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = conninfo_at(isolation);
-  o.table = "issue8_" + random_suffix();
-  o.max_connections = 16;
-  mfakit_examples::postgres_store store(o);
+  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "issue8_", 16));
   const clock_type clock;
 
   {  // 64 threads, one backup code, 64 challenges: exactly one success
@@ -245,35 +243,32 @@ void service_races_at(std::string_view isolation) {
     CHECK(t.mismatch == threads - 1);  // the others: the code is spent (no store errors)
     CHECK(after->backup_codes_remaining == before->backup_codes_remaining - 1);
   }
-  {  // 64 parallel wrong guesses, no throttle: every one counted
-    service_type svc(store, mfakit::testing::detail::conformance_config(), clock);
-    const enrolled e = enrol(svc, clock, threads);
-    const std::string wrong = wrong_code(svc, e, clock.unix_time());
-    const std::uint32_t before = stored_failures(store, e.user);
-    tally t;
-    mfakit::testing::detail::run_threads(
-        threads, [&](unsigned i) { t.add(svc.complete_login(e.tokens[i], wrong, mfakit::factor::totp)); });
-    const std::uint32_t after = stored_failures(store, e.user);
-    INFO(isolation << ", " << threads << " wrong guesses: " << t.str() << "; failure count " << before << " -> "
-                   << after);
-    CHECK(t.mismatch == threads);
-    CHECK(after - before == threads);
-  }
-  {  // the same with a throttle: a refusal is either counted or says throttled
-    auto cfg = mfakit::testing::detail::conformance_config();
-    cfg.throttle = mfakit::throttle_policy::nist();  // 1 s after the first failure; the clock stands still
+  // 64 parallel wrong guesses on a fresh account; returns how much its
+  // stored failure count grew
+  const auto guess_wrong = [&](auto cfg, tally& t) {
     service_type svc(store, std::move(cfg), clock);
     const enrolled e = enrol(svc, clock, threads);
     const std::string wrong = wrong_code(svc, e, clock.unix_time());
     const std::uint32_t before = stored_failures(store, e.user);
-    tally t;
     mfakit::testing::detail::run_threads(
         threads, [&](unsigned i) { t.add(svc.complete_login(e.tokens[i], wrong, mfakit::factor::totp)); });
-    const std::uint32_t after = stored_failures(store, e.user);
-    INFO(isolation << ", " << threads << " wrong guesses, throttled: " << t.str() << "; failure count " << before
-                   << " -> " << after);
+    return stored_failures(store, e.user) - before;
+  };
+  {  // no throttle: every one counted
+    tally t;
+    const std::uint32_t counted = guess_wrong(mfakit::testing::detail::conformance_config(), t);
+    INFO(isolation << ", " << threads << " wrong guesses: " << t.str() << "; failures counted " << counted);
+    CHECK(t.mismatch == threads);
+    CHECK(counted == threads);
+  }
+  {  // the same with a throttle: a refusal is either counted or says throttled
+    auto cfg = mfakit::testing::detail::conformance_config();
+    cfg.throttle = mfakit::throttle_policy::nist();  // 1 s after the first failure; the clock stands still
+    tally t;
+    const std::uint32_t counted = guess_wrong(std::move(cfg), t);
+    INFO(isolation << ", " << threads << " wrong guesses, throttled: " << t.str() << "; failures counted " << counted);
     CHECK(t.mismatch + t.throttled == threads);
-    CHECK(after - before == t.mismatch);
+    CHECK(counted == t.mismatch);
   }
   pg_session check(MFAKIT_TEST_PG_CONNINFO);
   CHECK(sessions_in_transaction(check) == "0");
@@ -286,11 +281,7 @@ void service_races_at(std::string_view isolation) {
 /// READ and SERIALIZABLE they lose with SQLSTATE 40001.
 void queued_writers_at(std::string_view isolation) {
   constexpr unsigned n = 8;
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = conninfo_at(isolation);
-  o.table = "queued_" + random_suffix();
-  o.max_connections = 2 * n;
-  mfakit_examples::postgres_store store(o);
+  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "queued_", 2 * n));
   const std::string& t = store.table();
   const clock_type clock;
   service_type svc(store, mfakit::testing::detail::conformance_config(), clock);
@@ -349,11 +340,8 @@ void queued_writers_at(std::string_view isolation) {
 /// One deterministic lost race: another session updates the row (and so
 /// bumps its version) while the store's UPDATE waits for the row lock.
 void lost_race_at(std::string_view isolation) {
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = conninfo_at(isolation);
-  o.table = "lost_race_" + random_suffix();
-  o.max_connections = 1;  // the connection that lost is the one that serves the next call
-  mfakit_examples::postgres_store store(o);
+  // one connection: the one that lost is the one that serves the next call
+  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "lost_race_", 1));
   const std::string& t = store.table();
   REQUIRE(*store.compare_and_swap("k", 0, std::string("one")));
   auto v1 = store.load("k");
@@ -387,6 +375,8 @@ void lost_race_at(std::string_view isolation) {
 }
 
 }  // namespace
+
+TEST_CASE("postgres store: conformance, 64 threads") { conformance_through(MFAKIT_TEST_PG_CONNINFO); }
 
 TEST_CASE("postgres store: conformance at SERIALIZABLE, 64 threads") { conformance_at("serializable"); }
 
@@ -425,11 +415,8 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
   // waits for an advisory lock another session holds while that session
   // waits for the row: a deadlock the store's session detects first (its
   // deadlock_timeout is the short one), so its statement is the one rolled back.
-  mfakit_examples::postgres_store::options o;
-  o.conninfo = std::string(MFAKIT_TEST_PG_CONNINFO) + " options='-c deadlock_timeout=50ms'";
-  o.table = "deadlock_" + random_suffix();
-  o.max_connections = 1;
-  mfakit_examples::postgres_store store(o);
+  mfakit_examples::postgres_store store(
+      store_options(std::string(MFAKIT_TEST_PG_CONNINFO) + " options='-c deadlock_timeout=50ms'", "deadlock_", 1));
   const std::string& t = store.table();
   REQUIRE(*store.compare_and_swap("k", 0, std::string("one")));
   auto v1 = store.load("k");
