@@ -224,8 +224,9 @@ class gcm_context_pool {
   // the fields above (or the shared_ptr control block before them), are at
   // least 64 bytes apart, so they never share a cache line, wherever the pool
   // lies. (alignas(64) would do the same, but make_shared would then take the
-  // aligned operator new, glibc's memalign: about 5 µs on the first call in a
-  // process, where the self-test makes the first pool.)
+  // aligned operator new, glibc's memalign, whose first call in a process
+  // costs microseconds: cold code and five more symbols to bind; the
+  // self-test makes the process's first pool. tests/bench/README.md)
   static constexpr std::size_t cache_line = 64;
   struct spare_slot {
     mutable std::atomic<EVP_CIPHER_CTX*> ctx{nullptr};
