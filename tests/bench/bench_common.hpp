@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -62,7 +63,9 @@ void register_compress();
 void register_backup();
 void register_flow();
 void register_self_test();
-void measure_first_self_test();  // first thing in main: the process's first use
+/// `mfakit_bench --cold-self-test MODE`: one sample of the first self-test of
+/// this process, printed (self_test_bench.cpp); the exit status.
+int cold_self_test(std::string_view mode);
 void register_oath();
 void register_cotp();
 void register_botan();

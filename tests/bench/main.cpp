@@ -2,6 +2,7 @@
 // built, records what report.py needs in the JSON context (the HMAC engine,
 // which peers are in, object sizes), and runs Google Benchmark.
 #include <string>
+#include <string_view>
 
 #include <openssl/opensslv.h>
 
@@ -12,7 +13,8 @@
 int main(int argc, char** argv) {
   using namespace mfakit_bench;
 #if MFAKIT_BENCH_FULL
-  measure_first_self_test();  // before anything else uses OpenSSL
+  // a fresh process for tests/bench/self_test_cold.py: nothing else has used OpenSSL
+  if (argc == 3 && std::string_view(argv[1]) == "--cold-self-test") return cold_self_test(argv[2]);
 #endif
   benchmark::AddCustomContext("mfakit_hmac_engine", MFAKIT_LEAN_HMAC ? "lean" : "evp");
   benchmark::AddCustomContext("openssl", OPENSSL_FULL_VERSION_STR);

@@ -4,19 +4,23 @@
 #   tests/bench/run.sh                 # full run: 5 repetitions, about 4 minutes
 #   tests/bench/run.sh --smoke         # a few seconds: every row once (CTest bench_smoke)
 #
+# Then the first self-test of fresh processes (self_test_cold.py: the default
+# link and LD_BIND_NOW=1, and what it adds to the first operations), --cold-runs
+# processes each (30; 2 in a smoke run; 0 leaves it out).
+#
 # Options: --build-dir DIR (default build/ci, the ci preset's; the binaries are
 # DIR/tests/bench/mfakit_bench{,_evp}), --bench PATH, --bench-evp PATH,
 # --repetitions N (5), --min-time SECONDS (0.2), --filter REGEX,
 # --out-dir DIR (where the JSON and bench.md go; default a temp dir),
 # --expect-peers a,b,c (rows that must be there; default liboath,libcotp,botan2),
-# --python PATH, --fail-on-target (exit 2 when a speed target is missed).
+# --python PATH, --cold-runs N, --fail-on-target (exit 2 when a speed target is missed).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 
 build_dir="$root/build/ci"
 bench="" bench_evp="" out_dir="" filter="" python="python3"
-repetitions=5 min_time=0.2 smoke=0 fail_on_target=""
+repetitions=5 min_time=0.2 smoke=0 fail_on_target="" cold_runs=""
 expect_peers="liboath,libcotp,botan2"
 cmdline="tests/bench/run.sh $*"
 while (($#)); do
@@ -31,8 +35,9 @@ while (($#)); do
     --out-dir) out_dir="$2"; shift ;;
     --expect-peers) expect_peers="$2"; shift ;;
     --python) python="$2"; shift ;;
+    --cold-runs) cold_runs="$2"; shift ;;
     --fail-on-target) fail_on_target="--fail-on-target" ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "run.sh: unknown option $1" >&2; exit 64 ;;
   esac
   shift
@@ -64,7 +69,15 @@ if [ -n "$filter" ]; then args+=(--benchmark_filter="$filter"); fi
 "$bench" "${args[@]}" --benchmark_out="$out_dir/bench.json" --benchmark_out_format=json >/dev/null
 "$bench_evp" "${args[@]}" --benchmark_out="$out_dir/bench_evp.json" --benchmark_out_format=json >/dev/null
 
+if [ -z "$cold_runs" ]; then
+  if ((smoke)); then cold_runs=2; else cold_runs=30; fi
+fi
 report=(--expect-peers "$expect_peers" --command "$cmdline")
+if ((cold_runs > 0)); then
+  "$python" "$here/self_test_cold.py" --runs "$cold_runs" --json "$out_dir/self_test_cold.json" "$bench" \
+    first first:bind-now added >/dev/null
+  report+=(--cold "$out_dir/self_test_cold.json")
+fi
 if ((smoke)); then report+=(--smoke); fi
 if [ -n "$fail_on_target" ]; then report+=("$fail_on_target"); fi
 set +e

@@ -133,9 +133,9 @@ class gcm_context_pool {
   [[nodiscard]] EVP_CIPHER_CTX* acquire() const noexcept {
     const std::size_t first = slot_hint();
     for (std::size_t i = 0; i < spare_slots; ++i) {
-      auto& slot = spare_[(first + i) % spare_slots].ctx;
-      if (slot.load(std::memory_order_relaxed) == nullptr) continue;
-      if (EVP_CIPHER_CTX* c = slot.exchange(nullptr, std::memory_order_acquire)) return c;
+      auto& s = slot(first + i);
+      if (s.load(std::memory_order_relaxed) == nullptr) continue;
+      if (EVP_CIPHER_CTX* c = s.exchange(nullptr, std::memory_order_acquire)) return c;
     }
     EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
     const bool copied = c != nullptr && EVP_CIPHER_CTX_copy(c, keyed_) == 1;
@@ -155,8 +155,7 @@ class gcm_context_pool {
       const std::size_t first = slot_hint();
       for (std::size_t i = 0; i < spare_slots; ++i) {
         EVP_CIPHER_CTX* empty = nullptr;
-        if (spare_[(first + i) % spare_slots].ctx.compare_exchange_strong(empty, c, std::memory_order_release,
-                                                                          std::memory_order_relaxed))
+        if (slot(first + i).compare_exchange_strong(empty, c, std::memory_order_release, std::memory_order_relaxed))
           return;
       }
     }
@@ -198,9 +197,15 @@ class gcm_context_pool {
     // A decryption sets its expected tag with the nonce, every time: a reused
     // context would otherwise check the tag of an earlier call (and it is one
     // call into the provider fewer than EVP_CTRL_GCM_SET_TAG afterwards).
-    std::array<OSSL_PARAM, 2> expected_tag{
-        OSSL_PARAM_construct_octet_string(OSSL_CIPHER_PARAM_AEAD_TAG, tag.data(), tag.size()),
-        OSSL_PARAM_construct_end()};
+    // (Filled in here rather than by OSSL_PARAM_construct_octet_string() and
+    // OSSL_PARAM_construct_end(): two calls into libcrypto fewer per call, and
+    // two symbols fewer for the dynamic linker to resolve at the first call.)
+    std::array<OSSL_PARAM, 2> expected_tag{};  // [1], all zero, ends the list
+    expected_tag[0].key = OSSL_CIPHER_PARAM_AEAD_TAG;
+    expected_tag[0].data_type = OSSL_PARAM_OCTET_STRING;
+    expected_tag[0].data = tag.data();
+    expected_tag[0].data_size = tag.size();
+    expected_tag[0].return_size = OSSL_PARAM_UNMODIFIED;
     if (EVP_CipherInit_ex2(ctx, nullptr, nullptr, nonce.data(), encrypt ? 1 : 0,
                            encrypt ? nullptr : expected_tag.data()) != 1)
       return false;
@@ -214,13 +219,27 @@ class gcm_context_pool {
   }
 
   static constexpr std::size_t spare_slots = 8;
-  struct alignas(64) spare_slot {
+  // A slot takes a cache line's worth of bytes, its pointer first, and
+  // spare_[0] is padding, never used: any two slots in use, and a slot and
+  // the fields above (or the shared_ptr control block before them), are at
+  // least 64 bytes apart, so they never share a cache line, wherever the pool
+  // lies. (alignas(64) would do the same, but make_shared would then take the
+  // aligned operator new, glibc's memalign, whose first call in a process
+  // costs microseconds: cold code and five more symbols to bind; the
+  // self-test makes the process's first pool. tests/bench/README.md)
+  static constexpr std::size_t cache_line = 64;
+  struct spare_slot {
     mutable std::atomic<EVP_CIPHER_CTX*> ctx{nullptr};
+    std::array<unsigned char, cache_line - sizeof(std::atomic<EVP_CIPHER_CTX*>)> padding{};
   };
+  static_assert(sizeof(spare_slot) == cache_line);
+  [[nodiscard]] std::atomic<EVP_CIPHER_CTX*>& slot(std::size_t i) const noexcept {
+    return spare_[1 + i % spare_slots].ctx;
+  }
 
   std::uint32_t id_ = 0;
   EVP_CIPHER_CTX* keyed_ = nullptr;
-  mutable std::array<spare_slot, spare_slots> spare_{};
+  mutable std::array<spare_slot, 1 + spare_slots> spare_{};
 };
 
 }  // namespace mfakit::detail
