@@ -29,7 +29,9 @@ class connection_pool {
   using reusable_check = bool (*)(const Connection&) noexcept;
 
   connection_pool(factory make, unsigned max, reusable_check reusable = nullptr)
-      : make_(std::move(make)), reusable_(reusable), max_(std::max(1U, max)) {}
+      : make_(std::move(make)), reusable_(reusable), max_(std::max(1U, max)) {
+    idle_.reserve(max_);  // release() is noexcept: its push_back must never allocate
+  }
 
   connection_pool(const connection_pool&) = delete;
   connection_pool& operator=(const connection_pool&) = delete;
