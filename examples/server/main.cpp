@@ -1345,6 +1345,12 @@ int main(int argc, char** argv) {
     wipe_secret_args(argc, argv);
     ::signal(SIGPIPE, SIG_IGN);
     raise_fd_limit();
+    // mfakit's known-answer self-test, now rather than in the first request;
+    // a broken OpenSSL is a refusal to start, not a server that answers 503
+    if (auto st = mfakit::self_test(); !st) {
+      fmt::print(stderr, "mfakit_demo_server: crypto self-test failed ({})\n", mfakit::to_string(st.failed));
+      return 1;
+    }
 
     // --- the database: mfakit's records and the host's tables ---
     std::string sqlite_path;

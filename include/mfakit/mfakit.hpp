@@ -22,6 +22,7 @@
 #include "mfakit/records.hpp"
 #include "mfakit/seal.hpp"
 #include "mfakit/secret.hpp"
+#include "mfakit/self_test.hpp"
 #include "mfakit/service.hpp"
 #include "mfakit/store.hpp"
 #include "mfakit/store_keys.hpp"
