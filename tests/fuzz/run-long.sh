@@ -85,12 +85,20 @@ for n in "${names[@]}"; do
   rate=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | tail -1 | awk '{print $2}')
   cov=$(grep -oE '(DONE|pulse|NEW|REDUCE|INITED) +cov: [0-9]+ ft: [0-9]+' "$log" | tail -1 | awk '{print $3 " / " $5}')
   tolerated=$(grep -o 'tolerated model violation: .* x [0-9]*' "$log" | sed 's/tolerated model violation: //' | paste -sd';' - || true)
-  # minimise: the committed corpus and this run's finds, into one minimal set
-  env "${env_extra[@]}" nice -n 10 "$merge_bin_dir/fuzz_$n" -merge=1 -timeout=25 -rss_limit_mb=2048 "$merged" "$corpus" "$work" \
-    > "$tmp/$n.merge.log" 2>&1 || status="$status (merge failed: $tmp/$n.merge.log)"
-  if [ "$(find "$merged" -type f | wc -l)" -gt 0 ]; then
+  # minimise: the committed corpus and this run's finds, into one minimal set.
+  # libFuzzer's merge outlives a crash (it restarts past the input and exits
+  # 0), so a sanitizer report or a restart in its log is a failure here: the
+  # input is in artifacts-long/, the log beside it, and the corpus stays as
+  # it was (with --merge-build-dir this is where ASan replays the run's finds)
+  merge_log="$artifacts/$n-merge.log"
+  if ! env "${env_extra[@]}" nice -n 10 "$merge_bin_dir/fuzz_$n" -merge=1 -timeout=25 -rss_limit_mb=2048 \
+      -artifact_prefix="$artifacts/$n-merge-" "$merged" "$corpus" "$work" > "$merge_log" 2>&1 ||
+     grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|deadly signal|MERGE-OUTER: attempt [2-9]|FUZZ_CHECK' "$merge_log"; then
+    status="CRASH in the merge ($(basename "$merge_log"), inputs in artifacts-long/)"
+  elif [ "$(find "$merged" -type f | wc -l)" -gt 0 ]; then
     find "$corpus" -type f -delete
     cp "$merged"/* "$corpus"/
+    rm -f "$merge_log"
   fi
   after=$(find "$corpus" -type f | wc -l)
   execs=${execs:-0}
@@ -99,7 +107,8 @@ for n in "${names[@]}"; do
   asan=0
   grep -q __asan_init "$bin_dir/fuzz_$n" && asan=$execs
   # two runs at once (say, --only a and --only b) update the totals in turn
-  exec 9> "${TMPDIR:-/tmp}/mfakit-fuzz-totals.lock"
+  # (the same harness must not run twice at once: its corpus is rewritten)
+  exec 9> "/tmp/mfakit-fuzz-totals-$(id -u).lock"
   flock 9
   awk -v n="$n" -v e="$execs" -v a="$asan" -v d="$(date -u +%Y-%m-%d)" 'BEGIN { FS = OFS = "\t"; found = 0 }
     NR == 1 { if (NF < 5) { $5 = "asan_executions"; fill = 1 } print; next }
@@ -121,3 +130,7 @@ echo "|---|---|---:|---:|---:|---|---|---:|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "Corpora written back to tests/fuzz/corpus/; totals in tests/fuzz/executions.tsv. Commit both."
+if printf '%s\n' "${rows[@]}" | grep -q CRASH; then
+  echo "run-long.sh: a harness crashed: see $artifacts" >&2
+  exit 1
+fi
