@@ -415,6 +415,11 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
   // waits for an advisory lock another session holds while that session
   // waits for the row: a deadlock the store's session detects first (its
   // deadlock_timeout is the short one), so its statement is the one rolled back.
+  // The trigger takes the advisory lock only once the other session waits
+  // for the row (PostgreSQL checks for a deadlock once per wait, after
+  // deadlock_timeout: had the store's session begun to wait first, only the
+  // other session, 30 s later, would find the cycle). It used to sleep 0.3 s
+  // instead, a window a loaded machine missed.
   mfakit_examples::postgres_store store(
       store_options(std::string(MFAKIT_TEST_PG_CONNINFO) + " options='-c deadlock_timeout=50ms'", "deadlock_", 1));
   const std::string& t = store.table();
@@ -424,7 +429,10 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
 
   pg_session other(MFAKIT_TEST_PG_CONNINFO);
   REQUIRE(other.exec("CREATE FUNCTION " + t +
-                     "_trap() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.3); "
+                     "_trap() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                     "FOR i IN 1..6000 LOOP "  // at most 60 s
+                     "EXIT WHEN EXISTS (SELECT 1 FROM pg_stat_activity WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))); "
+                     "PERFORM pg_sleep(0.01); END LOOP; "
                      "PERFORM pg_advisory_xact_lock(hashtext('" +
                      t + "')); RETURN NEW; END $$"));
   REQUIRE(other.exec("CREATE TRIGGER " + t + "_trap AFTER UPDATE ON " + t +
