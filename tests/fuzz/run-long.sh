@@ -57,7 +57,7 @@ mkdir -p "$artifacts"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 totals="$here/executions.tsv"
-[ -f "$totals" ] || printf 'harness\texecutions\truns\tlast_run\n' > "$totals"
+[ -f "$totals" ] || printf 'harness\texecutions\truns\tlast_run\tasan_executions\n' > "$totals"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 tolerate="${MFAKIT_FUZZ_TOLERATE:-}"  # the issue-8 invariants hold since the write-id fix: nothing tolerated
 
@@ -93,7 +93,7 @@ for n in "${names[@]}"; do
   merge_log="$artifacts/$n-merge.log"
   if ! env "${env_extra[@]}" nice -n 10 "$merge_bin_dir/fuzz_$n" -merge=1 -timeout=25 -rss_limit_mb=2048 \
       -artifact_prefix="$artifacts/$n-merge-" "$merged" "$corpus" "$work" > "$merge_log" 2>&1 ||
-     grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|deadly signal|MERGE-OUTER: attempt [2-9]|FUZZ_CHECK' "$merge_log"; then
+     grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|deadly signal|MERGE-OUTER: attempt [2-9]|fuzz check failed' "$merge_log"; then
     status="CRASH in the merge ($(basename "$merge_log"), inputs in artifacts-long/)"
   elif [ "$(find "$merged" -type f | wc -l)" -gt 0 ]; then
     find "$corpus" -type f -delete
@@ -111,8 +111,7 @@ for n in "${names[@]}"; do
   exec 9> "/tmp/mfakit-fuzz-totals-$(id -u).lock"
   flock 9
   awk -v n="$n" -v e="$execs" -v a="$asan" -v d="$(date -u +%Y-%m-%d)" 'BEGIN { FS = OFS = "\t"; found = 0 }
-    NR == 1 { if (NF < 5) { $5 = "asan_executions"; fill = 1 } print; next }
-    fill { $5 = $2 }
+    NR == 1 { print; next }
     $1 == n { $2 += e; $3 += 1; $4 = d; $5 += a; found = 1 }
     { print }
     END { if (!found) print n, e, 1, d, a }' "$totals" > "$tmp/totals" && cp "$tmp/totals" "$totals"
