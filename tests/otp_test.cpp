@@ -483,7 +483,11 @@ TEST_CASE("embedded NUL and very long input are malformed", "[otp][parse]") {
   CHECK(mfakit::normalize_code(six_with_nul, 6).error() == errc::malformed_code);
   const std::string long_digits(100000, '1');
   CHECK(mfakit::normalize_code(long_digits, 6).error() == errc::malformed_code);
-  const std::string many_spaces = std::string(100000, ' ') + "123456";
+  // Not std::string(100000, ' ') + "123456": g++ 12 at -O2 warns a false
+  // -Warray-bounds on that operator+ (GCC bug 105651) once the test is
+  // compiled with the precompiled header.
+  std::string many_spaces(100006, ' ');
+  many_spaces.replace(many_spaces.size() - 6, 6, "123456");
   CHECK(mfakit::normalize_code(many_spaces, 6)->str() == "123456");
 }
 

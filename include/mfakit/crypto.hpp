@@ -194,7 +194,10 @@ inline void append_hex(std::string& out, byte_view data) {
 // --- randomness ------------------------------------------------------------------
 
 /// A source of cryptographically secure random bytes. fill() returns false
-/// when the source failed; callers then produce no secret and no code.
+/// when the source failed; callers then produce no secret and no code. A
+/// service calls its source from every thread that calls the service, at the
+/// same time, and in a process forked from the one that built it: fill() must
+/// be safe for both (openssl_random is).
 template <class R>
 concept random_source = requires(R& r, std::span<unsigned char> out) {
   { r.fill(out) } -> std::same_as<bool>;

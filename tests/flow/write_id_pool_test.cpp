@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -99,8 +100,10 @@ TEST_CASE("write ids drawn concurrently on many threads are all distinct", "[wri
 TEST_CASE("a thread refilling its write ids does not hold up another thread writing concurrently", "[write_id]") {
   // One lock per pool, held across the refill, made every writer wait for
   // whichever thread was refilling (a verify on 2 threads blocked ~10 times
-  // per 1000 calls). Here the refill never ends until the second thread got
-  // its id, so with one lock the second thread waits for good.
+  // per 1000 calls). Here the refill never ends until the last thread got its
+  // id, so a writer that waits for it waits for good. Threads take home
+  // stripes in turn; after the refilling thread, seven short-lived threads
+  // write, so the last thread's home stripe is the refilling thread's own.
   mfakit::detail::write_id_pool pool;
   gated_random rng;
   auto refilling = std::async(std::launch::async, [&] {
@@ -108,50 +111,97 @@ TEST_CASE("a thread refilling its write ids does not hold up another thread writ
     return pool.next(rng, id);
   });
   rng.wait_until_first_fill_entered();
-  auto other = std::async(std::launch::async, [&] {
-    mfakit::write_id id{};
-    return pool.next(rng, id);
-  });
-  const bool other_finished = other.wait_for(std::chrono::seconds(30)) == std::future_status::ready;
-  rng.release();  // lets both finish whatever happened, so the test ends
-  CHECK(other_finished);
-  CHECK(other.get());
+  std::vector<std::future<bool>> others;
+  for (std::size_t i = 0; i < mfakit::detail::write_id_pool::stripes; ++i) {
+    others.push_back(std::async(std::launch::async, [&] {
+      mfakit::write_id id{};
+      return pool.next(rng, id);
+    }));
+    if (i + 1 < mfakit::detail::write_id_pool::stripes) others.back().wait_for(std::chrono::seconds(30));
+  }
+  std::vector<char> finished;
+  for (auto& f : others) finished.push_back(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready ? 1 : 0);
+  rng.release();  // lets every thread finish whatever happened, so the test ends
+  for (std::size_t i = 0; i < others.size(); ++i) {
+    INFO("writer " << i + 1 << " of " << others.size() << " after the refilling thread");
+    CHECK(finished[i] == 1);
+    CHECK(others[i].get());
+  }
   CHECK(refilling.get());
 }
 
-TEST_CASE("a forked child never hands out its parent's buffered write ids", "[write_id]") {
-  mfakit::detail::write_id_pool pool;
-  mfakit::openssl_random rng;
-  mfakit::write_id first{};
-  REQUIRE(pool.next(rng, first));  // this thread's stripe now holds 63 unused ids
+namespace {
+// Draws one write id on each of `n` fresh threads (each starts from a home
+// stripe of its own, or a free one) and one on this thread.
+std::vector<std::string> draw_on_fresh_threads(mfakit::detail::write_id_pool& pool, mfakit::openssl_random& rng,
+                                               std::size_t n, bool& ok) {
+  std::vector<mfakit::write_id> ids(n + 1);
+  std::vector<char> drawn(n + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    std::thread([&, i] { drawn[i] = pool.next(rng, ids[i]) ? 1 : 0; }).join();
+  }
+  drawn[n] = pool.next(rng, ids[n]) ? 1 : 0;
+  ok = std::all_of(drawn.begin(), drawn.end(), [](char c) { return c == 1; });
+  std::vector<std::string> out;
+  for (const auto& id : ids) out.push_back(hex(id));
+  return out;
+}
 
+// Forks a child that draws on fresh threads and sends its ids back.
+std::vector<std::string> draw_in_child(mfakit::detail::write_id_pool& pool, mfakit::openssl_random& rng,
+                                       std::size_t n) {
   int fds[2];
-  REQUIRE(::pipe(fds) == 0);
+  if (::pipe(fds) != 0) return {};
   const pid_t child = ::fork();
-  REQUIRE(child >= 0);
+  if (child < 0) return {};
   if (child == 0) {
-    mfakit::write_id in_child{};
-    const bool ok = pool.next(rng, in_child);
-    const auto written = ::write(fds[1], in_child.data(), in_child.size());
-    ::_exit(ok && written == static_cast<ssize_t>(in_child.size()) ? 0 : 1);
+    ::close(fds[0]);
+    bool ok = false;
+    const auto ids = draw_on_fresh_threads(pool, rng, n, ok);
+    std::string all;
+    for (const auto& id : ids) all += id + "\n";
+    const auto written = ::write(fds[1], all.data(), all.size());
+    ::_exit(ok && written == static_cast<ssize_t>(all.size()) ? 0 : 1);
   }
   ::close(fds[1]);
-  mfakit::write_id from_child{};
-  std::size_t got = 0;
-  while (got < from_child.size()) {
-    const auto n = ::read(fds[0], from_child.data() + got, from_child.size() - got);
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
+  std::string all;
+  char buf[512];
+  for (;;) {
+    const auto got = ::read(fds[0], buf, sizeof buf);
+    if (got <= 0) break;
+    all.append(buf, static_cast<std::size_t>(got));
   }
   ::close(fds[0]);
   int status = 0;
-  REQUIRE(::waitpid(child, &status, 0) == child);
-  REQUIRE(WIFEXITED(status));
-  REQUIRE(WEXITSTATUS(status) == 0);
-  REQUIRE(got == from_child.size());
+  if (::waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return {};
+  std::vector<std::string> ids;
+  for (std::size_t start = 0, end = 0; (end = all.find('\n', start)) != std::string::npos; start = end + 1)
+    ids.push_back(all.substr(start, end - start));
+  return ids;
+}
+}  // namespace
 
-  mfakit::write_id in_parent{};
-  REQUIRE(pool.next(rng, in_parent));  // the parent's next buffered id
-  CHECK(hex(from_child) != hex(in_parent));
-  CHECK(hex(from_child) != hex(first));
+TEST_CASE("a forked child never hands out its parent's buffered write ids", "[write_id]") {
+  // The parent fills every stripe (a thread per stripe, then this one), so
+  // each holds unused ids; two children and the parent then draw from every
+  // stripe, each starting from the same home stripes (the children inherit
+  // the parent's count of threads). No id may be drawn twice.
+  constexpr std::size_t n = mfakit::detail::write_id_pool::stripes + 1;
+  mfakit::detail::write_id_pool pool;
+  mfakit::openssl_random rng;
+  bool ok = false;
+  const auto before = draw_on_fresh_threads(pool, rng, n, ok);
+  REQUIRE(ok);
+
+  const auto child_a = draw_in_child(pool, rng, n);
+  const auto child_b = draw_in_child(pool, rng, n);
+  REQUIRE(child_a.size() == n + 1);
+  REQUIRE(child_b.size() == n + 1);
+  const auto parent = draw_on_fresh_threads(pool, rng, n, ok);
+  REQUIRE(ok);
+
+  std::set<std::string> seen;
+  for (const auto* ids : {&before, &child_a, &child_b, &parent})
+    for (const auto& id : *ids) seen.insert(id);
+  CHECK(seen.size() == 4 * (n + 1));
 }

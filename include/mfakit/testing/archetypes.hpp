@@ -61,7 +61,7 @@ struct clock_archetype {
   [[nodiscard]] std::chrono::system_clock::time_point now() const noexcept;
 };
 
-/// random_source: fill(span) -> bool.
+/// random_source: fill(span) -> bool, safe to call from several threads at once.
 struct random_archetype {
   [[nodiscard]] bool fill(std::span<unsigned char> out);
 };
