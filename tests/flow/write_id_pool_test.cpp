@@ -52,9 +52,9 @@ class gated_random {
     }
     return mfakit::openssl_random{}.fill(out);
   }
-  void wait_until_first_fill_entered() {
+  [[nodiscard]] bool wait_until_first_fill_entered() {
     std::unique_lock lock(mutex_);
-    changed_.wait(lock, [&] { return first_entered_; });
+    return changed_.wait_for(lock, std::chrono::seconds(10), [&] { return first_entered_; });
   }
   void release() {
     const std::lock_guard lock(mutex_);
@@ -110,17 +110,24 @@ TEST_CASE("a thread refilling its write ids does not hold up another thread writ
     mfakit::write_id id{};
     return pool.next(rng, id);
   });
-  rng.wait_until_first_fill_entered();
+  // Released on every way out of this test, before the futures' destructors
+  // wait for their threads.
+  struct release_at_exit {
+    gated_random& rng;
+    ~release_at_exit() { rng.release(); }
+  };
   std::vector<std::future<bool>> others;
+  const release_at_exit releaser{rng};
+  REQUIRE(rng.wait_until_first_fill_entered());
   for (std::size_t i = 0; i < mfakit::detail::write_id_pool::stripes; ++i) {
     others.push_back(std::async(std::launch::async, [&] {
       mfakit::write_id id{};
       return pool.next(rng, id);
     }));
-    if (i + 1 < mfakit::detail::write_id_pool::stripes) others.back().wait_for(std::chrono::seconds(30));
+    if (i + 1 < mfakit::detail::write_id_pool::stripes) others.back().wait_for(std::chrono::seconds(10));
   }
   std::vector<char> finished;
-  for (auto& f : others) finished.push_back(f.wait_for(std::chrono::seconds(30)) == std::future_status::ready ? 1 : 0);
+  for (auto& f : others) finished.push_back(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready ? 1 : 0);
   rng.release();  // lets every thread finish whatever happened, so the test ends
   for (std::size_t i = 0; i < others.size(); ++i) {
     INFO("writer " << i + 1 << " of " << others.size() << " after the refilling thread");
@@ -153,15 +160,23 @@ std::vector<std::string> draw_in_child(mfakit::detail::write_id_pool& pool, mfak
   int fds[2];
   if (::pipe(fds) != 0) return {};
   const pid_t child = ::fork();
-  if (child < 0) return {};
-  if (child == 0) {
+  if (child < 0) {
     ::close(fds[0]);
-    bool ok = false;
-    const auto ids = draw_on_fresh_threads(pool, rng, n, ok);
-    std::string all;
-    for (const auto& id : ids) all += id + "\n";
-    const auto written = ::write(fds[1], all.data(), all.size());
-    ::_exit(ok && written == static_cast<ssize_t>(all.size()) ? 0 : 1);
+    ::close(fds[1]);
+    return {};
+  }
+  if (child == 0) {
+    try {  // nothing may escape into the test runner in the child
+      ::close(fds[0]);
+      bool ok = false;
+      const auto ids = draw_on_fresh_threads(pool, rng, n, ok);
+      std::string all;
+      for (const auto& id : ids) all += id + "\n";
+      const auto written = ::write(fds[1], all.data(), all.size());
+      ::_exit(ok && written == static_cast<ssize_t>(all.size()) ? 0 : 1);
+    } catch (...) {
+      ::_exit(2);
+    }
   }
   ::close(fds[1]);
   std::string all;

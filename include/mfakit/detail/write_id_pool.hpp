@@ -76,8 +76,8 @@ class write_id_pool {
   }
 
  private:
-  // The buffer (512 bytes) keeps each stripe's lock and counters on cache
-  // lines of their own.
+  // Stripes are 568 bytes apart, so two stripes' locks never share a cache
+  // line (a lock may share one with the tail of the previous stripe's ids).
   struct stripe {
     std::mutex mutex;
     std::size_t used = ids_per_refill * write_id_bytes;
