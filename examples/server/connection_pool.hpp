@@ -6,8 +6,10 @@
 //
 // A connection goes back to the pool when its lease ends, unless the caller
 // marked it broken or the pool's `reusable` check refuses it (say, one still
-// inside a transaction); such a one is closed, outside the lock, and a new
-// one is made on demand. Connecting also happens outside the lock, so one
+// inside a transaction); such a one is closed, outside the lock, and only
+// then counted out, so connections open or closing never exceed `max` (a
+// database's connection limit counts a closing one too); a new one is made
+// on demand. Connecting also happens outside the lock, so one
 // slow connect does not hold up callers that find an idle connection.
 #pragma once
 
@@ -93,6 +95,7 @@ class connection_pool {
   void release(std::unique_ptr<Connection> c, bool broken) noexcept {
     if (!c) return;
     const bool keep = !broken && (reusable_ == nullptr || reusable_(*c));
+    if (!keep) c.reset();  // closes outside the lock, still counted: `max` bounds closing ones too
     {
       const std::lock_guard lock(mutex_);
       if (keep) {
@@ -102,7 +105,6 @@ class connection_pool {
       }
     }
     available_.notify_one();
-    c.reset();  // one not kept closes outside the lock
   }
 
   factory make_;
