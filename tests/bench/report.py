@@ -50,7 +50,9 @@ FLOW_OPS = [
     ("flow/verify_totp_bare", "mfakit::verify_totp from raw key bytes, SHA-1, ±1, accepted: the reference and the control"),
 ]
 FLOW_REFERENCE = "flow/verify_totp_bare"
-FLOW_VERIFY_TARGET = 3.0      # service verify / bare verify, CPU time, 1 thread
+FLOW_VERIFY_TARGET = 3.0      # service verify / bare verify, CPU time, 1 thread (issue 3's form: ended blocked)
+FLOW_VERIFY_UNSEAL_TARGET = 3.0  # service verify / (bare verify + one unseal): issue 8's restated form
+FLOW_VERIFY_ABSOLUTE_NS = 1000.0  # issue 8: a step-up verify through the service within 1.0 µs
 FLOW_SCALING_TARGET = 0.9     # (2-thread / 1-thread ops/s) relative to the control's
 FLOW_CONTROL_MIN = 1.5        # below this the machine did not give a second core: not measurable
 RECORD_BYTES_TARGET = 512
@@ -210,9 +212,22 @@ def flow_target_rows(rows):
         if unseal is not None:
             parts += f" (an AES-256-GCM open alone, in a loop: {fmt_time(unseal['ns'])} = {unseal['ns'] / bare['ns']:.2f}x)"
         out.append(f"| login verify through the service (service::verify: load, unseal, verify, compare-and-swap), "
-                   f"1 thread, against a bare verify_totp (SHA-1, ±1, key schedule included) "
+                   f"1 thread, against a bare verify_totp (issue 3's form, which ended blocked on it) (SHA-1, ±1, key schedule included) "
                    f"| {fmt_time(svc['ns'])} / {fmt_time(bare['ns'])} = {ratio:.2f}x{parts} | ≤ {FLOW_VERIFY_TARGET:.0f}x "
                    f"| {'yes' if ok else '**NO**'} |")
+        if unseal is not None:
+            both = bare["ns"] + unseal["ns"]
+            r2 = svc["ns"] / both
+            ok2 = r2 <= FLOW_VERIFY_UNSEAL_TARGET
+            verdicts.append(ok2)
+            out.append(f"| the same against a bare verify_totp plus one unseal (issue 8's restated form) "
+                       f"| {fmt_time(svc['ns'])} / ({fmt_time(bare['ns'])} + {fmt_time(unseal['ns'])}) = {r2:.2f}x "
+                       f"| ≤ {FLOW_VERIFY_UNSEAL_TARGET:.0f}x | {'yes' if ok2 else '**NO**'} |")
+        ok3 = svc["ns"] <= FLOW_VERIFY_ABSOLUTE_NS
+        verdicts.append(ok3)
+        out.append(f"| the same in absolute time (issue 8; depends on the machine: compare the bare verify with "
+                   f"README's OTP table) | {fmt_time(svc['ns'])} | ≤ {fmt_time(FLOW_VERIFY_ABSOLUTE_NS)} "
+                   f"| {'yes' if ok3 else '**NO**'} |")
     ctl = flow_scaling(rows, FLOW_REFERENCE)
     for op, label in (("flow/verify", "login verify (service::verify) scales to both cores"),
                       ("flow/complete_login", "the same for a full login (begin_login + complete_login)")):
