@@ -31,9 +31,12 @@ class postgres_account_db final : public account_db {
   };
 
   explicit postgres_account_db(options o)
-      : opt_(std::move(o)), pool_([this] { return connect(false); }, opt_.max_connections) {
+      : opt_(std::move(o)),
+        pool_([this] { return connect(false); }, opt_.max_connections, &postgres_util::ready_for_reuse) {
     std::string error;
-    if (!connect(true, &error)) throw std::runtime_error("postgres_account_db: " + error);
+    auto first = connect(true, &error);
+    if (!first) throw std::runtime_error("postgres_account_db: " + error);
+    pool_.adopt(std::move(first));
   }
 
   std::optional<std::string> stored_hash(std::string_view email) override {
@@ -186,7 +189,7 @@ class postgres_account_db final : public account_db {
  private:
   using pg_result = postgres_util::result;
   using connection = postgres_util::connection;
-  using pool = postgres_util::pool;  // no reuse check: nothing here leaves a transaction open
+  using pool = postgres_util::pool;
   using lease = postgres_util::lease;
 
   struct param {

@@ -5,19 +5,25 @@
 // All of it may be used from any number of threads at once.
 //
 // A connection goes back to the pool when its lease ends, unless the caller
-// marked it broken or the pool's `reusable` check refuses it (say, one still
-// inside a transaction); such a one is closed, outside the lock, and only
-// then counted out, so connections open or closing never exceed `max` (a
-// database's connection limit counts a closing one too); a new one is made
-// on demand. Connecting also happens outside the lock, so one
-// slow connect does not hold up callers that find an idle connection.
+// marked it broken or the pool's `reuse` hook cannot make it fit for the next
+// caller (the adapters' hooks roll back a transaction left open, so an
+// early return or an exception inside one costs a round trip, not a new
+// connection); such a one is closed, outside the lock, and only then counted
+// out, so the connections this process holds open or is closing never exceed
+// `max`. (A database server may count a closed connection a moment longer:
+// PostgreSQL's backend exits after the client has gone. Size `max` below the
+// server's limit, with room for that.) A new one is made on demand.
+// Connecting also happens outside the lock, so one slow connect does not hold
+// up callers that find an idle connection.
 #pragma once
 
 #include <algorithm>
+#include <cassert>
 #include <condition_variable>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -25,27 +31,39 @@ namespace mfakit_examples {
 
 template <class Connection>
 class connection_pool {
+  static_assert(std::is_nothrow_destructible_v<Connection>, "closing a connection happens in a noexcept release");
+
  public:
   using factory = std::function<std::unique_ptr<Connection>()>;  // nullptr: cannot connect
-  /// Whether a connection the caller did not mark broken may be reused.
-  using reusable_check = bool (*)(const Connection&) noexcept;
+  /// Called, outside the lock, on a connection whose lease ended and that the
+  /// caller did not mark broken: makes it fit for the next caller if it can
+  /// (say, rolls back a transaction left open) and says whether it is.
+  using reuse_hook = bool (*)(Connection&) noexcept;
 
-  connection_pool(factory make, unsigned max, reusable_check reusable = nullptr)
-      : make_(std::move(make)), reusable_(reusable), max_(std::max(1U, max)) {
+  connection_pool(factory make, unsigned max, reuse_hook reuse = nullptr)
+      : make_(std::move(make)), reuse_(reuse), max_(std::max(1U, max)) {
     idle_.reserve(max_);  // release() is noexcept: its push_back must never allocate
   }
 
   connection_pool(const connection_pool&) = delete;
   connection_pool& operator=(const connection_pool&) = delete;
-  ~connection_pool() = default;
+  ~connection_pool() {
+    // every lease ended first: a lease that outlived its pool would hand its
+    // connection back to freed memory
+    assert(idle_.size() == open_);
+  }
 
   /// Puts an open connection into the pool as an idle one (an adapter keeps
-  /// the connection it opened at start-up). Only before the first lease.
+  /// the connection it opened at start-up). One beyond `max` is closed.
   void adopt(std::unique_ptr<Connection> c) {
     if (!c) return;
-    const std::lock_guard lock(mutex_);
-    idle_.push_back(std::move(c));
-    ++open_;
+    {
+      const std::lock_guard lock(mutex_);
+      if (open_ >= max_) return;  // `c` closes after the lock
+      idle_.push_back(std::move(c));
+      ++open_;
+    }
+    available_.notify_one();
   }
 
   /// A connection borrowed for one call; false when none could be made.
@@ -94,7 +112,7 @@ class connection_pool {
 
   void release(std::unique_ptr<Connection> c, bool broken) noexcept {
     if (!c) return;
-    const bool keep = !broken && (reusable_ == nullptr || reusable_(*c));
+    const bool keep = !broken && (reuse_ == nullptr || reuse_(*c));
     if (!keep) c.reset();  // closes outside the lock, still counted: `max` bounds closing ones too
     {
       const std::lock_guard lock(mutex_);
@@ -108,7 +126,7 @@ class connection_pool {
   }
 
   factory make_;
-  reusable_check reusable_;
+  reuse_hook reuse_;
   unsigned max_;
   std::mutex mutex_;
   std::condition_variable available_;

@@ -70,7 +70,9 @@ class postgres_store {
   struct options {
     std::string conninfo;                  ///< libpq connection string, e.g. "host=/tmp/pg port=5432 dbname=app"
     std::string table = "mfakit_records";  ///< [a-z_][a-z0-9_]*, at most 48 characters
-    unsigned max_connections = 8;          ///< pool size (mind the server's max_connections)
+    /// Pool size: keep it below the server's max_connections, with room (a
+    /// closed connection's backend counts until it has exited).
+    unsigned max_connections = 8;
     bool create_schema = true;             ///< CREATE ... IF NOT EXISTS at start-up
   };
 
@@ -83,7 +85,7 @@ class postgres_store {
               std::string error;
               return connect(error, false);
             },
-            opt_.max_connections, &postgres_util::outside_transaction) {
+            opt_.max_connections, &postgres_util::ready_for_reuse) {
     if (!valid_identifier(opt_.table)) throw std::runtime_error("postgres_store: invalid table name");
     std::string error;
     auto first = connect(error, opt_.create_schema);

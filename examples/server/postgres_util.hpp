@@ -37,10 +37,27 @@ using lease = pool::lease;
   return c;
 }
 
-/// The pool's reuse check: back only outside a transaction (and so never in
-/// an aborted one); one in any other state is closed, which rolls it back.
-[[nodiscard]] inline bool outside_transaction(const connection& c) noexcept {
-  return PQtransactionStatus(c.conn.get()) == PQTRANS_IDLE;
+/// The pool's reuse hook: a connection goes back outside a transaction. One
+/// left inside a transaction, open or aborted (a call that returned early or
+/// threw), is rolled back first; one in any other state (a command still in
+/// flight, a broken connection) or whose ROLLBACK fails is closed, which
+/// rolls it back on the server. (Rolling back rather than closing keeps a
+/// pool at its limit from reconnecting while the server still counts the
+/// closed connection's backend.) Nothing here takes session-level state
+/// (advisory locks, SET) that a rollback would leave behind.
+[[nodiscard]] inline bool ready_for_reuse(connection& c) noexcept {
+  PGconn* pg = c.conn.get();
+  switch (PQtransactionStatus(pg)) {
+    case PQTRANS_IDLE:
+      return true;
+    case PQTRANS_INTRANS:
+    case PQTRANS_INERROR: {
+      const result r(PQexec(pg, "ROLLBACK"));
+      return r && PQresultStatus(r.get()) == PGRES_COMMAND_OK && PQtransactionStatus(pg) == PQTRANS_IDLE;
+    }
+    default:
+      return false;
+  }
 }
 
 /// After a statement failed: if the connection broke, it is not reused.

@@ -80,7 +80,7 @@ class sqlite_store {
               std::string error;
               return connect(error);
             },
-            opt_.max_connections, &outside_transaction) {
+            opt_.max_connections, &ready_for_reuse) {
     if (!valid_identifier(opt_.table)) throw std::runtime_error("sqlite_store: invalid table name");
     std::string error;
     auto first = connect(error);
@@ -171,9 +171,8 @@ class sqlite_store {
   };
   using lease = connection_pool<connection>::lease;
 
-  // Back to the pool only outside a transaction; one still inside is closed
-  // (which rolls it back).
-  static bool outside_transaction(const connection& c) noexcept { return sqlite3_get_autocommit(c.db.get()) != 0; }
+  // Back to the pool outside a transaction (one left inside is rolled back).
+  static bool ready_for_reuse(connection& c) noexcept { return sqlite_util::ready_for_reuse(c.db.get()); }
 
   [[nodiscard]] static bool valid_identifier(std::string_view s) noexcept {
     if (s.empty() || s.size() > 48 || (s[0] >= '0' && s[0] <= '9')) return false;

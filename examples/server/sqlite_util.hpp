@@ -75,6 +75,14 @@ inline void reset_and_unbind(sqlite3_stmt* s) noexcept {
   sqlite3_clear_bindings(s);
 }
 
+/// A pool's reuse hook for a connection: back outside a transaction. One
+/// left inside a transaction (a call that returned early or threw) is rolled
+/// back first; one whose ROLLBACK fails is closed, which rolls it back too.
+[[nodiscard]] inline bool ready_for_reuse(sqlite3* db) noexcept {
+  if (sqlite3_get_autocommit(db) != 0) return true;
+  return sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && sqlite3_get_autocommit(db) != 0;
+}
+
 /// Resets a statement and its bindings when the scope ends.
 class statement_reset {
  public:

@@ -1,17 +1,19 @@
 // Stress check of connection_pool.hpp (no database): many threads lease,
-// some mark the connection broken, some are refused by the reuse check, the
-// factory fails or throws now and then, and closing a connection takes a
-// moment (as a database's goodbye does). Checks that no more than `max`
-// connections ever exist at once, closing ones included (a server's
-// connection limit counts those too), or are leased at once, that no
-// connection is leased twice at the same time, that every connection made is
-// destroyed, and that nothing hangs. Under TSan:
-//   g++ -std=c++20 -O1 -g -fsanitize=thread -I examples/server
-//       examples/server/tests/connection_pool_stress.cpp -o /tmp/pool_stress && /tmp/pool_stress
+// some mark the connection broken, some leave it in a state the reuse hook
+// repairs (kept) or cannot repair (closed), the factory fails or throws now
+// and then, and closing a connection takes a moment (as a database's goodbye
+// does). Checks that no more than `max` connections ever exist at once in
+// this process, closing ones included, or are leased at once, that no
+// connection is leased twice at the same time, that a connection the hook
+// repaired is reused and one it refused is not, that every connection made
+// is destroyed, and that nothing hangs. Then adopt(): one beyond `max` is
+// closed, and an adopted connection passes to a caller waiting for it. Under
+// TSan:
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <random>
 #include <stdexcept>
 #include <thread>
@@ -24,7 +26,8 @@ std::atomic<int> alive{0}, max_alive{0}, made{0};
 
 struct conn {
   std::atomic<int> users{0};
-  bool in_tx = false;
+  bool in_tx = false;  // the hook rolls it back and keeps the connection
+  bool stuck = false;  // the hook cannot repair it: closed
   conn() {
     const int a = ++alive;
     int m = max_alive.load();
@@ -35,12 +38,57 @@ struct conn {
   conn(const conn&) = delete;
   conn& operator=(const conn&) = delete;
   ~conn() {
-    if (in_tx) std::this_thread::sleep_for(std::chrono::microseconds(20));  // a slow close
+    if (stuck) std::this_thread::sleep_for(std::chrono::microseconds(20));  // a slow close
     --alive;
   }
 };
 
-bool reusable(const conn& c) noexcept { return !c.in_tx; }
+std::atomic<int> repaired{0};
+bool ready_for_reuse(conn& c) noexcept {
+  if (c.stuck) return false;
+  if (c.in_tx) {
+    c.in_tx = false;
+    ++repaired;
+  }
+  return true;
+}
+
+// adopt(): beyond `max` the connection is closed; an adopted one is handed
+// from caller to caller. Returns the number of problems.
+int check_adopt() {
+  int problems = 0;
+  {
+    mfakit_examples::connection_pool<conn> pool([] { return std::unique_ptr<conn>(); }, 2);  // cannot connect
+    const int before = alive.load();
+    for (int i = 0; i < 3; ++i) pool.adopt(std::make_unique<conn>());
+    if (alive.load() - before != 2) {
+      std::printf("adopt: %d connections alive after adopting 3 into a pool of 2\n", alive.load() - before);
+      ++problems;
+    }
+  }
+  {
+    mfakit_examples::connection_pool<conn> pool([] { return std::unique_ptr<conn>(); }, 1);
+    pool.adopt(std::make_unique<conn>());
+    std::atomic<bool> served{false};
+    std::optional<mfakit_examples::connection_pool<conn>::lease> held;
+    held.emplace(pool);
+    // the only slot is taken: a second caller waits (the factory is never
+    // asked), until the holder's connection comes back
+    std::thread waiter([&] {
+      const mfakit_examples::connection_pool<conn>::lease c(pool);
+      served = static_cast<bool>(c);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (served.load()) ++problems;  // it did not wait
+    held.reset();
+    waiter.join();
+    if (!served.load()) {
+      std::puts("adopt: the waiting caller got no connection");
+      ++problems;
+    }
+  }
+  return problems;
+}
 }  // namespace
 
 int main() {
@@ -56,7 +104,7 @@ int main() {
           if (n % 11 == 0) throw std::runtime_error("cannot connect");
           return std::make_unique<conn>();
         },
-        max, &reusable);
+        max, &ready_for_reuse);
     pool.adopt(std::make_unique<conn>());
     std::atomic<int> leased{0}, max_leased{0}, double_lease{0};
     std::vector<std::thread> ts;
@@ -71,9 +119,11 @@ int main() {
           int m = max_leased.load();
           while (l > m && !max_leased.compare_exchange_weak(m, l)) {
           }
+          if (c->in_tx) ++double_lease;  // the hook did not repair it before handing it out
           switch (rng() % 10) {
             case 0: c.broken(); break;
-            case 1: c->in_tx = true; break;  // refused by the reuse check
+            case 1: c->in_tx = true; break;  // repaired by the hook, kept
+            case 2: c->stuck = true; break;  // refused by the hook, closed
             default: break;
           }
           if (rng() % 64 == 0) std::this_thread::yield();
@@ -91,7 +141,10 @@ int main() {
     if (max_alive.load() > static_cast<int>(max)) ++problems;
     if (double_lease.load() != 0) ++problems;
   }
-  std::printf("alive after the pool: %d\n", alive.load());
+  std::printf("repaired by the reuse hook and kept: %d\n", repaired.load());
+  if (repaired.load() == 0) ++problems;
+  problems += check_adopt();
+  std::printf("alive after the pools: %d\n", alive.load());
   if (alive.load() != 0) ++problems;
   std::puts(problems == 0 ? "pool stress: ok" : "pool stress: FAILED");
   return problems == 0 ? 0 : 1;

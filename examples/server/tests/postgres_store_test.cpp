@@ -467,3 +467,68 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
   CHECK(other.exec("DROP FUNCTION " + t + "_trap() CASCADE"));
   CHECK(store.drop_schema());
 }
+
+// The adapters' pool hook (postgres_util::ready_for_reuse) on a real server:
+// a connection whose lease ended inside a transaction, open or aborted, is
+// rolled back and reused (the same backend, nothing of the transaction
+// left), not closed and reconnected; a pool at the server's connection limit
+// that reconnected would meet "too many clients" while the closed
+// connection's backend was still exiting. One with a command still in
+// flight is closed.
+TEST_CASE("postgres pool: a connection left in a transaction is rolled back and reused, not reconnected") {
+  namespace pu = mfakit_examples::postgres_util;
+  int connects = 0;
+  pu::pool pool(
+      [&]() -> std::unique_ptr<pu::connection> {
+        ++connects;
+        std::string error;
+        return pu::connect(MFAKIT_TEST_PG_CONNINFO, error);
+      },
+      1, &pu::ready_for_reuse);
+  const auto exec = [](PGconn* pg, const char* sql) { return pu::result(PQexec(pg, sql)); };
+  const auto backend = [&] {
+    const pu::lease c(pool);
+    REQUIRE(c);
+    CHECK(PQtransactionStatus(c->conn.get()) == PQTRANS_IDLE);
+    return PQbackendPID(c->conn.get());
+  };
+  const int first = backend();
+
+  {  // an open transaction that created a table
+    const pu::lease c(pool);
+    REQUIRE(c);
+    PGconn* pg = c->conn.get();
+    REQUIRE(PQresultStatus(exec(pg, "BEGIN").get()) == PGRES_COMMAND_OK);
+    REQUIRE(PQresultStatus(exec(pg, "CREATE TEMP TABLE pool_reuse_probe (x int)").get()) == PGRES_COMMAND_OK);
+    REQUIRE(PQtransactionStatus(pg) == PQTRANS_INTRANS);
+  }
+  {
+    const pu::lease c(pool);
+    REQUIRE(c);
+    PGconn* pg = c->conn.get();
+    CHECK(PQbackendPID(pg) == first);
+    CHECK(PQtransactionStatus(pg) == PQTRANS_IDLE);
+    const auto r = exec(pg, "SELECT to_regclass('pg_temp.pool_reuse_probe') IS NULL");
+    REQUIRE(PQresultStatus(r.get()) == PGRES_TUPLES_OK);
+    CHECK(std::string(PQgetvalue(r.get(), 0, 0)) == "t");  // rolled back
+  }
+  {  // an aborted transaction
+    const pu::lease c(pool);
+    REQUIRE(c);
+    PGconn* pg = c->conn.get();
+    REQUIRE(PQresultStatus(exec(pg, "BEGIN").get()) == PGRES_COMMAND_OK);
+    CHECK(PQresultStatus(exec(pg, "SELECT 1/0").get()) == PGRES_FATAL_ERROR);
+    REQUIRE(PQtransactionStatus(pg) == PQTRANS_INERROR);
+  }
+  CHECK(backend() == first);
+  CHECK(connects == 1);
+
+  {  // a command still in flight: closed, and the next caller gets a new connection
+    const pu::lease c(pool);
+    REQUIRE(c);
+    REQUIRE(PQsendQuery(c->conn.get(), "SELECT pg_sleep(0)") == 1);
+    CHECK(PQtransactionStatus(c->conn.get()) == PQTRANS_ACTIVE);
+  }
+  CHECK(backend() != first);
+  CHECK(connects == 2);
+}

@@ -195,3 +195,47 @@ TEST_CASE("sqlite store: conformance on a shared in-memory database (mode=memory
   co.trials = 1;
   require_conformance(mfakit::testing::run_store_conformance(store, co));
 }
+
+// The adapters' pool hook (sqlite_util::ready_for_reuse): a connection whose
+// lease ended inside a transaction is rolled back and reused, not closed and
+// reopened, and nothing of the transaction is left.
+TEST_CASE("sqlite pool: a connection left in a transaction is rolled back and reused, not reopened") {
+  namespace su = mfakit_examples::sqlite_util;
+  struct connection {
+    su::busy_wait busy;
+    su::db_ptr db;
+  };
+  using pool_type = mfakit_examples::connection_pool<connection>;
+  const std::string path = fresh_sqlite_path("pool_reuse");
+  int opens = 0;
+  {
+    pool_type pool(
+        [&]() -> std::unique_ptr<connection> {
+          ++opens;
+          auto c = std::make_unique<connection>();
+          std::string error;
+          c->db = su::open(path, c->busy, error);
+          if (!c->db) return nullptr;
+          return c;
+        },
+        1, [](connection& c) noexcept { return su::ready_for_reuse(c.db.get()); });
+    const auto exec = [](sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); };
+    {
+      const pool_type::lease c(pool);
+      REQUIRE(c);
+      REQUIRE(exec(c->db.get(), "BEGIN IMMEDIATE") == SQLITE_OK);
+      REQUIRE(exec(c->db.get(), "CREATE TABLE pool_reuse_probe (x)") == SQLITE_OK);
+      REQUIRE(sqlite3_get_autocommit(c->db.get()) == 0);
+    }
+    {
+      const pool_type::lease c(pool);
+      REQUIRE(c);
+      CHECK(sqlite3_get_autocommit(c->db.get()) != 0);
+      // rolled back: the table is not there, and the write lock is free
+      CHECK(exec(c->db.get(), "SELECT x FROM pool_reuse_probe") == SQLITE_ERROR);
+      CHECK(exec(c->db.get(), "BEGIN IMMEDIATE; COMMIT") == SQLITE_OK);
+    }
+    CHECK(opens == 1);
+  }
+  remove_sqlite(path);
+}
