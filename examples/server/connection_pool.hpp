@@ -54,16 +54,14 @@ class connection_pool {
   }
 
   /// Puts an open connection into the pool as an idle one (an adapter keeps
-  /// the connection it opened at start-up). One beyond `max` is closed.
+  /// the connection it opened at start-up). One beyond `max` is closed. (No
+  /// caller can be waiting while a slot is free, so there is none to wake.)
   void adopt(std::unique_ptr<Connection> c) {
     if (!c) return;
-    {
-      const std::lock_guard lock(mutex_);
-      if (open_ >= max_) return;  // `c` closes after the lock
-      idle_.push_back(std::move(c));
-      ++open_;
-    }
-    available_.notify_one();
+    const std::lock_guard lock(mutex_);
+    if (open_ >= max_) return;  // `c` closes after the lock
+    idle_.push_back(std::move(c));
+    ++open_;
   }
 
   /// A connection borrowed for one call; false when none could be made.

@@ -40,9 +40,11 @@
 // Threads: a small pool of connections (up to max_connections; callers
 // beyond that wait). A connection that breaks is dropped and replaced on the
 // next call; the call that saw it fail reports storage_failure. A connection
-// goes back to the pool only outside any transaction (PQTRANS_IDLE: after a
-// lost race the server has already rolled the statement back); one in any
-// other state is closed, which rolls back whatever it had open.
+// goes back to the pool outside any transaction (PQTRANS_IDLE: after a lost
+// race the server has already rolled the statement back). Every operation
+// here is one statement, so none is left inside a transaction; code that adds
+// one and leaves early has it rolled back (postgres_util::ready_for_reuse,
+// within 2 s, else closed), and a broken connection is closed.
 #pragma once
 
 #include <libpq-fe.h>

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -39,25 +42,40 @@ using lease = pool::lease;
 
 /// The pool's reuse hook: a connection goes back outside a transaction. One
 /// left inside a transaction, open or aborted (a call that returned early or
-/// threw), is rolled back first; one in any other state (a command still in
-/// flight, a broken connection) or whose ROLLBACK fails is closed, which
+/// threw), is rolled back first, waiting at most `rollback_wait` for the
+/// answer (the hook runs as the caller's lease ends: a silent peer must not
+/// hold the request for TCP's retransmission timeout). One in any other state
+/// (a command still in flight, a broken connection, whose COMMIT answer may
+/// have been lost), or whose ROLLBACK fails or is late, is closed, which
 /// rolls it back on the server. (Rolling back rather than closing keeps a
-/// pool at its limit from reconnecting while the server still counts the
-/// closed connection's backend.) Nothing here takes session-level state
-/// (advisory locks, SET) that a rollback would leave behind.
+/// pool at the server's limit from reconnecting while the closed
+/// connection's backend still counts.) The adapters here run one statement
+/// per call and take no session-level state (PREPARE after connect, session
+/// advisory locks) that a rollback would leave behind; code that does must
+/// not rely on this hook.
+inline constexpr std::chrono::milliseconds rollback_wait{2000};
 [[nodiscard]] inline bool ready_for_reuse(connection& c) noexcept {
   PGconn* pg = c.conn.get();
-  switch (PQtransactionStatus(pg)) {
-    case PQTRANS_IDLE:
-      return true;
-    case PQTRANS_INTRANS:
-    case PQTRANS_INERROR: {
-      const result r(PQexec(pg, "ROLLBACK"));
-      return r && PQresultStatus(r.get()) == PGRES_COMMAND_OK && PQtransactionStatus(pg) == PQTRANS_IDLE;
-    }
-    default:
-      return false;
+  const PGTransactionStatusType status = PQtransactionStatus(pg);
+  if (status == PQTRANS_IDLE) return true;
+  if (status != PQTRANS_INTRANS && status != PQTRANS_INERROR) return false;
+  if (PQsendQuery(pg, "ROLLBACK") != 1) return false;
+  const auto deadline = std::chrono::steady_clock::now() + rollback_wait;
+  while (PQisBusy(pg) != 0) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    pollfd readable{PQsocket(pg), POLLIN, 0};
+    const int ready = ::poll(&readable, 1, static_cast<int>(left.count()));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0 || PQconsumeInput(pg) != 1) return false;
   }
+  bool rolled_back = true;
+  while (PGresult* r = PQgetResult(pg)) {
+    const result owned(r);
+    rolled_back = rolled_back && PQresultStatus(r) == PGRES_COMMAND_OK;
+  }
+  return rolled_back && PQtransactionStatus(pg) == PQTRANS_IDLE;
 }
 
 /// After a statement failed: if the connection broke, it is not reused.

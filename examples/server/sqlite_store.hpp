@@ -37,7 +37,8 @@
 // connections meet on table locks instead, and SQLITE_LOCKED reaches no busy
 // handler; step() waits it out the same way, up to busy_timeout, so it too
 // ends in a clean win or loss, not in an error. A connection goes back to the
-// pool only outside any transaction; one still inside is closed.
+// pool outside any transaction, its statements reset (one left inside a
+// transaction is rolled back, or closed: sqlite_util::ready_for_reuse).
 #pragma once
 
 #include <sqlite3.h>

@@ -75,10 +75,15 @@ inline void reset_and_unbind(sqlite3_stmt* s) noexcept {
   sqlite3_clear_bindings(s);
 }
 
-/// A pool's reuse hook for a connection: back outside a transaction. One
-/// left inside a transaction (a call that returned early or threw) is rolled
-/// back first; one whose ROLLBACK fails is closed, which rolls it back too.
+/// A pool's reuse hook for a connection: back with no statement mid-way and
+/// outside a transaction. A statement stepped but not reset (its cursor, its
+/// bindings and, in WAL mode, its read snapshot would reach the next caller)
+/// is reset; a transaction left open (a call that returned early or threw)
+/// is rolled back. One whose ROLLBACK fails is closed, which rolls it back.
 [[nodiscard]] inline bool ready_for_reuse(sqlite3* db) noexcept {
+  for (sqlite3_stmt* s = sqlite3_next_stmt(db, nullptr); s != nullptr; s = sqlite3_next_stmt(db, s)) {
+    if (sqlite3_stmt_busy(s) != 0) sqlite3_reset(s);
+  }
   if (sqlite3_get_autocommit(db) != 0) return true;
   return sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && sqlite3_get_autocommit(db) != 0;
 }

@@ -9,6 +9,8 @@
 // is destroyed, and that nothing hangs. Then adopt(): one beyond `max` is
 // closed, and an adopted connection passes to a caller waiting for it. Under
 // TSan:
+//   g++ -std=c++20 -O1 -g -fsanitize=thread -I examples/server
+//       examples/server/tests/connection_pool_stress.cpp -o /tmp/pool_stress && /tmp/pool_stress
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -106,7 +108,7 @@ int main() {
         },
         max, &ready_for_reuse);
     pool.adopt(std::make_unique<conn>());
-    std::atomic<int> leased{0}, max_leased{0}, double_lease{0};
+    std::atomic<int> leased{0}, max_leased{0}, double_lease{0}, unrepaired{0};
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; ++t) {
       ts.emplace_back([&, t] {
@@ -119,7 +121,7 @@ int main() {
           int m = max_leased.load();
           while (l > m && !max_leased.compare_exchange_weak(m, l)) {
           }
-          if (c->in_tx) ++double_lease;  // the hook did not repair it before handing it out
+          if (c->in_tx || c->stuck) ++unrepaired;  // handed out without the hook's repair, or refused yet kept
           switch (rng() % 10) {
             case 0: c.broken(); break;
             case 1: c->in_tx = true; break;  // repaired by the hook, kept
@@ -140,6 +142,8 @@ int main() {
     if (max_leased.load() > static_cast<int>(max)) ++problems;
     if (max_alive.load() > static_cast<int>(max)) ++problems;
     if (double_lease.load() != 0) ++problems;
+    std::printf("handed out unrepaired or refused: %d\n", unrepaired.load());
+    if (unrepaired.load() != 0) ++problems;
   }
   std::printf("repaired by the reuse hook and kept: %d\n", repaired.load());
   if (repaired.load() == 0) ++problems;

@@ -6,7 +6,9 @@
 #include "postgres_store.hpp"
 
 #include <libpq-fe.h>
+#include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -530,5 +532,59 @@ TEST_CASE("postgres pool: a connection left in a transaction is rolled back and 
     CHECK(PQtransactionStatus(c->conn.get()) == PQTRANS_ACTIVE);
   }
   CHECK(backend() != first);
+  CHECK(connects == 2);
+}
+
+// The same hook when the server does not answer the ROLLBACK (its backend
+// stopped with SIGSTOP, as a peer gone silent behind a dead network would
+// be): the lease ends within postgres_util::rollback_wait and the connection
+// is closed, not kept and not waited on for TCP's retransmission timeout.
+TEST_CASE("postgres pool: a rollback the server does not answer closes the connection after rollback_wait") {
+  namespace pu = mfakit_examples::postgres_util;
+  int connects = 0;
+  pu::pool pool(
+      [&]() -> std::unique_ptr<pu::connection> {
+        ++connects;
+        std::string error;
+        return pu::connect(MFAKIT_TEST_PG_CONNINFO, error);
+      },
+      1, &pu::ready_for_reuse);
+  std::atomic<int> stopped{0};
+  std::atomic<bool> done{false};
+  // the backend runs again on every way out, and after 10 s at the latest (a
+  // hook that waited for the answer would otherwise wait for ever)
+  std::thread watchdog([&] {
+    for (int i = 0; i < 1000 && !done; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (stopped > 0) ::kill(stopped, SIGCONT);
+  });
+  struct finish {
+    std::atomic<bool>& done;
+    std::thread& watchdog;
+    ~finish() {
+      done = true;
+      watchdog.join();
+    }
+  } finish_watchdog{done, watchdog};
+  std::chrono::steady_clock::time_point ended;
+  {
+    const pu::lease c(pool);
+    REQUIRE(c);
+    PGconn* pg = c->conn.get();
+    REQUIRE(PQresultStatus(pu::result(PQexec(pg, "BEGIN")).get()) == PGRES_COMMAND_OK);
+    const int pid = PQbackendPID(pg);
+    REQUIRE(::kill(pid, SIGSTOP) == 0);
+    stopped = pid;
+    ended = std::chrono::steady_clock::now();
+  }
+  const auto waited = std::chrono::steady_clock::now() - ended;
+  ::kill(stopped.load(), SIGCONT);
+  CHECK(waited >= pu::rollback_wait - std::chrono::milliseconds(50));
+  CHECK(waited < pu::rollback_wait + std::chrono::seconds(3));
+  {
+    const pu::lease c(pool);
+    REQUIRE(c);
+    CHECK(PQbackendPID(c->conn.get()) != stopped.load());
+    CHECK(PQtransactionStatus(c->conn.get()) == PQTRANS_IDLE);
+  }
   CHECK(connects == 2);
 }

@@ -197,16 +197,20 @@ TEST_CASE("sqlite store: conformance on a shared in-memory database (mode=memory
 }
 
 // The adapters' pool hook (sqlite_util::ready_for_reuse): a connection whose
-// lease ended inside a transaction is rolled back and reused, not closed and
-// reopened, and nothing of the transaction is left.
-TEST_CASE("sqlite pool: a connection left in a transaction is rolled back and reused, not reopened") {
+// lease ended inside a transaction, or with a statement stepped but not
+// reset, is rolled back and reset and reused, not closed and reopened; it
+// holds no lock afterwards (another connection, with no busy wait, writes)
+// and nothing of the transaction is left.
+TEST_CASE("sqlite pool: a connection left in a transaction or mid-statement is repaired and reused, not reopened") {
   namespace su = mfakit_examples::sqlite_util;
   struct connection {
     su::busy_wait busy;
     su::db_ptr db;
+    su::stmt_ptr probe;  // after db: finalized first
   };
   using pool_type = mfakit_examples::connection_pool<connection>;
   const std::string path = fresh_sqlite_path("pool_reuse");
+  const auto exec = [](sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); };
   int opens = 0;
   {
     pool_type pool(
@@ -219,7 +223,12 @@ TEST_CASE("sqlite pool: a connection left in a transaction is rolled back and re
           return c;
         },
         1, [](connection& c) noexcept { return su::ready_for_reuse(c.db.get()); });
-    const auto exec = [](sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); };
+    // another connection that never waits for a lock: SQLITE_BUSY at once
+    sqlite3* raw = nullptr;
+    REQUIRE(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK);
+    const su::db_ptr other(raw);
+    REQUIRE(exec(other.get(), "CREATE TABLE t (x)") == SQLITE_OK);
+    REQUIRE(exec(other.get(), "INSERT INTO t VALUES (1), (2)") == SQLITE_OK);
     {
       const pool_type::lease c(pool);
       REQUIRE(c);
@@ -227,13 +236,26 @@ TEST_CASE("sqlite pool: a connection left in a transaction is rolled back and re
       REQUIRE(exec(c->db.get(), "CREATE TABLE pool_reuse_probe (x)") == SQLITE_OK);
       REQUIRE(sqlite3_get_autocommit(c->db.get()) == 0);
     }
+    CHECK(exec(other.get(), "INSERT INTO t VALUES (3)") == SQLITE_OK);  // no lock left behind
     {
       const pool_type::lease c(pool);
       REQUIRE(c);
       CHECK(sqlite3_get_autocommit(c->db.get()) != 0);
-      // rolled back: the table is not there, and the write lock is free
-      CHECK(exec(c->db.get(), "SELECT x FROM pool_reuse_probe") == SQLITE_ERROR);
-      CHECK(exec(c->db.get(), "BEGIN IMMEDIATE; COMMIT") == SQLITE_OK);
+      CHECK(exec(c->db.get(), "SELECT x FROM pool_reuse_probe") == SQLITE_ERROR);  // rolled back
+      // a cursor left mid-way: it holds a read lock, and its next step would
+      // continue the old query for the next caller
+      REQUIRE(su::prepare(c->db.get(), c->probe, "SELECT x FROM t ORDER BY x"));
+      REQUIRE(sqlite3_step(c->probe.get()) == SQLITE_ROW);
+      REQUIRE(sqlite3_stmt_busy(c->probe.get()) != 0);
+    }
+    CHECK(exec(other.get(), "INSERT INTO t VALUES (4)") == SQLITE_OK);  // the read lock is gone
+    {
+      const pool_type::lease c(pool);
+      REQUIRE(c);
+      CHECK(sqlite3_stmt_busy(c->probe.get()) == 0);
+      REQUIRE(sqlite3_step(c->probe.get()) == SQLITE_ROW);
+      CHECK(sqlite3_column_int(c->probe.get(), 0) == 1);  // from the start, not row 2
+      sqlite3_reset(c->probe.get());
     }
     CHECK(opens == 1);
   }
