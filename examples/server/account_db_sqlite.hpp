@@ -30,7 +30,8 @@ class sqlite_account_db final : public account_db {
   };
 
   explicit sqlite_account_db(options o)
-      : opt_(std::move(o)), pool_([this] { return connect(); }, opt_.max_connections, &ready_for_reuse) {
+      : opt_(std::move(o)),
+        pool_([this] { return connect(); }, opt_.max_connections, &sqlite_util::ready_for_reuse<connection>) {
     std::string error;
     auto first = connect(&error);
     if (!first) throw std::runtime_error("sqlite_account_db: cannot open " + opt_.path + ": " + error);
@@ -235,9 +236,6 @@ class sqlite_account_db final : public account_db {
   };
   using pool = connection_pool<connection>;
   using lease = pool::lease;
-  // Back to the pool outside a transaction: one left inside (its rollback
-  // failed on the way out) is rolled back, or closed.
-  static bool ready_for_reuse(connection& c) noexcept { return sqlite_util::ready_for_reuse(c.db.get()); }
 
   // One use of a prepared statement: bound, stepped, reset and unbound at scope end.
   class stmt {

@@ -81,7 +81,7 @@ class sqlite_store {
               std::string error;
               return connect(error);
             },
-            opt_.max_connections, &ready_for_reuse) {
+            opt_.max_connections, &sqlite_util::ready_for_reuse<connection>) {
     if (!valid_identifier(opt_.table)) throw std::runtime_error("sqlite_store: invalid table name");
     std::string error;
     auto first = connect(error);
@@ -171,9 +171,6 @@ class sqlite_store {
     stmt_ptr load, exists, remove, begin, bump, insert, update, commit, rollback;
   };
   using lease = connection_pool<connection>::lease;
-
-  // Back to the pool outside a transaction (one left inside is rolled back).
-  static bool ready_for_reuse(connection& c) noexcept { return sqlite_util::ready_for_reuse(c.db.get()); }
 
   [[nodiscard]] static bool valid_identifier(std::string_view s) noexcept {
     if (s.empty() || s.size() > 48 || (s[0] >= '0' && s[0] <= '9')) return false;

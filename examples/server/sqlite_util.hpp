@@ -88,6 +88,13 @@ inline void reset_and_unbind(sqlite3_stmt* s) noexcept {
   return sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK && sqlite3_get_autocommit(db) != 0;
 }
 
+/// The same as a connection_pool's reuse hook, for an adapter's connection
+/// type with its handle in `db`: connection_pool<C>(..., &ready_for_reuse<C>).
+template <class Connection>
+[[nodiscard]] bool ready_for_reuse(Connection& c) noexcept {
+  return ready_for_reuse(c.db.get());
+}
+
 /// Resets a statement and its bindings when the scope ends.
 class statement_reset {
  public:

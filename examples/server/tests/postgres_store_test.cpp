@@ -470,6 +470,21 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
   CHECK(store.drop_schema());
 }
 
+namespace {
+/// A pool of one connection to the test server with the adapters' reuse
+/// hook, counting its connects in `connects`.
+mfakit_examples::postgres_util::pool counting_pool(int& connects) {
+  namespace pu = mfakit_examples::postgres_util;
+  return pu::pool(
+      [&connects]() -> std::unique_ptr<pu::connection> {
+        ++connects;
+        std::string error;
+        return pu::connect(MFAKIT_TEST_PG_CONNINFO, error);
+      },
+      1, &pu::ready_for_reuse);
+}
+}  // namespace
+
 // The adapters' pool hook (postgres_util::ready_for_reuse) on a real server:
 // a connection whose lease ended inside a transaction, open or aborted, is
 // rolled back and reused (the same backend, nothing of the transaction
@@ -480,13 +495,7 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
 TEST_CASE("postgres pool: a connection left in a transaction is rolled back and reused, not reconnected") {
   namespace pu = mfakit_examples::postgres_util;
   int connects = 0;
-  pu::pool pool(
-      [&]() -> std::unique_ptr<pu::connection> {
-        ++connects;
-        std::string error;
-        return pu::connect(MFAKIT_TEST_PG_CONNINFO, error);
-      },
-      1, &pu::ready_for_reuse);
+  pu::pool pool = counting_pool(connects);
   const auto exec = [](PGconn* pg, const char* sql) { return pu::result(PQexec(pg, sql)); };
   const auto backend = [&] {
     const pu::lease c(pool);
@@ -542,13 +551,7 @@ TEST_CASE("postgres pool: a connection left in a transaction is rolled back and 
 TEST_CASE("postgres pool: a rollback the server does not answer closes the connection after rollback_wait") {
   namespace pu = mfakit_examples::postgres_util;
   int connects = 0;
-  pu::pool pool(
-      [&]() -> std::unique_ptr<pu::connection> {
-        ++connects;
-        std::string error;
-        return pu::connect(MFAKIT_TEST_PG_CONNINFO, error);
-      },
-      1, &pu::ready_for_reuse);
+  pu::pool pool = counting_pool(connects);
   std::atomic<int> stopped{0};
   std::atomic<bool> done{false};
   // the backend runs again on every way out, and after 10 s at the latest (a

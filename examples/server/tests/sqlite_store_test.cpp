@@ -222,7 +222,7 @@ TEST_CASE("sqlite pool: a connection left in a transaction or mid-statement is r
           if (!c->db) return nullptr;
           return c;
         },
-        1, [](connection& c) noexcept { return su::ready_for_reuse(c.db.get()); });
+        1, &su::ready_for_reuse<connection>);
     // another connection that never waits for a lock: SQLITE_BUSY at once
     sqlite3* raw = nullptr;
     REQUIRE(sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) == SQLITE_OK);
