@@ -96,6 +96,16 @@ TEST_CASE("the error table has one row per errc, in order, and drives the catego
 #endif
 }
 
+TEST_CASE("a default result holds no answer yet (what asio::co_spawn starts from)", "[errors]") {
+  const mfakit::result<int> none;
+  CHECK_FALSE(none.has_value());
+  CHECK(none.error() == errc::invalid_argument);
+  mfakit::result<int> later;
+  later = 42;
+  REQUIRE(later);
+  CHECK(*later == 42);
+}
+
 TEST_CASE("result holds a value or an error", "[errors]") {
   mfakit::result<int> ok = 42;
   REQUIRE(ok);

@@ -622,9 +622,9 @@ class account_gate {
   return r;
 }
 
-[[nodiscard]] reply error_for(mhttp::endpoint ep, std::error_code ec, const mfakit::attempt_info& info = {}) {
+[[nodiscard]] reply error_for(mhttp::endpoint ep, std::error_code ec, std::int64_t retry_after = 0) {
   reply r = text_reply(static_cast<unsigned>(mhttp::status_of(ep, ec)), mhttp::error_body(ec));
-  r.retry_after = info.retry_after;
+  r.retry_after = retry_after;
   return r;
 }
 
@@ -1062,14 +1062,14 @@ class app {
     if (auto refused = co_await check_password(email, password, **row, p, 401)) co_return std::move(*refused);
     co_return co_await on(store_pool_, [&]() -> reply {
       auto challenge = svc_.begin_login(email);
+      if (challenge && !challenge->mfa_required()) {  // no second factor: a session now
+        log_auth("session_issued", email, &p, "via=password");
+        return issue_tokens(email);
+      }
       if (challenge) {
         reply r = secret_reply(mhttp::challenge_body(*challenge));
         mfakit::cleanse(challenge->token.data(), challenge->token.size());
         return r;
-      }
-      if (challenge.error() == mfakit::errc::not_enabled) {  // no second factor: a session now
-        log_auth("session_issued", email, &p, "via=password");
-        return issue_tokens(email);
       }
       return error_for(mhttp::endpoint::login, challenge.error());
     });
@@ -1103,11 +1103,10 @@ class app {
       co_return error_for(mhttp::endpoint::verify, mfakit::errc::challenge_invalid);
     }
     auto finish = [&]() -> reply {
-      mfakit::attempt_info info;
-      auto done = svc_.complete_login(token, code, *via, &info);
+      auto done = svc_.complete_login(token, code, *via);
       if (!done) {
         if (done.error() == mfakit::errc::challenge_invalid) bad_token_limiter_.failed(p.address, now());
-        return error_for(mhttp::endpoint::verify, done.error(), info);
+        return error_for(mhttp::endpoint::verify, done.error(), done.retry_after());
       }
       log_auth("session_issued", done->user, &p, *via == mfakit::factor::totp ? "via=totp" : "via=backup_code");
       return issue_tokens(done->user);
@@ -1233,9 +1232,8 @@ class app {
     });
     if (!pending) co_return first;
     co_return co_await on(kdf_pool_, [&]() -> reply {
-      mfakit::attempt_info info;
-      auto r = svc_.enable(claims->sub, code, &info);
-      if (!r) return error_for(mhttp::endpoint::enable, r.error(), info);
+      auto r = svc_.enable(claims->sub, code);
+      if (!r) return error_for(mhttp::endpoint::enable, r.error(), r.retry_after());
       return secret_reply(mhttp::enable_body(*r));
     });
   }
@@ -1412,9 +1410,10 @@ int main(int argc, char** argv) {
     cfg.hasher = mfakit::backup_code_hasher(
         opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit::backup_code_hasher::default_cost, *pepper);
     mfakit::cleanse(pepper->data(), pepper->size());
-    cfg.on_event = log_event;
+    mfakit::service_options<> svc_options;
+    svc_options.on_event = log_event;
     demo_clock clock{std::make_shared<const std::string>(opt.clock_offset_file)};
-    demo_service svc(*store, std::move(cfg), clock);
+    demo_service svc(*store, std::move(cfg), std::move(svc_options), clock);
 
     const mfakit::scrypt_params password_cost =
         opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit_examples::password_cost;

@@ -141,19 +141,21 @@ template <class T>
   return e;
 }
 
-/// A fresh batch, or a copy of the one this request already made.
+/// The costly step of enable and regenerate: a fresh batch of codes and
+/// their digests (one scrypt run per code) into `out`.
 template <random_source R>
-[[nodiscard]] result<backup_batch> fresh_backup_codes(const flow_config& cfg, R& rng,
-                                                      std::optional<backup_batch>* reuse) {
-  if (reuse != nullptr && *reuse) return backup_batch{(*reuse)->codes, (*reuse)->digests};
+[[nodiscard]] result<void> make_backup_batch(const flow_config& cfg, R& rng, std::optional<backup_batch>& out) {
   auto codes = generate_backup_codes(cfg.backup_code_count, rng);
   if (!codes) return codes.error();
   auto digests = cfg.hasher.digest(*codes, rng);
   if (!digests) return digests.error();
-  backup_batch batch{std::move(*codes), std::move(*digests)};
-  if (reuse != nullptr) *reuse = backup_batch{batch.codes, batch.digests};
-  return batch;
+  out = backup_batch{std::move(*codes), std::move(*digests)};
+  return {};
 }
+
+/// A copy of the batch this request made (the request keeps its own for
+/// later rounds).
+[[nodiscard]] inline backup_batch copy_of(const backup_batch& b) { return backup_batch{b.codes, b.digests}; }
 
 [[nodiscard]] inline bool is_enabled(const std::optional<account_record>& r) noexcept {
   return r && r->status == account_status::enabled;
@@ -197,6 +199,50 @@ template <random_source R>
   return d;
 }
 
+namespace detail {
+/// The rules of enable up to its costly step: std::nullopt when the code
+/// checked out and `batch` is still empty (make it, then decide again on
+/// the same record and time); otherwise the decision, with a copy of the batch.
+[[nodiscard]] inline std::optional<decision<enable_result>> enable_step(const std::optional<account_record>& current,
+                                                                        std::string_view user, std::string_view code,
+                                                                        std::int64_t now, const flow_config& cfg,
+                                                                        const std::optional<backup_batch>& batch) {
+  if (blank(code)) return refuse<enable_result>(errc::missing_code);
+  if (!current || current->status == account_status::disabled) return refuse<enable_result>(errc::not_pending);
+  if (current->status == account_status::enabled) return refuse<enable_result>(errc::already_enabled);
+  bool lock_expired = false;
+  if (auto refused = gate<enable_result>(*current, user, now, cfg, lock_expired)) return std::move(*refused);
+
+  auto step = check_totp(*current, user, code, now, cfg);
+  if (!step) {
+    const std::error_code ec = step.error();
+    decision<enable_result> d = refuse<enable_result>(ec);
+    if (ec == errc::malformed_code) {
+      d.events.push_back(malformed_event(user, now, factor::totp));
+    } else if (ec == errc::code_mismatch || ec == errc::code_replayed) {
+      d.next = with_failure(*current, user, now, cfg, lock_expired, factor::totp, ec == errc::code_replayed, d.events);
+    }
+    return d;
+  }
+  if (!batch) return std::nullopt;
+  backup_batch fresh = copy_of(*batch);
+  account_record next = *current;
+  next.status = account_status::enabled;
+  next.last_step = *step;
+  next.backup = std::move(fresh.digests);
+  next.failures = 0;
+  next.last_failure = 0;
+  std::optional<event> drift = note_offset(next, *step, user, now);
+  decision<enable_result> d{std::move(next), enable_result{std::move(fresh.codes)}, {}, 0};
+  d.events.push_back(make_event(event_kind::code_accepted, user, now));
+  if (drift) d.events.push_back(std::move(*drift));
+  event e = make_event(event_kind::enabled, user, now);
+  e.backup_codes_remaining = cfg.backup_code_count;
+  d.events.push_back(std::move(e));
+  return d;
+}
+}  // namespace detail
+
 /// POST .../totp/enable: verify a code against the pending secret. A driver
 /// that retries passes `reuse` so the backup codes are made (and their KDF
 /// paid) once per request.
@@ -204,68 +250,44 @@ template <random_source R>
 [[nodiscard]] decision<enable_result> enable(const std::optional<account_record>& current, std::string_view user,
                                              std::string_view code, std::int64_t now, const flow_config& cfg, R& rng,
                                              std::optional<backup_batch>* reuse = nullptr) {
-  if (detail::blank(code)) return detail::refuse<enable_result>(errc::missing_code);
-  if (!current || current->status == account_status::disabled) return detail::refuse<enable_result>(errc::not_pending);
-  if (current->status == account_status::enabled) return detail::refuse<enable_result>(errc::already_enabled);
-  bool lock_expired = false;
-  if (auto refused = detail::gate<enable_result>(*current, user, now, cfg, lock_expired)) return std::move(*refused);
-
-  auto step = detail::check_totp(*current, user, code, now, cfg);
-  if (!step) {
-    const std::error_code ec = step.error();
-    decision<enable_result> d = detail::refuse<enable_result>(ec);
-    if (ec == errc::malformed_code) {
-      d.events.push_back(detail::malformed_event(user, now, factor::totp));
-    } else if (ec == errc::code_mismatch || ec == errc::code_replayed) {
-      d.next = detail::with_failure(*current, user, now, cfg, lock_expired, factor::totp, ec == errc::code_replayed,
-                                    d.events);
-    }
-    return d;
-  }
-  auto fresh = detail::fresh_backup_codes(cfg, rng, reuse);
-  if (!fresh) return detail::refuse<enable_result>(fresh.error());
-  account_record next = *current;
-  next.status = account_status::enabled;
-  next.last_step = *step;
-  next.backup = std::move(fresh->digests);
-  next.failures = 0;
-  next.last_failure = 0;
-  std::optional<event> drift = detail::note_offset(next, *step, user, now);
-  decision<enable_result> d{std::move(next), enable_result{std::move(fresh->codes)}, {}, 0};
-  d.events.push_back(detail::make_event(event_kind::code_accepted, user, now));
-  if (drift) d.events.push_back(std::move(*drift));
-  event e = detail::make_event(event_kind::enabled, user, now);
-  e.backup_codes_remaining = cfg.backup_code_count;
-  d.events.push_back(std::move(e));
-  return d;
+  std::optional<backup_batch> own;
+  std::optional<backup_batch>& batch = reuse != nullptr ? *reuse : own;
+  if (auto d = detail::enable_step(current, user, code, now, cfg, batch)) return std::move(*d);
+  if (auto made = detail::make_backup_batch(cfg, rng, batch); !made) return detail::refuse<enable_result>(made.error());
+  return std::move(*detail::enable_step(current, user, code, now, cfg, batch));
 }
 
-/// The second factor of a login: a TOTP code or a backup code. Takes the
-/// record by value because the record to store is this one changed in two
-/// fields: a driver that has no further use for its copy moves it in (the
-/// service does), which saves copying the sealed secret and the backup-code
-/// digests on every login.
-[[nodiscard]] inline decision<login_result> verify(std::optional<account_record> current, std::string_view user,
-                                                   std::string_view code, factor via, std::int64_t now,
-                                                   const flow_config& cfg) {
-  if (detail::blank(code)) return detail::refuse<login_result>(errc::missing_code);
-  if (!detail::is_enabled(current)) return detail::refuse<login_result>(errc::not_enabled);
+namespace detail {
+/// The rules of a login's second factor up to its costly step: with a
+/// `guess` (the operations), std::nullopt when a backup code needs its KDF
+/// run and `guess` holds none for this record's set (digest it, then decide
+/// again; `current` is left as it was); without one, the KDF runs here.
+/// Moves from `current` once it decides.
+[[nodiscard]] inline std::optional<decision<login_result>> verify_step(std::optional<account_record>& current,
+                                                                       std::string_view user, std::string_view code,
+                                                                       factor via, std::int64_t now,
+                                                                       const flow_config& cfg,
+                                                                       const backup_guess* guess) {
+  if (blank(code)) return refuse<login_result>(errc::missing_code);
+  if (!is_enabled(current)) return refuse<login_result>(errc::not_enabled);
   bool lock_expired = false;
-  if (auto refused = detail::gate<login_result>(*current, user, now, cfg, lock_expired)) return std::move(*refused);
+  if (auto refused = gate<login_result>(*current, user, now, cfg, lock_expired)) return std::move(*refused);
 
   account_record& r = *current;  // becomes the record to store
   std::error_code ec;
   std::optional<std::uint64_t> step;
   std::optional<std::size_t> used;
   if (via == factor::totp) {
-    auto matched = detail::check_totp(r, user, code, now, cfg);
+    auto matched = check_totp(r, user, code, now, cfg);
     if (matched) {
       step = *matched;
     } else {
       ec = matched.error();
     }
   } else {
-    auto index = cfg.hasher.match(r.backup, code);
+    if (guess != nullptr && !guess->for_set(r.backup) && backup_code_hasher::needs_kdf(r.backup, code))
+      return std::nullopt;
+    auto index = guess != nullptr ? cfg.hasher.match(r.backup, code, *guess) : cfg.hasher.match(r.backup, code);
     if (index) {
       used = *index;
     } else {
@@ -273,32 +295,41 @@ template <random_source R>
     }
   }
   if (ec) {
-    decision<login_result> d = detail::refuse<login_result>(ec);
+    decision<login_result> d = refuse<login_result>(ec);
     if (ec == errc::malformed_code) {
-      d.events.push_back(detail::malformed_event(user, now, via));
+      d.events.push_back(malformed_event(user, now, via));
     } else if (ec == errc::code_mismatch || ec == errc::code_replayed) {
-      d.next =
-          detail::with_failure(std::move(r), user, now, cfg, lock_expired, via, ec == errc::code_replayed, d.events);
+      d.next = with_failure(std::move(r), user, now, cfg, lock_expired, via, ec == errc::code_replayed, d.events);
     }
     return d;
   }
   std::optional<event> drift;
   if (step) {
     r.last_step = *step;
-    drift = detail::note_offset(r, *step, user, now);
+    drift = note_offset(r, *step, user, now);
   }
   if (used) r.backup.digests.erase(r.backup.digests.begin() + static_cast<std::ptrdiff_t>(*used));
   r.failures = 0;
   r.last_failure = 0;
   const std::size_t remaining = r.backup.digests.size();
   decision<login_result> d{std::move(current), login_result{std::string(user), via, remaining}, {}, 0};
-  event e =
-      detail::make_event(via == factor::totp ? event_kind::code_accepted : event_kind::backup_code_used, user, now);
+  event e = make_event(via == factor::totp ? event_kind::code_accepted : event_kind::backup_code_used, user, now);
   e.via = via;
   e.backup_codes_remaining = remaining;
   d.events.push_back(std::move(e));
   if (drift) d.events.push_back(std::move(*drift));
   return d;
+}
+}  // namespace detail
+
+/// The second factor of a login: a TOTP code or a backup code (its KDF run
+/// here). Takes the record by value because the record to store is this one
+/// changed in two fields: a caller that has no further use for its copy moves
+/// it in, which saves copying the sealed secret and the backup-code digests.
+[[nodiscard]] inline decision<login_result> verify(std::optional<account_record> current, std::string_view user,
+                                                   std::string_view code, factor via, std::int64_t now,
+                                                   const flow_config& cfg) {
+  return std::move(*detail::verify_step(current, user, code, via, now, cfg, nullptr));
 }
 
 /// POST .../totp/disable (after the host checked the password).
@@ -310,21 +341,36 @@ template <random_source R>
   return d;
 }
 
+namespace detail {
+/// The rules of regenerate up to its costly step: std::nullopt while
+/// `batch` is empty and the account is enabled.
+[[nodiscard]] inline std::optional<decision<regenerate_result>> regenerate_step(
+    const std::optional<account_record>& current, std::string_view user, std::int64_t now, const flow_config& cfg,
+    const std::optional<backup_batch>& batch) {
+  if (!is_enabled(current)) return refuse<regenerate_result>(errc::not_enabled);
+  if (!batch) return std::nullopt;
+  backup_batch fresh = copy_of(*batch);
+  account_record next = *current;
+  next.backup = std::move(fresh.digests);
+  decision<regenerate_result> d{std::move(next), regenerate_result{std::move(fresh.codes)}, {}, 0};
+  event e = make_event(event_kind::backup_codes_regenerated, user, now);
+  e.backup_codes_remaining = cfg.backup_code_count;
+  d.events.push_back(std::move(e));
+  return d;
+}
+}  // namespace detail
+
 /// POST .../backup-codes/regenerate: every earlier code stops working.
 template <random_source R>
 [[nodiscard]] decision<regenerate_result> regenerate(const std::optional<account_record>& current,
                                                      std::string_view user, std::int64_t now, const flow_config& cfg,
                                                      R& rng, std::optional<backup_batch>* reuse = nullptr) {
-  if (!detail::is_enabled(current)) return detail::refuse<regenerate_result>(errc::not_enabled);
-  auto fresh = detail::fresh_backup_codes(cfg, rng, reuse);
-  if (!fresh) return detail::refuse<regenerate_result>(fresh.error());
-  account_record next = *current;
-  next.backup = std::move(fresh->digests);
-  decision<regenerate_result> d{std::move(next), regenerate_result{std::move(fresh->codes)}, {}, 0};
-  event e = detail::make_event(event_kind::backup_codes_regenerated, user, now);
-  e.backup_codes_remaining = cfg.backup_code_count;
-  d.events.push_back(std::move(e));
-  return d;
+  std::optional<backup_batch> own;
+  std::optional<backup_batch>& batch = reuse != nullptr ? *reuse : own;
+  if (auto d = detail::regenerate_step(current, user, now, cfg, batch)) return std::move(*d);
+  if (auto made = detail::make_backup_batch(cfg, rng, batch); !made)
+    return detail::refuse<regenerate_result>(made.error());
+  return std::move(*detail::regenerate_step(current, user, now, cfg, batch));
 }
 
 /// An administrator's unlock: the failure count (and so any delay or lock) cleared.

@@ -2,19 +2,24 @@
 // operations as the synchronous service (operation.hpp), driven by a C++20
 // coroutine loop against a store whose two calls are awaitable.
 //
-//     mfakit::async_service svc(store, std::move(cfg));       // store: awaitable_record_store
+//     mfakit::async_service svc(store, std::move(cfg), mfakit::service_options<decltype(offload)>{.offload = offload});
 //     auto r = co_await svc.complete_login(token, code, mfakit::factor::totp);
 //
-// The coroutine type is the host's choice: any class template whose
-// coroutines can co_await the store's calls and co_return a value
-// (mfakit::task below by default; asio::awaitable, for a store whose calls
-// return asio::awaitable, works the same way). The service's calls take
-// their strings by value, so a caller may pass temporaries and let them go
-// before the task runs. The service's own copies of codes and tokens (in the
-// coroutine frame) are wiped when the call ends; the caller's strings, and a
-// parameter object the compiler moved from, are the caller's to wipe (pass
-// std::move(code) of a string you then cleanse, or use the synchronous
-// service, which copies nothing).
+// The coroutine type follows the store: a store whose calls return
+// asio::awaitable<X> gives calls of asio::awaitable<result<T>>, one whose
+// calls return mfakit::task (or plain awaiters) gives mfakit::task; the
+// concept checks, through the coroutine type's promise, that the store's
+// calls can be awaited there. The offload runs the costly steps (hashing
+// backup codes, checking one: scrypt) away from the loop's thread; for Asio:
+//
+//     auto offload = [&pool](mfakit::compute_job job) {
+//       return asio::co_spawn(pool, [job]() -> asio::awaitable<void> { job(); co_return; }, asio::use_awaitable);
+//     };
+//
+// The service's calls copy their strings into the coroutine before they
+// return, so a caller may pass temporaries and let them go before the task
+// runs. Those copies (codes and tokens among them) are wiped when the call
+// ends; the caller's own strings are the caller's to wipe.
 #pragma once
 
 #include <concepts>
@@ -29,11 +34,12 @@
 #include <type_traits>
 #include <utility>
 
+#include "mfakit/calls.hpp"
 #include "mfakit/clock.hpp"
 #include "mfakit/crypto.hpp"
 #include "mfakit/errors.hpp"
-#include "mfakit/operation.hpp"
 #include "mfakit/flow_types.hpp"
+#include "mfakit/operation.hpp"
 
 namespace mfakit {
 
@@ -62,10 +68,8 @@ class [[nodiscard]] task {
     };
     final_awaiter final_suspend() noexcept { return {}; }
     template <class U>
-      requires std::constructible_from<T, U&&>
-    void return_value(U&& v) {
-      value.emplace(std::forward<U>(v));
-    }
+    requires std::constructible_from<T, U&&>
+    void return_value(U&& v) { value.emplace(std::forward<U>(v)); }
     void unhandled_exception() noexcept { error = std::current_exception(); }
   };
 
@@ -150,59 +154,181 @@ T sync_wait(task<T> t) {
   return std::move(*s.value);
 }
 
-// --- the awaitable store ----------------------------------------------------------
+// --- what a coroutine can co_await ------------------------------------------------
 
 namespace detail {
 template <class A>
-concept has_member_co_await = requires(A&& a) { static_cast<A&&>(a).operator co_await(); };
-
+concept has_member_co_await = requires(A&& a) {
+  static_cast<A&&>(a).operator co_await();
+};
 template <class A>
-decltype(auto) awaiter_of(A&& a) {
-  if constexpr (has_member_co_await<A>) {
-    return static_cast<A&&>(a).operator co_await();
-  } else {
-    return static_cast<A&&>(a);
-  }
+concept has_free_co_await = requires(A&& a) {
+  operator co_await(static_cast<A&&>(a));
+};
+
+/// The awaiter of an awaitable: its operator co_await (a member or a free
+/// function), or the awaitable itself. (Declared only: for decltype.)
+template <class A>
+requires has_member_co_await<A>
+auto awaiter_of(A&& a) -> decltype(static_cast<A&&>(a).operator co_await());
+template <class A>
+requires(!has_member_co_await<A> && has_free_co_await<A>) auto awaiter_of(A&& a)
+    -> decltype(operator co_await(static_cast<A&&>(a)));
+template <class A>
+requires(!has_member_co_await<A> && !has_free_co_await<A>) auto awaiter_of(A&& a) -> A&&;
+
+// Whether a promise type has any member named await_transform (then every
+// co_await in its coroutines goes through it: asio::awaitable's does).
+struct await_transform_probe {
+  void await_transform();
+};
+template <class P>
+struct await_transform_both : P, await_transform_probe {};
+template <class P>
+concept has_await_transform = !requires {
+  &await_transform_both<P>::await_transform;
+};
+
+/// What `co_await a` operates on inside a coroutine whose promise is P.
+/// (Declared only: for decltype.)
+template <class P, class A>
+requires has_await_transform<P>
+auto transformed(P& p, A&& a) -> decltype(p.await_transform(static_cast<A&&>(a)));
+template <class P, class A>
+requires(!has_await_transform<P>) auto transformed(P& p, A&& a) -> A&&;
+
+template <class P, class A>
+using awaiter_in_t = decltype(awaiter_of(transformed(std::declval<P&>(), std::declval<A>())));
+
+/// `co_await a` compiles in a coroutine whose promise is P.
+template <class A, class P>
+concept awaitable_in = requires {
+  typename awaiter_in_t<P, A>;
 }
+&&requires(std::remove_reference_t<awaiter_in_t<P, A>>& w, std::coroutine_handle<P> h) {
+  w.await_ready();
+  w.await_suspend(h);
+  w.await_resume();
+};
 
-template <class A>
-using await_result_t = decltype(std::declval<decltype(awaiter_of(std::declval<A>()))&>().await_resume());
+template <class P, class A>
+using await_result_in_t = decltype(std::declval<std::remove_reference_t<awaiter_in_t<P, A>>&>().await_resume());
 
-// Exactly R, as record_store asks of a synchronous store: an adapter that
-// yields a driver's int status (or a plain bool) would otherwise convert,
-// and -1 would read as a stored write.
-template <class A, class R>
-concept awaitable_of = requires { typename await_result_t<A>; } && std::same_as<std::remove_cvref_t<await_result_t<A>>, R>;
+// ... and yields exactly R, as record_store asks of a synchronous store: an
+// adapter that yields a driver's int status (or a plain bool) would
+// otherwise convert, and -1 would read as a stored write.
+template <class A, class P, class R>
+concept awaitable_in_of = awaitable_in<A, P> && std::same_as<std::remove_cvref_t<await_result_in_t<P, A>>, R>;
 }  // namespace detail
 
+// --- the coroutine type -------------------------------------------------------------
+
+/// A coroutine type as the loop uses it: type<T> is a coroutine returning T.
+/// task_family<mfakit::task>, task_family<cppcoro::task>...
+template <template <class...> class Task>
+struct task_family {
+  template <class T>
+  using type = Task<T>;
+};
+
+namespace detail {
+template <class A>
+struct rebound {};  // not a class template specialization: no family
+template <template <class...> class Tmpl, class X, class... Rest>
+struct rebound<Tmpl<X, Rest...>> {  // asio::awaitable<X, Executor> -> asio::awaitable<T, Executor>
+  template <class T>
+  using type = Tmpl<T, Rest...>;
+};
+
+template <class Tasks, class T>
+concept family_of_coroutines = requires {
+  typename std::coroutine_traits<typename Tasks::template type<T>>::promise_type;
+};
+
+template <class Store>
+struct tasks_of_store {
+  using type = task_family<task>;
+};
+template <class Store>
+requires requires(Store& s, std::string_view k) {
+  s.load(k);
+} && family_of_coroutines<rebound<std::remove_cvref_t<decltype(std::declval<Store&>().load(std::string_view{}))>>,
+                          result<bool>>
+struct tasks_of_store<Store> {
+  using type = rebound<std::remove_cvref_t<decltype(std::declval<Store&>().load(std::string_view{}))>>;
+};
+
+template <class Tasks>
+using loop_promise_t = typename std::coroutine_traits<typename Tasks::template type<result<bool>>>::promise_type;
+}  // namespace detail
+
+/// The coroutine type of a store's calls, as the loop's: a store whose load
+/// returns asio::awaitable<X> gives asio::awaitable<result<T>> calls, one
+/// returning cppcoro::task<X> gives cppcoro::task<result<T>>; a store whose
+/// calls return plain awaiters gives mfakit::task.
+template <class Store>
+using tasks_of = typename detail::tasks_of_store<Store>::type;
+
+/// The coroutine type `Tasks` gives for T.
+template <class Tasks, class T>
+using task_t = typename Tasks::template type<T>;
+
+// --- the awaitable store ----------------------------------------------------------
+
 /// A store for the coroutine loop: the calls of record_store (store.hpp,
-/// same contract), each returning something to co_await that yields the
-/// answer. An exception from either is a store failure.
-template <class S>
-concept awaitable_record_store_load = requires(S& s, std::string_view key) {
-  { s.load(key) } -> detail::awaitable_of<load_answer>;
+/// same contract), each returning something that a coroutine of `Tasks`
+/// can co_await (through its promise's await_transform, if it has one; an
+/// operator co_await, member or free, counts) and that yields the answer.
+/// An exception from either is a store failure.
+template <class S, class Tasks>
+concept awaitable_record_store_in = requires(S& s, std::string_view key, std::uint64_t expected,
+                                             const std::optional<std::string>& next) {
+  { s.load(key) } -> detail::awaitable_in_of<detail::loop_promise_t<Tasks>, load_answer>;
+  { s.compare_and_swap(key, expected, next) } -> detail::awaitable_in_of<detail::loop_promise_t<Tasks>, swap_answer>;
 };
+
+/// An awaitable store, awaited from the coroutine type of its own calls (tasks_of).
 template <class S>
-concept awaitable_record_store_cas = requires(S& s, std::string_view key, std::uint64_t expected,
-                                              const std::optional<std::string>& next) {
-  { s.compare_and_swap(key, expected, next) } -> detail::awaitable_of<swap_answer>;
+concept awaitable_record_store = awaitable_record_store_in<S, tasks_of<S>>;
+
+/// Where the coroutine loop runs an operation's costly steps: no_offload
+/// (inline), or a callable that takes a compute_job and returns something a
+/// coroutine of `Tasks` can co_await, which completes once the job has run
+/// (for Asio: co_spawn(pool, ..., use_awaitable)). The job must run exactly
+/// once; if the awaitable throws before it ran, the loop runs it inline.
+template <class O, class Tasks>
+concept offload_in = std::same_as<std::remove_cv_t<O>, no_offload> || requires(O& o, compute_job job) {
+  { o(job) } -> detail::awaitable_in<detail::loop_promise_t<Tasks>>;
 };
-template <class S>
-concept awaitable_record_store = awaitable_record_store_load<S> && awaitable_record_store_cas<S>;
 
 // --- the loop ----------------------------------------------------------------------
 
+namespace detail {
+/// An operation's compute step that remembers whether it ran.
+template <class Op>
+struct tracked_job {
+  Op* op;
+  bool ran = false;
+  void compute() {
+    ran = true;
+    op->compute();
+  }
+};
+}  // namespace detail
+
 /// The coroutine loop: runs an operation to its end, co_awaiting each store
-/// call. `Task` is the coroutine type to return (mfakit::task by default).
-/// The operation is moved into the coroutine; the strings it views (user,
-/// code, token) must outlive the returned task (async_service owns them).
-template <template <class...> class Task = task, awaitable_record_store Store, store_operation Op>
-Task<result<typename Op::value_type>> run_async(Store& store, Op op) {
+/// call and each offloaded job. Returns a coroutine of `Tasks`. The
+/// operation is moved into the coroutine; the strings it views (user, code,
+/// token) and the offload must outlive the returned task (async_service
+/// owns them).
+template <class Tasks, class Store, store_operation Op, class Offload>
+requires awaitable_record_store_in<Store, Tasks> && offload_in<Offload, Tasks>
+    task_t<Tasks, result<typename Op::value_type>> run_async_in(Store& store, Op op, Offload& offload) {
   for (;;) {
     switch (op.wants()) {
       // (each answer is constructed once, never assigned over inside the try:
       // see detail::answer_or_failure in operation.hpp)
-      case store_call::load: {
+      case next_step::load: {
         std::optional<load_answer> answer;
         try {
           answer.emplace(co_await store.load(op.key()));
@@ -211,7 +337,7 @@ Task<result<typename Op::value_type>> run_async(Store& store, Op op) {
         op.on_load(answer ? std::move(*answer) : load_answer(store_failure()));
         break;
       }
-      case store_call::compare_and_swap: {
+      case next_step::compare_and_swap: {
         std::optional<swap_answer> answer;
         try {
           answer.emplace(co_await store.compare_and_swap(op.key(), op.expected_version(), op.next_bytes()));
@@ -220,87 +346,121 @@ Task<result<typename Op::value_type>> run_async(Store& store, Op op) {
         op.on_swap(answer ? *answer : swap_answer(store_failure()));
         break;
       }
-      case store_call::none: co_return op.finish();
+      case next_step::compute: {
+        if constexpr (std::same_as<std::remove_cv_t<Offload>, no_offload>) {
+          op.compute();
+        } else {
+          detail::tracked_job<Op> job{&op};
+          try {
+            co_await offload(compute_job(job));
+          } catch (...) {
+            if (job.ran) throw;  // the job's own exception, as the synchronous loop gives it
+            // else the offload refused it (a pool shutting down): inline below
+          }
+          if (!job.ran) op.compute();
+        }
+        break;
+      }
+      case next_step::done: co_return op.finish();
     }
   }
 }
 
+/// run_async_in with the coroutine type of the store's calls and no offload.
+template <awaitable_record_store Store, store_operation Op>
+task_t<tasks_of<Store>, result<typename Op::value_type>> run_async(Store& store, Op op) {
+  static no_offload none;
+  return run_async_in<tasks_of<Store>>(store, std::move(op), none);
+}
+
 namespace detail {
-/// Wipes a string (a code, a token) when a call ends, however it ends.
+/// Runs its function when a call ends, however it ends.
+template <class F>
 class wipe_at_exit {
  public:
-  explicit wipe_at_exit(std::string& s) noexcept : s_(s) {}
+  explicit wipe_at_exit(F f) noexcept : f_(std::move(f)) {}
   wipe_at_exit(const wipe_at_exit&) = delete;
   wipe_at_exit& operator=(const wipe_at_exit&) = delete;
   wipe_at_exit(wipe_at_exit&&) = delete;
   wipe_at_exit& operator=(wipe_at_exit&&) = delete;
-  ~wipe_at_exit() { cleanse(s_.data(), s_.size()); }
+  ~wipe_at_exit() { f_(); }
 
  private:
-  std::string& s_;
+  F f_;
 };
+
+/// A call's argument as its coroutine keeps it: a string view becomes a string.
+template <class A>
+[[nodiscard]] auto owned(const A& a) {
+  if constexpr (std::is_convertible_v<const A&, std::string_view>) {
+    return std::string(std::string_view(a));
+  } else {
+    return a;
+  }
+}
+template <class A>
+void wipe_if_string(A& a) noexcept {
+  if constexpr (std::is_same_v<A, std::string>) cleanse(a.data(), a.size());
+}
 }  // namespace detail
 
-/// The service of service.hpp for an awaitable store: the same calls, each
-/// a coroutine of type Task<result<...>>. Share one between coroutines and
-/// threads as freely as the store allows.
-template <awaitable_record_store Store, clock_source Clock = system_clock_source, random_source Rng = openssl_random,
-          template <class...> class Task = task>
-class async_service {
+/// The calls of service_calls (calls.hpp) for an awaitable store, each a
+/// coroutine of task_t<Tasks, result<...>> (by default the coroutine type
+/// of the store's own calls: tasks_of). The costly steps go to the
+/// offload of the options (no_offload: inline). Share one between
+/// coroutines and threads as freely as the store allows.
+template <class Store, clock_source Clock = system_clock_source, random_source Rng = openssl_random,
+          class Offload = no_offload, class Tasks = tasks_of<Store>>
+requires awaitable_record_store_in<Store, Tasks> && offload_in<Offload, Tasks>
+class async_service : public service_calls<async_service<Store, Clock, Rng, Offload, Tasks>> {
  public:
   using context = operation_context<Clock, Rng>;
+  template <class T>
+  using call_type = task_t<Tasks, result<T>>;
 
   /// Throws std::invalid_argument when the configuration is unusable.
   async_service(Store& store, flow_config config, Clock clock = Clock{}, Rng rng = Rng{})
-      : store_(store), cfg_(validated(std::move(config))), clock_(std::move(clock)), rng_(std::move(rng)) {}
+      : async_service(store, std::move(config), service_options<Offload>{}, std::move(clock), std::move(rng)) {}
+  async_service(Store& store, flow_config config, service_options<Offload> options, Clock clock = Clock{},
+                Rng rng = Rng{})
+      : store_(store),
+        cfg_(validated(std::move(config))),
+        opts_(validated(std::move(options))),
+        clock_(std::move(clock)),
+        rng_(std::move(rng)) {}
 
   [[nodiscard]] const flow_config& config() const noexcept { return cfg_; }
+  [[nodiscard]] const service_options<Offload>& options() const noexcept { return opts_; }
 
-  Task<result<setup_result>> setup(std::string user, std::string account_name) {
-    co_return co_await run_async<Task>(store_, setup_operation<context>(ctx(), user, account_name));
-  }
-  Task<result<enable_result>> enable(std::string user, std::string code, attempt_info* info = nullptr) {
-    const detail::wipe_at_exit wipe(code);
-    co_return co_await run_async<Task>(store_, enable_operation<context>(ctx(), user, code, info));
-  }
-  Task<result<void>> disable(std::string user) {
-    co_return co_await run_async<Task>(store_, disable_operation<context>(ctx(), user));
-  }
-  Task<result<regenerate_result>> regenerate_backup_codes(std::string user) {
-    co_return co_await run_async<Task>(store_, regenerate_operation<context>(ctx(), user));
-  }
-  Task<result<void>> reset_throttle(std::string user) {
-    co_return co_await run_async<Task>(store_, reset_throttle_operation<context>(ctx(), user));
-  }
-  Task<result<bool>> reseal(std::string user) {
-    co_return co_await run_async<Task>(store_, reseal_operation<context>(ctx(), user));
-  }
-  Task<result<status_result>> status(std::string user) {
-    co_return co_await run_async<Task>(store_, status_operation<context>(ctx(), user));
-  }
-  Task<result<login_result>> verify(std::string user, std::string code, factor via = factor::totp,
-                                    attempt_info* info = nullptr) {
-    const detail::wipe_at_exit wipe(code);
-    co_return co_await run_async<Task>(store_, verify_operation<context>(ctx(), user, code, via, info));
-  }
-  Task<result<challenge_result>> begin_login(std::string user) {
-    co_return co_await run_async<Task>(store_, begin_login_operation<context>(ctx(), user));
-  }
-  Task<result<login_result>> complete_login(std::string token, std::string code, factor via = factor::totp,
-                                            attempt_info* info = nullptr) {
-    const detail::wipe_at_exit wipe_token(token);
-    const detail::wipe_at_exit wipe_code(code);
-    co_return co_await run_async<Task>(store_, complete_login_operation<context>(ctx(), token, code, via, info));
+  /// Runs one operation of the flow with these arguments: the strings
+  /// (std::string_view) are copied into the coroutine before it returns, and
+  /// those copies wiped when it ends.
+  template <template <class> class Operation, class... Args>
+  [[nodiscard]] auto call(const Args&... args) {
+    return owned_call<Operation>(detail::owned(args)...);
   }
 
  private:
-  [[nodiscard]] context ctx() noexcept { return context{&cfg_, &clock_, &rng_, &write_ids_}; }
+  template <template <class> class Operation, class... Args>
+  call_type<typename Operation<context>::value_type> owned_call(Args... args) {
+    const detail::wipe_at_exit wipe([&]() noexcept { (detail::wipe_if_string(args), ...); });
+    co_return co_await run_async_in<Tasks>(store_, Operation<context>(ctx(), args...), opts_.offload);
+  }
+
+  [[nodiscard]] context ctx() noexcept {
+    return context{&cfg_, &clock_, &rng_, &write_ids_, opts_.max_retries, &opts_.on_event};
+  }
 
   Store& store_;
   flow_config cfg_;
+  service_options<Offload> opts_;
   Clock clock_;
   Rng rng_;
   detail::write_id_pool write_ids_;
 };
+
+template <class Store, class Offload>
+async_service(Store&, flow_config, service_options<Offload>)
+    -> async_service<Store, system_clock_source, openssl_random, Offload>;
 
 }  // namespace mfakit

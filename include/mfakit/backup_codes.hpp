@@ -135,6 +135,26 @@ struct backup_code_digests {
   friend bool operator==(const backup_code_digests&, const backup_code_digests&) = default;
 };
 
+/// A guess digested under one set's salt and cost: the costly half of a
+/// match (one scrypt run), kept so that a request deciding again on the same
+/// set (a lost race) does not pay it twice, and so that a host can run it
+/// away from its event loop. Wiped when destroyed.
+struct backup_guess {
+  std::array<unsigned char, backup_code_salt_bytes> salt{};
+  scrypt_params cost{};
+  backup_code_digest digest{};
+  bool ready = false;
+
+  backup_guess() = default;
+  backup_guess(const backup_guess&) = default;
+  backup_guess& operator=(const backup_guess&) = default;
+  ~backup_guess() { cleanse(digest.data(), digest.size()); }
+  /// Whether this digest was made under the salt and cost of `d`.
+  [[nodiscard]] bool for_set(const backup_code_digests& d) const noexcept {
+    return ready && salt == d.salt && cost == d.cost;
+  }
+};
+
 /// How codes are digested: the scrypt cost for new sets and an optional host
 /// key (pepper) that HMACs each code before the KDF.
 class backup_code_hasher {
@@ -170,14 +190,43 @@ class backup_code_hasher {
   /// then a constant-time compare against every digest with no early exit.
   /// errc::malformed_code or errc::code_mismatch otherwise.
   [[nodiscard]] result<std::size_t> match(const backup_code_digests& d, std::string_view guess) const {
+    backup_guess g;
+    if (auto r = digest_guess(d, guess, g); !r) return r.error();
+    return match(d, guess, g);
+  }
+
+  /// Whether checking `guess` against `d` costs a KDF run: a well-formed
+  /// code and codes left (a malformed guess or an empty set is answered at once).
+  [[nodiscard]] static bool needs_kdf(const backup_code_digests& d, std::string_view guess) {
+    return !d.digests.empty() && backup_code::parse(guess).has_value();
+  }
+
+  /// The costly half of match(): the guess digested under d's salt and cost
+  /// into `out`. Nothing to do (out unchanged) when needs_kdf() is false.
+  [[nodiscard]] result<void> digest_guess(const backup_code_digests& d, std::string_view guess,
+                                          backup_guess& out) const {
     if (!detail::self_test_passed()) return errc::crypto_failure;  // self_test.hpp: never a wrong answer
+    auto code = backup_code::parse(guess);
+    if (!code || d.digests.empty()) return {};
+    out.ready = false;
+    if (auto r = digest_one(*code, d.salt, d.cost, out.digest); !r) return r.error();
+    out.salt = d.salt;
+    out.cost = d.cost;
+    out.ready = true;
+    return {};
+  }
+
+  /// The cheap half: `guess` against every remaining digest, with its
+  /// digest `g` made by digest_guess() for this set (errc::crypto_failure
+  /// when it was made for another). Same answers as match(d, guess).
+  [[nodiscard]] result<std::size_t> match(const backup_code_digests& d, std::string_view guess,
+                                          const backup_guess& g) const {
+    if (!detail::self_test_passed()) return errc::crypto_failure;
     auto code = backup_code::parse(guess);
     if (!code) return code.error();
     if (d.digests.empty()) return errc::code_mismatch;  // nothing left to find: no KDF run
-    backup_code_digest g{};
-    if (auto r = digest_one(*code, d.salt, d.cost, g); !r) return r.error();
-    const detail::digest_match m = detail::find_digest(g, d.digests);
-    cleanse(g.data(), g.size());
+    if (!g.for_set(d)) return errc::crypto_failure;
+    const detail::digest_match m = detail::find_digest(g.digest, d.digests);
     if (m.found == 0U) return errc::code_mismatch;
     return m.index;
   }

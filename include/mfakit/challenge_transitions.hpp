@@ -117,8 +117,15 @@ struct admission {
                                                       std::int64_t now, const flow_config& cfg,
                                                       std::vector<event>& events) {
   if (verdict == errc::not_enabled) return errc::challenge_invalid;
-  if (spent.attempts >= cfg.challenge_max_attempts && (verdict == errc::code_mismatch || verdict == errc::code_replayed))
-    events.push_back(detail::make_event(event_kind::challenge_exhausted, spent.user, now));
+  if (spent.attempts >= cfg.challenge_max_attempts &&
+      (verdict == errc::code_mismatch || verdict == errc::code_replayed)) {
+    event e = detail::make_event(event_kind::challenge_exhausted, spent.user, now);
+    // the account's consecutive failures, as this attempt's refusal left them
+    for (const event& earlier : events)
+      if (earlier.kind == event_kind::code_rejected || earlier.kind == event_kind::code_replayed)
+        e.failures = earlier.failures;
+    events.push_back(std::move(e));
+  }
   return verdict;
 }
 

@@ -48,101 +48,51 @@ enum class errc {
 /// Groups of errors a host maps to one response (see http.hpp).
 enum class error_group { none, misuse, rejected, conflict, unavailable };
 
-namespace http {
-/// The endpoints of the API (http.hpp), declared here so that each error's
-/// row below can give its HTTP status on every one of them.
-enum class endpoint : std::uint8_t { setup, enable, login, verify, disable, regenerate, status };
-inline constexpr std::size_t endpoint_count = 7;
-}  // namespace http
-
 namespace detail {
-/// An error's HTTP status on each endpoint: one status, with exceptions.
-struct http_statuses {
-  std::array<std::uint16_t, http::endpoint_count> on{};
-  constexpr explicit http_statuses(std::uint16_t all) noexcept { on.fill(all); }
-  [[nodiscard]] constexpr http_statuses but(http::endpoint ep, std::uint16_t status) const noexcept {
-    http_statuses s = *this;
-    s.on[static_cast<std::size_t>(ep)] = status;
-    return s;
-  }
-};
-
-/// Everything the library says about one error.
+/// Everything the library says about one error (http.hpp adds its HTTP face).
 struct error_row {
   errc code;
-  std::string_view message;         ///< std::error_code::message(): for logs, names the failure
-  error_group group;                ///< group_of()
-  std::string_view public_message;  ///< http::public_message(): what a client may be told
-  http_statuses status;             ///< http::status_of()
+  std::string_view message;  ///< std::error_code::message(): for logs, names the failure
+  error_group group;         ///< group_of()
 };
 
-// Public messages shared by several rows.
-inline constexpr std::string_view public_invalid_code = "Invalid code";  // wrong, malformed, replayed: one text
-inline constexpr std::string_view public_internal_error = "Internal error";
-inline constexpr std::string_view public_unavailable = "Service unavailable";
-
-/// One row per errc, in the enum's order (checked below). The statuses are
-/// flows.md's: 400 for an incomplete request or one that does not fit the
-/// state, 401 for a wrong code or a dead challenge at login, 422 for a wrong
-/// code at enable, 409 for already enabled, 429 for too many attempts, 503
-/// for a store that may answer next time, 500 for the server's own state.
+/// One row per errc, in the enum's order (checked below).
 inline constexpr std::array error_table{
     // input the caller can fix
-    error_row{errc::malformed_code, "malformed code", error_group::misuse, public_invalid_code,
-              http_statuses(401).but(http::endpoint::enable, 422)},
-    error_row{errc::missing_code, "code missing", error_group::misuse, "code is required", http_statuses(400)},
-    error_row{errc::missing_token, "challenge token missing", error_group::misuse, "mfaToken is required",
-              http_statuses(400)},
-    error_row{errc::invalid_base32, "invalid base32 text", error_group::misuse, public_internal_error,
-              http_statuses(500)},
-    error_row{errc::invalid_secret, "invalid secret length", error_group::misuse, public_internal_error,
-              http_statuses(500)},
-    error_row{errc::invalid_uri, "invalid otpauth key URI", error_group::misuse, public_internal_error,
-              http_statuses(500)},
-    error_row{errc::invalid_argument, "invalid argument", error_group::misuse, "Invalid request", http_statuses(400)},
-    error_row{errc::unsupported_algorithm, "unsupported algorithm", error_group::misuse, public_internal_error,
-              http_statuses(500)},
+    error_row{errc::malformed_code, "malformed code", error_group::misuse},
+    error_row{errc::missing_code, "code missing", error_group::misuse},
+    error_row{errc::missing_token, "challenge token missing", error_group::misuse},
+    error_row{errc::invalid_base32, "invalid base32 text", error_group::misuse},
+    error_row{errc::invalid_secret, "invalid secret length", error_group::misuse},
+    error_row{errc::invalid_uri, "invalid otpauth key URI", error_group::misuse},
+    error_row{errc::invalid_argument, "invalid argument", error_group::misuse},
+    error_row{errc::unsupported_algorithm, "unsupported algorithm", error_group::misuse},
     // verification outcomes
-    error_row{errc::code_mismatch, "code rejected", error_group::rejected, public_invalid_code,
-              http_statuses(401).but(http::endpoint::enable, 422)},
-    error_row{errc::code_replayed, "code rejected: already used", error_group::rejected, public_invalid_code,
-              http_statuses(401).but(http::endpoint::enable, 422)},
+    error_row{errc::code_mismatch, "code rejected", error_group::rejected},
+    error_row{errc::code_replayed, "code rejected: already used", error_group::rejected},
     // the flow
-    error_row{errc::not_pending, "no pending TOTP setup", error_group::misuse, "TOTP setup is required first",
-              http_statuses(400)},
-    error_row{errc::already_enabled, "TOTP is already enabled", error_group::conflict, "TOTP is already enabled",
-              http_statuses(409)},
-    error_row{errc::not_enabled, "TOTP is not enabled", error_group::misuse, "MFA is not enabled",
-              http_statuses(400).but(http::endpoint::verify, 401)},
-    error_row{errc::challenge_invalid, "unknown or expired login challenge", error_group::rejected,
-              "Invalid or expired MFA token", http_statuses(401)},
-    error_row{errc::challenge_exhausted, "too many attempts on this login challenge", error_group::rejected,
-              "Too many attempts; log in again", http_statuses(429)},
-    error_row{errc::throttled, "too many failed attempts; retry later", error_group::rejected,
-              "Too many failed attempts; try again later", http_statuses(429)},
-    error_row{errc::locked, "account locked after too many failed attempts", error_group::rejected,
-              "Too many failed attempts; account locked", http_statuses(429)},
+    error_row{errc::not_pending, "no pending TOTP setup", error_group::misuse},
+    error_row{errc::already_enabled, "TOTP is already enabled", error_group::conflict},
+    error_row{errc::not_enabled, "TOTP is not enabled", error_group::misuse},
+    error_row{errc::challenge_invalid, "unknown or expired login challenge", error_group::rejected},
+    error_row{errc::challenge_exhausted, "too many attempts on this login challenge", error_group::rejected},
+    error_row{errc::throttled, "too many failed attempts; retry later", error_group::rejected},
+    error_row{errc::locked, "account locked after too many failed attempts", error_group::rejected},
     // the environment
-    error_row{errc::random_failure, "random number generator failed", error_group::unavailable, public_internal_error,
-              http_statuses(500)},
-    error_row{errc::crypto_failure, "cryptographic operation failed", error_group::unavailable, public_internal_error,
-              http_statuses(500)},
-    error_row{errc::storage_conflict, "storage conflict: too many concurrent updates", error_group::unavailable,
-              public_unavailable, http_statuses(503)},
-    error_row{errc::storage_failure, "storage failure", error_group::unavailable, public_unavailable,
-              http_statuses(503)},
-    error_row{errc::malformed_record, "malformed stored record", error_group::unavailable, public_internal_error,
-              http_statuses(500)},
-    error_row{errc::seal_failure, "sealed secret could not be opened", error_group::unavailable, public_internal_error,
-              http_statuses(500)},
+    error_row{errc::random_failure, "random number generator failed", error_group::unavailable},
+    error_row{errc::crypto_failure, "cryptographic operation failed", error_group::unavailable},
+    error_row{errc::storage_conflict, "storage conflict: too many concurrent updates", error_group::unavailable},
+    error_row{errc::storage_failure, "storage failure", error_group::unavailable},
+    error_row{errc::malformed_record, "malformed stored record", error_group::unavailable},
+    error_row{errc::seal_failure, "sealed secret could not be opened", error_group::unavailable},
 };
 
 // --- the compile-time check: every enumerator has exactly one row, in order -----------
 // Row i is errc(i + 1) (so no enumerator has two rows and none is skipped),
 // and errc(rows + 1) is not an enumerator (so none was added after the last
-// row). The latter reads the value from the compiler's function signature:
-// GCC and Clang write an enumerator as "V = mfakit::errc::name" and any other
-// value as "V = (mfakit::errc)24". Other compilers check the order only.
+// row); http.hpp checks its table of statuses the same way. The latter
+// reads the value from the compiler's function signature: GCC and Clang write an enumerator as "V = mfakit::errc::name"
+// and any other value as "V = (mfakit::errc)24". Other compilers check the order only.
 #if defined(__GNUC__) || defined(__clang__)
 #define MFAKIT_DETAIL_ENUMERATOR_CHECK 1
 #else
@@ -159,41 +109,29 @@ template <auto V>
 #endif
 }
 
-[[nodiscard]] constexpr bool rows_in_order() noexcept {
-  for (std::size_t i = 0; i < error_table.size(); ++i)
-    if (static_cast<std::size_t>(error_table[i].code) != i + 1) return false;
+/// Whether a table's row i is errc(i + 1), for every row, and every
+/// enumerator has a row.
+template <class Table>
+[[nodiscard]] constexpr bool one_row_per_errc(const Table& table) noexcept {
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (static_cast<std::size_t>(table[i].code) != i + 1) return false;
   return true;
 }
 
 [[nodiscard]] constexpr bool rows_complete() noexcept {
-  for (const error_row& row : error_table) {
-    if (row.message.empty() || row.public_message.empty()) return false;
-    for (std::uint16_t s : row.status.on)
-      if (s < 400 || s > 599) return false;
-  }
+  for (const error_row& row : error_table)
+    if (row.message.empty()) return false;
   return true;
 }
 
-[[nodiscard]] constexpr bool same_to_client(errc a, errc b) noexcept {
-  const error_row& x = error_table[static_cast<std::size_t>(a) - 1];
-  const error_row& y = error_table[static_cast<std::size_t>(b) - 1];
-  return x.public_message == y.public_message && x.status.on == y.status.on;
-}
-
-static_assert(rows_in_order(), "error_table: row i must be errc(i + 1), one row per enumerator");
+static_assert(one_row_per_errc(error_table), "error_table: row i must be errc(i + 1), one row per enumerator");
 #if MFAKIT_DETAIL_ENUMERATOR_CHECK
 static_assert(is_enumerator<errc::seal_failure>() && !is_enumerator<static_cast<errc>(0)>(),
               "is_enumerator() does not read this compiler's signatures");
 static_assert(!is_enumerator<static_cast<errc>(error_table.size() + 1)>(),
               "an errc enumerator has no row in error_table");
-static_assert(!is_enumerator<static_cast<http::endpoint>(http::endpoint_count)>(),
-              "http::endpoint_count must count every endpoint");
 #endif
-static_assert(static_cast<std::size_t>(http::endpoint::status) + 1 == http::endpoint_count);
-static_assert(rows_complete(), "error_table: every row needs a message, a public message and 4xx/5xx statuses");
-// A client must not learn which check refused its code.
-static_assert(same_to_client(errc::code_replayed, errc::code_mismatch) &&
-              same_to_client(errc::malformed_code, errc::code_mismatch));
+static_assert(rows_complete(), "error_table: every row needs a message");
 
 class error_category_impl final : public std::error_category {
  public:
@@ -238,6 +176,9 @@ namespace detail {
 template <class T>
 class [[nodiscard]] result {
  public:
+  /// No answer yet (errc::invalid_argument): what a library that fills an
+  /// answer in later starts from (asio::co_spawn(..., use_awaitable) does).
+  result() : state_(std::in_place_index<1>, make_error_code(errc::invalid_argument)) {}
   // NOLINTBEGIN(google-explicit-constructor): implicit like std::expected
   result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
   /// An empty error_code still makes a failure (errc::invalid_argument), never

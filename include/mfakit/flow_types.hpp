@@ -41,14 +41,13 @@ struct flow_config {
   throttle_policy throttle = throttle_policy::nist();
   std::int64_t challenge_ttl = 300;  ///< seconds a login challenge lives
   std::uint32_t challenge_max_attempts = 5;
-  unsigned max_retries = 32;  ///< compare-and-swap rounds before storage_conflict
-  event_hook on_event;        ///< called after each stored change
 
   /// The first field that would make the flow misbehave (a record that
   /// cannot be read back, a throttle that never engages...), or nothing.
   /// The services refuse such a configuration when they are built.
   [[nodiscard]] std::optional<std::string_view> problem() const noexcept {
-    if (alg != algorithm::sha1 && alg != algorithm::sha256 && alg != algorithm::sha512) return "alg is not SHA-1/256/512";
+    if (alg != algorithm::sha1 && alg != algorithm::sha256 && alg != algorithm::sha512)
+      return "alg is not SHA-1/256/512";
     if (digits < min_digits || digits > max_digits) return "digits must be 6, 7 or 8";
     if (period < 1 || period > 3600) return "period must be 1..3600 seconds";
     if (window.behind > max_window || window.ahead > max_window) return "window must be at most 32 steps each way";
@@ -59,7 +58,6 @@ struct flow_config {
       return "throttle durations must not be negative";
     if (challenge_ttl < 1) return "challenge_ttl must be at least 1 second";
     if (challenge_max_attempts < 1) return "challenge_max_attempts must be at least 1";
-    if (max_retries < 1) return "max_retries must be at least 1";
     if (issuer.empty() || issuer.find(':') != std::string::npos) return "issuer must be non-empty, without ':'";
     return std::nullopt;
   }
@@ -69,6 +67,34 @@ struct flow_config {
 [[nodiscard]] inline flow_config validated(flow_config cfg) {
   if (auto p = cfg.problem()) throw std::invalid_argument("mfakit: flow_config: " + std::string(*p));
   return cfg;
+}
+
+/// service_options::offload when there is none: the coroutine loop runs each
+/// costly step inline, on the thread that resumed it.
+struct no_offload {};
+
+/// How a service drives the rules (beside the rules themselves, flow_config):
+/// how many compare-and-swap rounds a request may lose, where events go, and
+/// where the coroutine loop runs an operation's costly steps (async.hpp).
+/// The synchronous service runs them inline and takes no offload.
+template <class Offload = no_offload>
+struct service_options {
+  unsigned max_retries = 32;  ///< compare-and-swap rounds before storage_conflict
+  event_hook on_event;        ///< called after each stored change; an exception from it is ignored
+  Offload offload{};          ///< async_service only: takes a compute_job, returns something to co_await
+
+  /// What would make the services misbehave, or nothing (they refuse it when built).
+  [[nodiscard]] std::optional<std::string_view> problem() const noexcept {
+    if (max_retries < 1) return "max_retries must be at least 1";
+    return std::nullopt;
+  }
+};
+
+/// The options, or std::invalid_argument naming their first problem.
+template <class Offload>
+[[nodiscard]] service_options<Offload> validated(service_options<Offload> o) {
+  if (auto p = o.problem()) throw std::invalid_argument("mfakit: service_options: " + std::string(*p));
+  return o;
 }
 
 struct setup_result {
@@ -113,18 +139,16 @@ struct backup_batch {
   backup_code_digests digests;
 };
 
-/// Extra detail about a refused attempt, for the host's response headers.
-/// The refusal carries the same figure (result::retry_after()); this
-/// out-parameter stays for hosts written against it.
-struct attempt_info {
-  std::int64_t retry_after = 0;  ///< seconds, with errc::throttled / errc::locked (0: not known)
-};
-
-/// A login challenge. The token is a live credential until it expires, so
-/// it is wiped when this is destroyed; copies the host makes are its own.
+/// What begin_login answers: a login challenge when the user has a second
+/// factor, or none (mfa_required() false: log the user in directly). The
+/// token is a live credential until it expires, so it is wiped when this is
+/// destroyed; copies the host makes are its own.
 struct challenge_result {
-  std::string token;  ///< 64 characters; only its hash is stored
+  std::string token;  ///< 64 characters; only its hash is stored (empty: no challenge)
   std::int64_t expires_at = 0;
+
+  /// Whether the user must present a second factor for this token.
+  [[nodiscard]] bool mfa_required() const noexcept { return !token.empty(); }
 
   challenge_result() = default;
   challenge_result(std::string t, std::int64_t expires) : token(std::move(t)), expires_at(expires) {}

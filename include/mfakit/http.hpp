@@ -5,6 +5,7 @@
 // handlers stay a few lines long. No HTTP library is involved.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -22,17 +23,113 @@
 
 namespace mfakit::http {
 
-// `endpoint` (setup, enable, login, verify, disable, regenerate, status) is
-// declared in errors.hpp, beside the table of errors whose rows give each
-// error's status on every endpoint and its public message: the two functions
-// below read that table (detail::error_table).
+/// The endpoints of the API.
+enum class endpoint : std::uint8_t { setup, enable, login, verify, disable, regenerate, status };
+inline constexpr std::size_t endpoint_count = 7;
+
+namespace detail {
+/// An error's HTTP status on each endpoint: one status, with exceptions.
+struct statuses {
+  std::array<std::uint16_t, endpoint_count> on{};
+  constexpr explicit statuses(std::uint16_t all) noexcept { on.fill(all); }
+  [[nodiscard]] constexpr statuses but(endpoint ep, std::uint16_t status) const noexcept {
+    statuses s = *this;
+    s.on[static_cast<std::size_t>(ep)] = status;
+    return s;
+  }
+};
+
+/// An error's HTTP face.
+struct http_row {
+  errc code;
+  std::string_view public_message;  ///< public_message(): what a client may be told
+  statuses status;                  ///< status_of()
+};
+
+// Public messages shared by several rows.
+inline constexpr std::string_view public_invalid_code = "Invalid code";  // wrong, malformed, replayed: one text
+inline constexpr std::string_view public_internal_error = "Internal error";
+inline constexpr std::string_view public_unavailable = "Service unavailable";
+
+/// One row per errc, in the enum's order (checked below, as errors.hpp
+/// checks its own table). The statuses are flows.md's: 400 for an
+/// incomplete request or one that does not fit the state, 401 for a wrong
+/// code or a dead challenge at login, 422 for a wrong code at enable, 409
+/// for already enabled, 429 for too many attempts, 503 for a store that may
+/// answer next time, 500 for the server's own state. The public messages
+/// name the API's JSON fields ("mfaToken").
+inline constexpr std::array http_table{
+    // input the caller can fix
+    http_row{errc::malformed_code, public_invalid_code, statuses(401).but(endpoint::enable, 422)},
+    http_row{errc::missing_code, "code is required", statuses(400)},
+    http_row{errc::missing_token, "mfaToken is required", statuses(400)},
+    http_row{errc::invalid_base32, public_internal_error, statuses(500)},
+    http_row{errc::invalid_secret, public_internal_error, statuses(500)},
+    http_row{errc::invalid_uri, public_internal_error, statuses(500)},
+    http_row{errc::invalid_argument, "Invalid request", statuses(400)},
+    http_row{errc::unsupported_algorithm, public_internal_error, statuses(500)},
+    // verification outcomes
+    http_row{errc::code_mismatch, public_invalid_code, statuses(401).but(endpoint::enable, 422)},
+    http_row{errc::code_replayed, public_invalid_code, statuses(401).but(endpoint::enable, 422)},
+    // the flow
+    http_row{errc::not_pending, "TOTP setup is required first", statuses(400)},
+    http_row{errc::already_enabled, "TOTP is already enabled", statuses(409)},
+    http_row{errc::not_enabled, "MFA is not enabled", statuses(400).but(endpoint::verify, 401)},
+    http_row{errc::challenge_invalid, "Invalid or expired MFA token", statuses(401)},
+    http_row{errc::challenge_exhausted, "Too many attempts; log in again", statuses(429)},
+    http_row{errc::throttled, "Too many failed attempts; try again later", statuses(429)},
+    http_row{errc::locked, "Too many failed attempts; account locked", statuses(429)},
+    // the environment
+    http_row{errc::random_failure, public_internal_error, statuses(500)},
+    http_row{errc::crypto_failure, public_internal_error, statuses(500)},
+    http_row{errc::storage_conflict, public_unavailable, statuses(503)},
+    http_row{errc::storage_failure, public_unavailable, statuses(503)},
+    http_row{errc::malformed_record, public_internal_error, statuses(500)},
+    http_row{errc::seal_failure, public_internal_error, statuses(500)},
+};
+
+[[nodiscard]] constexpr bool http_rows_complete() noexcept {
+  for (const http_row& row : http_table) {
+    if (row.public_message.empty()) return false;
+    for (std::uint16_t s : row.status.on)
+      if (s < 400 || s > 599) return false;
+  }
+  return true;
+}
+
+[[nodiscard]] constexpr bool same_to_client(errc a, errc b) noexcept {
+  const http_row& x = http_table[static_cast<std::size_t>(a) - 1];
+  const http_row& y = http_table[static_cast<std::size_t>(b) - 1];
+  return x.public_message == y.public_message && x.status.on == y.status.on;
+}
+
+static_assert(::mfakit::detail::one_row_per_errc(http_table), "http_table: row i must be errc(i + 1)");
+static_assert(http_table.size() == ::mfakit::detail::error_table.size(), "http_table: one row per errc");
+#if MFAKIT_DETAIL_ENUMERATOR_CHECK
+static_assert(!::mfakit::detail::is_enumerator<static_cast<errc>(http_table.size() + 1)>(),
+              "an errc enumerator has no row in http_table");
+static_assert(!::mfakit::detail::is_enumerator<static_cast<endpoint>(endpoint_count)>(),
+              "endpoint_count must count every endpoint");
+#endif
+static_assert(static_cast<std::size_t>(endpoint::status) + 1 == endpoint_count);
+static_assert(http_rows_complete(), "http_table: every row needs a public message and 4xx/5xx statuses");
+// A client must not learn which check refused its code.
+static_assert(same_to_client(errc::code_replayed, errc::code_mismatch) &&
+              same_to_client(errc::malformed_code, errc::code_mismatch));
+
+/// The row of an error of mfakit's category; nullptr otherwise.
+[[nodiscard]] inline const http_row* http_row_of(std::error_code ec) noexcept {
+  if (::mfakit::detail::row_of(ec) == nullptr) return nullptr;
+  return &http_table[static_cast<std::size_t>(ec.value()) - 1];
+}
+}  // namespace detail
 
 /// The status code an error maps to on an endpoint (200 for no error, 503
 /// for another category's error: the host's own store or service failed).
 [[nodiscard]] inline int status_of(endpoint ep, std::error_code ec) noexcept {
   if (!ec) return 200;
   if (ec.category() != error_category()) return 503;
-  const auto* row = ::mfakit::detail::row_of(ec);
+  const auto* row = detail::http_row_of(ec);
   const auto at = static_cast<std::size_t>(ep);
   return row != nullptr && at < endpoint_count ? row->status.on[at] : 500;
 }
@@ -41,9 +138,9 @@ namespace mfakit::http {
 /// "Invalid code", whether it was wrong, malformed or replayed.
 [[nodiscard]] inline std::string_view public_message(std::error_code ec) noexcept {
   if (!ec) return "OK";
-  if (ec.category() != error_category()) return ::mfakit::detail::public_unavailable;
-  const auto* row = ::mfakit::detail::row_of(ec);
-  return row != nullptr ? row->public_message : ::mfakit::detail::public_internal_error;
+  if (ec.category() != error_category()) return detail::public_unavailable;
+  const auto* row = detail::http_row_of(ec);
+  return row != nullptr ? row->public_message : detail::public_internal_error;
 }
 
 namespace detail {

@@ -1,106 +1,93 @@
-// The synchronous service most hosts call: each call builds the request's
-// operation (operation.hpp) and runs it against the host's store until it is
-// done. The rules (retries on a lost race, the authorship check after a store
-// error, the order of the login rules, events) live in the operations, shared
-// with the coroutine service of async.hpp. Nothing is reported as a success,
-// and no backup code is handed out, unless the write that makes it true is
-// stored; a store that fails or throws is errc::storage_failure.
+// The synchronous service most hosts call: each call (calls.hpp lists them)
+// builds the request's operation and runs it with mfakit::run against the
+// host's store until it is done, costly steps included. The rules (retries
+// on a lost race, the authorship check after a store error, the order of the
+// login rules, events) live in the operations, shared with the coroutine
+// service of async.hpp. Nothing is reported as a success, and no backup code
+// is handed out, unless the write that makes it true is stored; a store that
+// fails or throws is errc::storage_failure.
 #pragma once
 
-#include <string_view>
 #include <utility>
 
+#include "mfakit/calls.hpp"
 #include "mfakit/clock.hpp"
 #include "mfakit/crypto.hpp"
 #include "mfakit/errors.hpp"
+#include "mfakit/flow_types.hpp"
 #include "mfakit/operation.hpp"
 #include "mfakit/store.hpp"
-#include "mfakit/store_keys.hpp"
-#include "mfakit/flow_types.hpp"
 
 namespace mfakit {
 
+namespace detail {
+/// A store call's answer; a throwing store is a failing store.
+template <class Answer, class Call>
+[[nodiscard]] Answer answer_or_failure(Call&& call) noexcept {
+  try {
+    return Answer(call());
+  } catch (...) {
+    return Answer(store_failure());
+  }
+}
+}  // namespace detail
+
+/// The synchronous loop: runs an operation to its end against a store whose
+/// calls return their answers, its costly steps inline. A store that throws
+/// is a store failure.
+template <record_store Store, store_operation Op>
+[[nodiscard]] result<typename Op::value_type> run(Store& store, Op& op) {
+  for (;;) {
+    switch (op.wants()) {
+      case next_step::load:
+        op.on_load(detail::answer_or_failure<load_answer>([&] { return store.load(op.key()); }));
+        break;
+      case next_step::compare_and_swap:
+        op.on_swap(detail::answer_or_failure<swap_answer>(
+            [&] { return store.compare_and_swap(op.key(), op.expected_version(), op.next_bytes()); }));
+        break;
+      case next_step::compute: op.compute(); break;
+      case next_step::done: return op.finish();
+    }
+  }
+}
+
+/// The calls of service_calls (calls.hpp), each answering result<...>.
 template <record_store Store, clock_source Clock = system_clock_source, random_source Rng = openssl_random>
-class service {
+class service : public service_calls<service<Store, Clock, Rng>> {
  public:
   using context = operation_context<Clock, Rng>;
 
   /// Throws std::invalid_argument when the configuration is unusable
-  /// (flow_config::validate says which field).
+  /// (flow_config::problem and service_options::problem say which field).
   service(Store& store, flow_config config, Clock clock = Clock{}, Rng rng = Rng{})
-      : store_(store), cfg_(validated(std::move(config))), clock_(std::move(clock)), rng_(std::move(rng)) {}
+      : service(store, std::move(config), service_options<>{}, std::move(clock), std::move(rng)) {}
+  service(Store& store, flow_config config, service_options<> options, Clock clock = Clock{}, Rng rng = Rng{})
+      : store_(store),
+        cfg_(validated(std::move(config))),
+        opts_(validated(std::move(options))),
+        clock_(std::move(clock)),
+        rng_(std::move(rng)) {}
 
   [[nodiscard]] const flow_config& config() const noexcept { return cfg_; }
+  [[nodiscard]] const service_options<>& options() const noexcept { return opts_; }
 
-  /// A new pending secret and key URI. `account_name` is what the app shows
-  /// (an email address, say); errc::invalid_argument when it is empty or a
-  /// key URI cannot carry it (check_key_uri: control or bidirectional
-  /// characters, invalid UTF-8, leading spaces, too long).
-  [[nodiscard]] result<setup_result> setup(std::string_view user, std::string_view account_name) {
-    return drive(setup_operation<context>(ctx(), user, account_name));
-  }
-
-  /// Enables TOTP with a code from the app; returns the backup codes, once.
-  [[nodiscard]] result<enable_result> enable(std::string_view user, std::string_view code,
-                                             attempt_info* info = nullptr) {
-    return drive(enable_operation<context>(ctx(), user, code, info));
-  }
-
-  /// Removes the secret and all backup codes (check the password first).
-  [[nodiscard]] result<void> disable(std::string_view user) { return drive(disable_operation<context>(ctx(), user)); }
-
-  /// Replaces every backup code (check the password first).
-  [[nodiscard]] result<regenerate_result> regenerate_backup_codes(std::string_view user) {
-    return drive(regenerate_operation<context>(ctx(), user));
-  }
-
-  /// An administrator's unlock: clears the failure count (and so any delay
-  /// or lock). errc::not_enabled when there is nothing to unlock.
-  [[nodiscard]] result<void> reset_throttle(std::string_view user) {
-    return drive(reset_throttle_operation<context>(ctx(), user));
-  }
-
-  /// After a key rotation: seals the user's secret again under the current
-  /// key (true), or leaves a record already under it alone (false). Run it
-  /// over every user with a secret, then retire the old key from the ring.
-  /// errc::not_enabled when the user has no secret (nothing to move).
-  [[nodiscard]] result<bool> reseal(std::string_view user) { return drive(reseal_operation<context>(ctx(), user)); }
-
-  [[nodiscard]] result<status_result> status(std::string_view user) {
-    return drive(status_operation<context>(ctx(), user));
-  }
-
-  /// Checks a second factor for a user without a login challenge (step-up
-  /// checks before a sensitive action). Same rules as a login: replay,
-  /// single-use backup codes, throttling.
-  [[nodiscard]] result<login_result> verify(std::string_view user, std::string_view code, factor via = factor::totp,
-                                            attempt_info* info = nullptr) {
-    return drive(verify_operation<context>(ctx(), user, code, via, info));
-  }
-
-  /// After the password checked out: a challenge when TOTP is enabled,
-  /// errc::not_enabled when the host should log the user in directly.
-  [[nodiscard]] result<challenge_result> begin_login(std::string_view user) {
-    return drive(begin_login_operation<context>(ctx(), user));
-  }
-
-  /// POST /api/auth/mfa/verify: the second factor for a challenge. On
-  /// success the challenge is gone and the host issues its session.
-  [[nodiscard]] result<login_result> complete_login(std::string_view token, std::string_view code,
-                                                    factor via = factor::totp, attempt_info* info = nullptr) {
-    return drive(complete_login_operation<context>(ctx(), token, code, via, info));
+  /// Runs one operation of the flow (setup_operation, ..., or a host's own
+  /// model of store_operation built on context) with these arguments.
+  template <template <class> class Operation, class... Args>
+  [[nodiscard]] auto call(Args&&... args) {
+    Operation<context> op(ctx(), std::forward<Args>(args)...);
+    return run(store_, op);
   }
 
  private:
-  [[nodiscard]] context ctx() noexcept { return context{&cfg_, &clock_, &rng_, &write_ids_}; }
-
-  template <class Op>
-  [[nodiscard]] result<typename Op::value_type> drive(Op&& op) {
-    return run(store_, op);
+  [[nodiscard]] context ctx() noexcept {
+    return context{&cfg_, &clock_, &rng_, &write_ids_, opts_.max_retries, &opts_.on_event};
   }
 
   Store& store_;
   flow_config cfg_;
+  service_options<> opts_;
   Clock clock_;
   Rng rng_;
   detail::write_id_pool write_ids_;

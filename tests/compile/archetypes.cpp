@@ -24,7 +24,10 @@ using op_ctx = mfakit::operation_context<clock_archetype, random_archetype>;
 
 // every member of both services
 template class mfakit::service<store_archetype, clock_archetype, random_archetype>;
+template class mfakit::service_calls<mfakit::service<store_archetype, clock_archetype, random_archetype>>;
 template class mfakit::async_service<awaitable_store_archetype, clock_archetype, random_archetype>;
+template class mfakit::service_calls<
+    mfakit::async_service<awaitable_store_archetype, clock_archetype, random_archetype>>;
 
 // every operation, and each through both loops
 template class mfakit::setup_operation<op_ctx>;
@@ -39,11 +42,10 @@ template class mfakit::begin_login_operation<op_ctx>;
 template class mfakit::complete_login_operation<op_ctx>;
 
 // (V: the operation's value type)
-#define MFAKIT_BOTH_LOOPS(OP, V)                                                                              \
+#define MFAKIT_BOTH_LOOPS(OP, V)                                                                                      \
   template mfakit::result<V> mfakit::run<store_archetype, mfakit::OP<op_ctx>>(store_archetype&, mfakit::OP<op_ctx>&); \
-  template mfakit::task<mfakit::result<V>> mfakit::run_async<mfakit::task, awaitable_store_archetype,           \
-                                                             mfakit::OP<op_ctx>>(awaitable_store_archetype&,       \
-                                                                              mfakit::OP<op_ctx>);
+  template mfakit::task<mfakit::result<V>> mfakit::run_async<awaitable_store_archetype, mfakit::OP<op_ctx>>(          \
+      awaitable_store_archetype&, mfakit::OP<op_ctx>);
 MFAKIT_BOTH_LOOPS(setup_operation, mfakit::setup_result)
 MFAKIT_BOTH_LOOPS(enable_operation, mfakit::enable_result)
 MFAKIT_BOTH_LOOPS(verify_operation, mfakit::login_result)
@@ -137,13 +139,25 @@ static_assert(!mfakit::random_source<random_fill_void>);
 
 struct operation_without_finish {
   using value_type = int;
-  mfakit::store_call wants() const;
+  mfakit::next_step wants() const;
   std::string_view key() const;
   std::uint64_t expected_version() const;
   const opt_bytes& next_bytes() const;
   void on_load(load_answer);
   void on_swap(swap_answer);
+  void compute();
+};
+struct operation_without_compute {
+  using value_type = int;
+  mfakit::next_step wants() const;
+  std::string_view key() const;
+  std::uint64_t expected_version() const;
+  const opt_bytes& next_bytes() const;
+  void on_load(load_answer);
+  void on_swap(swap_answer);
+  mfakit::result<int> finish();
 };
 static_assert(!mfakit::store_operation<operation_without_finish>);
+static_assert(!mfakit::store_operation<operation_without_compute>);
 static_assert(mfakit::store_operation<mfakit::verify_operation<op_ctx>>);
 }  // namespace rejected

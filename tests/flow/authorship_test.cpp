@@ -134,7 +134,6 @@ mfakit::flow_config test_config(mfakit::throttle_policy throttle) {
   mfakit::flow_config cfg(mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, key)}).value());
   cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
   cfg.throttle = throttle;
-  cfg.max_retries = 100000;  // many contenders: every round stores at least one write
   cfg.challenge_max_attempts = 5;
   return cfg;
 }
@@ -159,8 +158,14 @@ struct world {
 
   explicit world(mfakit::throttle_policy throttle)
       : cfg(test_config(throttle)),
-        svc(store, cfg, clock, mfakit::openssl_random{}),
-        other(quiet, cfg, clock, mfakit::openssl_random{}) {}
+        svc(store, cfg, many_rounds(), clock, mfakit::openssl_random{}),
+        other(quiet, cfg, many_rounds(), clock, mfakit::openssl_random{}) {}
+
+  static mfakit::service_options<> many_rounds() {
+    mfakit::service_options<> o;
+    o.max_retries = 100000;  // many contenders: every round stores at least one write
+    return o;
+  }
 
   [[nodiscard]] std::string code_at(const mfakit::secret& key, std::int64_t steps = 0) const {
     return mfakit::totp(key.bytes(), clock.unix_time() + steps * cfg.period, {cfg.alg, cfg.digits, cfg.period, 0})

@@ -41,18 +41,18 @@ struct fixture {
   mfakit::secret key;
   std::vector<mfakit::backup_code> backup;
 
-  explicit fixture(mfakit::flow_config cfg = test_config()) : svc(store, with_hook(std::move(cfg)), clock) {}
+  explicit fixture(mfakit::flow_config cfg = test_config()) : svc(store, std::move(cfg), hook(), clock) {}
 
-  mfakit::flow_config with_hook(mfakit::flow_config cfg) {
-    cfg.on_event = [this](const mfakit::event& e) { events.push_back(e); };
-    return cfg;
+  mfakit::service_options<> hook() {
+    mfakit::service_options<> o;
+    o.on_event = [this](const mfakit::event& e) { events.push_back(e); };
+    return o;
   }
 
   /// What the phone shows when its clock is `steps` periods off the server's.
   [[nodiscard]] std::string phone_code(std::int64_t steps) const {
     const auto& c = svc.config();
-    return mfakit::totp(key.bytes(), clock.unix_time() + steps * c.period, {c.alg, c.digits, c.period, 0})
-        ->to_string();
+    return mfakit::totp(key.bytes(), clock.unix_time() + steps * c.period, {c.alg, c.digits, c.period, 0})->to_string();
   }
 
   /// setup, then enable with a phone `steps` off
@@ -75,7 +75,8 @@ struct fixture {
   }
 
   [[nodiscard]] std::size_t count(event_kind k) const {
-    return static_cast<std::size_t>(std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.kind == k; }));
+    return static_cast<std::size_t>(
+        std::count_if(events.begin(), events.end(), [&](const auto& e) { return e.kind == k; }));
   }
 
   [[nodiscard]] drift_direction drift() {
@@ -111,8 +112,8 @@ TEST_CASE("a phone clock drifting behind, then ahead: one event as each drift ap
   REQUIRE(f.login(-1));
   CHECK(f.drift() == drift_direction::behind);
   REQUIRE(f.count(event_kind::clock_drift) == 1);
-  const auto it = std::find_if(f.events.begin(), f.events.end(),
-                               [](const auto& e) { return e.kind == event_kind::clock_drift; });
+  const auto it =
+      std::find_if(f.events.begin(), f.events.end(), [](const auto& e) { return e.kind == event_kind::clock_drift; });
   CHECK(it->drift == drift_direction::behind);
   CHECK(it->user == "u");
   CHECK(it->at == f.clock.unix_time());
@@ -123,8 +124,7 @@ TEST_CASE("a phone clock drifting behind, then ahead: one event as each drift ap
 
   auto st = f.svc.status("u");
   REQUIRE(st);
-  CHECK(mfakit::http::status_body(*st) ==
-        R"({"totpEnabled":true,"backupCodesRemaining":10,"clockDrift":"behind"})");
+  CHECK(mfakit::http::status_body(*st) == R"({"totpEnabled":true,"backupCodesRemaining":10,"clockDrift":"behind"})");
   CHECK(mfakit::http::status_body(*st, 1) ==
         R"({"totpEnabled":true,"backupCodesRemaining":10,"clockDrift":"behind","passkeysCount":1})");
 

@@ -192,9 +192,10 @@ struct world {
     cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
     cfg.throttle = mfakit::throttle_policy::nist();
     auto sink = events;
-    cfg.on_event = [sink](const mfakit::event& e) { sink->push_back(e); };
+    mfakit::service_options<> opts;
+    opts.on_event = [sink](const mfakit::event& e) { sink->push_back(e); };
     clock.set(1'700'000'010);
-    svc.emplace(store, std::move(cfg), clock, fault_rng{rng});
+    svc.emplace(store, std::move(cfg), std::move(opts), clock, fault_rng{rng});
   }
 
   static std::array<unsigned char, 32> ring_key(unsigned char fill) {
@@ -622,8 +623,9 @@ TEST_CASE("a store that always loses the race: storage_conflict after the retry 
   key.fill(0x42);
   mfakit::flow_config cfg(mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, key)}).value());
   cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
-  cfg.max_retries = 7;
-  test_loop::service<losing_store, mfakit::testing::manual_clock> svc(lose, std::move(cfg), w.clock);
+  mfakit::service_options<> opts;
+  opts.max_retries = 7;
+  test_loop::service<losing_store, mfakit::testing::manual_clock> svc(lose, std::move(cfg), opts, w.clock);
 
   auto r = svc.regenerate_backup_codes(user);
   CHECK(r.error() == errc::storage_conflict);

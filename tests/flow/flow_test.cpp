@@ -5,8 +5,8 @@
 #include <mfakit/testing/store_conformance.hpp>
 
 #include <algorithm>
-#include <set>
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -22,7 +22,6 @@ using mfakit::factor;
 namespace {
 
 using flow_service = test_loop::service<mfakit::memory_store, mfakit::testing::manual_clock>;
-
 
 std::array<unsigned char, 32> key_bytes(unsigned char seed) {
   std::array<unsigned char, 32> k{};
@@ -43,11 +42,12 @@ struct fixture {
   std::vector<mfakit::event> events;
   flow_service svc;
 
-  explicit fixture(mfakit::flow_config cfg = test_config()) : svc(store, with_hook(std::move(cfg)), clock) {}
+  explicit fixture(mfakit::flow_config cfg = test_config()) : svc(store, std::move(cfg), hook(), clock) {}
 
-  mfakit::flow_config with_hook(mfakit::flow_config cfg) {
-    cfg.on_event = [this](const mfakit::event& e) { events.push_back(e); };
-    return cfg;
+  mfakit::service_options<> hook() {
+    mfakit::service_options<> o;
+    o.on_event = [this](const mfakit::event& e) { events.push_back(e); };
+    return o;
   }
 
   std::string code_at(const mfakit::secret& k, std::int64_t offset_steps = 0) const {
@@ -280,9 +280,19 @@ TEST_CASE("begin_login issues a 64-character token valid for 5 minutes, only its
 
 TEST_CASE("begin_login without TOTP enabled says so (the host logs in directly)", "[flow][login]") {
   fixture f;
-  CHECK(f.svc.begin_login("u1").error() == errc::not_enabled);
+  auto none = f.svc.begin_login("u1");
+  REQUIRE(none);  // a normal outcome, not an error
+  CHECK_FALSE(none->mfa_required());
+  CHECK(none->token.empty());
+  CHECK(f.store.size() == 0);  // no challenge stored
+  CHECK(f.events.empty());
   REQUIRE(f.svc.setup("u1", "a"));
-  CHECK(f.svc.begin_login("u1").error() == errc::not_enabled);  // pending is not enabled
+  CHECK_FALSE(f.svc.begin_login("u1").value().mfa_required());  // pending is not enabled
+  CHECK(f.store.size() == 1);
+  auto [key, codes] = f.enrol("u2");
+  auto c = f.svc.begin_login("u2");
+  REQUIRE(c);
+  CHECK(c->mfa_required());
 }
 
 TEST_CASE("complete_login with a TOTP code returns the user and deletes the challenge", "[flow][login]") {
@@ -342,6 +352,9 @@ TEST_CASE("complete_login: a wrong code is 401 and each attempt counts, the 6th 
     CHECK(mfakit::http::status_of(mfakit::http::endpoint::verify, r.error()) == 401);
   }
   CHECK(f.count(mfakit::event_kind::challenge_exhausted) == 1);
+  for (const auto& e : f.events)  // the account's failure count as the last attempt left it
+    if (e.kind == mfakit::event_kind::challenge_exhausted) CHECK(e.failures == 5);
+  CHECK(f.record("u1").failures == 5);
   auto dead = f.svc.complete_login(c->token, f.code_at(key));  // even the right code
   CHECK(dead.error() == errc::challenge_exhausted);
   CHECK(mfakit::http::status_of(mfakit::http::endpoint::verify, dead.error()) == 429);
@@ -485,7 +498,7 @@ TEST_CASE("disable removes the secret and every backup code", "[flow][disable]")
   auto st = f.svc.status("u1");
   CHECK_FALSE(st->totp_enabled);
   CHECK(st->backup_codes_remaining == 0);
-  CHECK(f.svc.begin_login("u1").error() == errc::not_enabled);
+  CHECK_FALSE(f.svc.begin_login("u1").value().mfa_required());  // no second factor: log in
   CHECK(f.svc.disable("u1").error() == errc::not_enabled);
   CHECK(mfakit::http::status_of(mfakit::http::endpoint::disable, errc::not_enabled) == 400);
 }
@@ -601,8 +614,9 @@ TEST_CASE("key rotation: reseal moves every secret to the current key, then the 
 
   std::vector<mfakit::event> events;
   auto rotated_cfg = config_with(8, {mfakit::sealing_key(7, key_bytes(1)), mfakit::sealing_key(8, key_bytes(2))});
-  rotated_cfg.on_event = [&](const mfakit::event& e) { events.push_back(e); };
-  flow_service rotated(store, std::move(rotated_cfg), clock);
+  mfakit::service_options<> rotated_opts;
+  rotated_opts.on_event = [&](const mfakit::event& e) { events.push_back(e); };
+  flow_service rotated(store, std::move(rotated_cfg), std::move(rotated_opts), clock);
   CHECK(rotated.config().box.needs_reseal(
       mfakit::decode_account(store.load(mfakit::account_key("enabled")).value()->bytes).value().sealed_secret));
 
@@ -695,10 +709,11 @@ TEST_CASE("events: typed, after the change, never a secret, a code or a token", 
 
 TEST_CASE("an event hook that throws does not undo or hide a stored change", "[flow][events]") {
   mfakit::flow_config cfg = test_config();
-  cfg.on_event = [](const mfakit::event&) { throw std::runtime_error("audit sink down"); };
+  mfakit::service_options<> opts;
+  opts.on_event = [](const mfakit::event&) { throw std::runtime_error("audit sink down"); };
   mfakit::memory_store store;
   mfakit::testing::manual_clock clock;
-  flow_service svc(store, std::move(cfg), clock);
+  flow_service svc(store, std::move(cfg), std::move(opts), clock);
   auto s = svc.setup("u1", "a");
   REQUIRE(s);
   auto e = svc.enable("u1", mfakit::totp(s->key.bytes(), clock.unix_time())->str());
@@ -764,7 +779,6 @@ TEST_CASE("an unusable flow_config is refused where the service is built, naming
       {"backup_code_count", [](mfakit::flow_config& c) { c.backup_code_count = 65; }},
       {"challenge_ttl", [](mfakit::flow_config& c) { c.challenge_ttl = 0; }},
       {"challenge_max_attempts", [](mfakit::flow_config& c) { c.challenge_max_attempts = 0; }},
-      {"max_retries", [](mfakit::flow_config& c) { c.max_retries = 0; }},
       {"issuer", [](mfakit::flow_config& c) { c.issuer.clear(); }},
       {"issuer", [](mfakit::flow_config& c) { c.issuer = "Acme:Corp"; }},
   };
@@ -786,4 +800,10 @@ TEST_CASE("an unusable flow_config is refused where the service is built, naming
   CHECK(store.size() == 0);  // nothing was written
   CHECK_FALSE(test_config().problem());
   CHECK_NOTHROW(flow_service(store, test_config(), clock));
+
+  mfakit::service_options<> no_rounds;
+  no_rounds.max_retries = 0;
+  REQUIRE(no_rounds.problem().has_value());
+  CHECK(no_rounds.problem()->find("max_retries") != std::string_view::npos);
+  CHECK_THROWS_AS(flow_service(store, test_config(), no_rounds, clock), std::invalid_argument);
 }

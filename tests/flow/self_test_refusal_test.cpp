@@ -91,8 +91,9 @@ TEST_CASE("with a failed self-test every service call refuses before any store c
   std::vector<mfakit::event> events;
   mfakit::flow_config cfg(aes_box());
   cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
-  cfg.on_event = [&](const mfakit::event& e) { events.push_back(e); };
-  refusing_service svc(store, std::move(cfg), clock);
+  mfakit::service_options<> opts;
+  opts.on_event = [&](const mfakit::event& e) { events.push_back(e); };
+  refusing_service svc(store, std::move(cfg), std::move(opts), clock);
 
   const auto refused = [&](const std::error_code& ec, std::string_view user) {
     CHECK(ec == errc::crypto_failure);

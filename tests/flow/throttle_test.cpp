@@ -79,9 +79,10 @@ struct world {
     cfg.hasher = mfakit::backup_code_hasher(mfakit::scrypt_params{16, 1, 1});
     cfg.throttle = policy;
     auto sink = events;
-    cfg.on_event = [sink](const mfakit::event& e) { sink->push_back(e); };
+    mfakit::service_options<> opts;
+    opts.on_event = [sink](const mfakit::event& e) { sink->push_back(e); };
     clock.set(t0);
-    svc.emplace(store, std::move(cfg), clock);
+    svc.emplace(store, std::move(cfg), std::move(opts), clock);
   }
 
   const mfakit::flow_config& cfg() const { return svc->config(); }
@@ -175,8 +176,7 @@ attack_outcome attack(world& w, std::int64_t horizon) {
     }
     const factor via = totp_turn ? factor::totp : factor::backup_code;
     const std::string guess = totp_turn ? w.wrong_totp() : w.wrong_backup();
-    mfakit::attempt_info info;
-    auto r = w.svc->complete_login(token, guess, via, &info);
+    auto r = w.svc->complete_login(token, guess, via);
     REQUIRE_FALSE(r);  // every guess is wrong
     const std::error_code ec = r.error();
     if (ec == errc::code_mismatch) {
@@ -188,14 +188,13 @@ attack_outcome attack(world& w, std::int64_t horizon) {
       ++out.refused;
       auto e = w.last_event(mfakit::event_kind::throttled);
       REQUIRE(e);
-      REQUIRE(info.retry_after == e->retry_after);  // what the host sends as Retry-After
-      REQUIRE(r.retry_after() == info.retry_after);  // and the refusal carries it too
-      if (ec == errc::locked && info.retry_after == 0) {
+      REQUIRE(r.retry_after() == e->retry_after);  // what the host sends as Retry-After
+      if (ec == errc::locked && r.retry_after() == 0) {
         out.locked_for_good = true;
         break;
       }
-      REQUIRE(info.retry_after > 0);
-      w.clock.advance(info.retry_after);
+      REQUIRE(r.retry_after() > 0);
+      w.clock.advance(r.retry_after());
     } else {
       FAIL("unexpected error during the attack: " << ec.message());
     }
@@ -519,16 +518,13 @@ TEST_CASE("retry-after is reported to the host, an administrator's reset clears 
   w.enrol();
   w.clock.advance(30);
   for (int i = 0; i < 3; ++i) {  // three failures, waiting out each delay
-    mfakit::attempt_info info;
-    CHECK(w.svc->verify(w.user, w.wrong_totp(), factor::totp, &info).error() == errc::code_mismatch);
-    CHECK(info.retry_after == 0);  // a mismatch is not a refusal
+    auto r = w.svc->verify(w.user, w.wrong_totp(), factor::totp);
+    CHECK(r.error() == errc::code_mismatch);
+    CHECK(r.retry_after() == 0);  // a mismatch is not a refusal
     w.clock.advance(pow2(static_cast<unsigned>(i)));
   }
   w.clock.advance(-4);  // back to the moment of the third failure
-  mfakit::attempt_info info;
-  CHECK(w.svc->verify(w.user, w.code_at(w.clock.unix_time()), factor::totp, &info).error() == errc::throttled);
-  CHECK(info.retry_after == 4);
-  // the refusal itself carries the retry-after (no out-parameter needed)
+  // the refusal carries the retry-after
   auto refused = w.svc->verify(w.user, w.code_at(w.clock.unix_time()), factor::totp);
   CHECK(refused.error() == errc::throttled);
   CHECK(refused.retry_after() == 4);
@@ -536,11 +532,11 @@ TEST_CASE("retry-after is reported to the host, an administrator's reset clears 
   CHECK(refused_enable.error() == errc::throttled);
   CHECK(refused_enable.retry_after() == 4);
   CHECK(w.svc->status(w.user).retry_after() == 0);  // a value carries none
-  mfakit::attempt_info login_info;
   auto c = w.svc->begin_login(w.user);
   REQUIRE(c);
-  CHECK(w.svc->complete_login(c->token, w.wrong_backup(), factor::backup_code, &login_info).error() == errc::throttled);
-  CHECK(login_info.retry_after == 4);
+  auto refused_backup = w.svc->complete_login(c->token, w.wrong_backup(), factor::backup_code);
+  CHECK(refused_backup.error() == errc::throttled);
+  CHECK(refused_backup.retry_after() == 4);
 
   REQUIRE(w.svc->reset_throttle(w.user));
   CHECK(w.record().failures == 0);
@@ -553,9 +549,9 @@ TEST_CASE("retry-after is reported to the host, an administrator's reset clears 
   l.clock.advance(30);
   CHECK(l.svc->verify(l.user, l.wrong_totp()).error() == errc::code_mismatch);
   CHECK(l.svc->verify(l.user, l.wrong_totp()).error() == errc::code_mismatch);
-  mfakit::attempt_info locked;
-  CHECK(l.svc->verify(l.user, l.code_at(l.clock.unix_time()), factor::totp, &locked).error() == errc::locked);
-  CHECK(locked.retry_after == 0);
+  auto locked = l.svc->verify(l.user, l.code_at(l.clock.unix_time()), factor::totp);
+  CHECK(locked.error() == errc::locked);
+  CHECK(locked.retry_after() == 0);
   REQUIRE(l.svc->reset_throttle(l.user));
   CHECK(l.svc->verify(l.user, l.code_at(l.clock.unix_time())));
   // nothing to reset without a second factor

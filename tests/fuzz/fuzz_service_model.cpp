@@ -180,7 +180,9 @@ class harness {
                               2, {mfakit::sealing_key(1, ring_key(0x11)), mfakit::sealing_key(2, ring_key(0x22))});
       mfakit::flow_config cfg(std::move(box).value());
       configure(cfg);
-      svc[static_cast<std::size_t>(i)].emplace(store, std::move(cfg), clock, det_rng{rng_state});
+      mfakit::service_options<> opts;
+      opts.max_retries = retries_;
+      svc[static_cast<std::size_t>(i)].emplace(store, std::move(cfg), opts, clock, det_rng{rng_state});
     }
     oracle_box = mfakit::secret_box::aes_256_gcm(
                      1, {mfakit::sealing_key(1, ring_key(0x11)), mfakit::sealing_key(2, ring_key(0x22))})
@@ -249,7 +251,6 @@ class harness {
     cfg.throttle = throttle_;
     cfg.challenge_max_attempts = attempts_;
     cfg.window = window_;
-    cfg.max_retries = retries_;
     cfg.backup_code_count = codes_;
   }
 

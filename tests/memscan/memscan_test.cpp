@@ -260,9 +260,10 @@ __attribute__((noinline)) void scenario(sink& out, const host_options& host) {
 
   mfakit::flow_config cfg(make_box(1, false));
   cfg.hasher = make_hasher();
-  cfg.on_event = [events](const mfakit::event& e) { events->push_back(e); };
+  mfakit::service_options<> opts;
+  opts.on_event = [events](const mfakit::event& e) { events->push_back(e); };
   det_rng rng;
-  svc_t svc(store, std::move(cfg), clock, rng);
+  svc_t svc(store, std::move(cfg), std::move(opts), clock, rng);
 
   memscan::set_phase("setup");
   auto setup = svc.setup(user, "alice@example.com");

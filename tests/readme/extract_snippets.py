@@ -38,7 +38,7 @@ response handler(const std::array<unsigned char, 32>& key_bytes, const std::stri
 #include <fmt/format.h>
 void notify(const std::string& user, const std::string& message);
 void show_clock_banner(mfakit::drift_direction which_way);
-void handler(mfakit::flow_config& config, mfakit::service<mfakit::memory_store>& mfa, const std::string& user_id) {
+void handler(mfakit::service_options<>& options, mfakit::service<mfakit::memory_store>& mfa, const std::string& user_id) {
 """,
         "after": "}\n",
     },

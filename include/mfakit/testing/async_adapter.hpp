@@ -2,16 +2,23 @@
 // run against both loops:
 //  - awaitable_adapter<Store>: a record_store as an awaitable_record_store,
 //    each call a coroutine (mfakit::task) around the store's own call;
-//  - async_driven_service<Store, Clock, Rng>: the calls of mfakit::service,
-//    each one an async_service coroutine over that adapter, run to its end
-//    with sync_wait.
+//  - worker_offload: an offload that runs each compute step on a worker
+//    thread of its own and resumes the coroutine there;
+//  - async_driven_service<Store, Clock, Rng>: the calls of service_calls
+//    (calls.hpp), each one an async_service coroutine over that adapter,
+//    its costly steps on the worker, run to its end with sync_wait.
 // A host's own tests can use them the same way: its suites, written against
-// mfakit::service, also check the coroutine loop.
+// mfakit::service, also check the coroutine loop and its offload.
 #pragma once
 
+#include <condition_variable>
+#include <coroutine>
+#include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "mfakit/async.hpp"
@@ -33,47 +40,103 @@ class awaitable_adapter {
   Store* store_;
 };
 
-template <record_store Store, clock_source Clock = system_clock_source, random_source Rng = openssl_random>
-class async_driven_service {
+/// One worker thread: offload(job) returns an awaiter that runs the job
+/// there and resumes the awaiting coroutine on it.
+class worker_offload {
  public:
-  async_driven_service(Store& store, flow_config config, Clock clock = Clock{}, Rng rng = Rng{})
-      : adapter_(store), svc_(adapter_, std::move(config), std::move(clock), std::move(rng)) {}
+  worker_offload() : thread_([this] { work(); }) {}
+  worker_offload(const worker_offload&) = delete;
+  worker_offload& operator=(const worker_offload&) = delete;
+  ~worker_offload() {
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    thread_.join();
+  }
 
-  [[nodiscard]] const flow_config& config() const noexcept { return svc_.config(); }
+  struct awaiter {
+    worker_offload* self;
+    compute_job job;
+    [[nodiscard]] bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h) { self->post(job, h); }
+    void await_resume() const noexcept {}
+  };
+  [[nodiscard]] awaiter operator()(compute_job job) { return awaiter{this, job}; }
 
-  [[nodiscard]] result<setup_result> setup(std::string_view user, std::string_view account_name) {
-    return sync_wait(svc_.setup(std::string(user), std::string(account_name)));
-  }
-  [[nodiscard]] result<enable_result> enable(std::string_view user, std::string_view code,
-                                             attempt_info* info = nullptr) {
-    return sync_wait(svc_.enable(std::string(user), std::string(code), info));
-  }
-  [[nodiscard]] result<void> disable(std::string_view user) { return sync_wait(svc_.disable(std::string(user))); }
-  [[nodiscard]] result<regenerate_result> regenerate_backup_codes(std::string_view user) {
-    return sync_wait(svc_.regenerate_backup_codes(std::string(user)));
-  }
-  [[nodiscard]] result<void> reset_throttle(std::string_view user) {
-    return sync_wait(svc_.reset_throttle(std::string(user)));
-  }
-  [[nodiscard]] result<bool> reseal(std::string_view user) { return sync_wait(svc_.reseal(std::string(user))); }
-  [[nodiscard]] result<status_result> status(std::string_view user) {
-    return sync_wait(svc_.status(std::string(user)));
-  }
-  [[nodiscard]] result<login_result> verify(std::string_view user, std::string_view code, factor via = factor::totp,
-                                            attempt_info* info = nullptr) {
-    return sync_wait(svc_.verify(std::string(user), std::string(code), via, info));
-  }
-  [[nodiscard]] result<challenge_result> begin_login(std::string_view user) {
-    return sync_wait(svc_.begin_login(std::string(user)));
-  }
-  [[nodiscard]] result<login_result> complete_login(std::string_view token, std::string_view code,
-                                                    factor via = factor::totp, attempt_info* info = nullptr) {
-    return sync_wait(svc_.complete_login(std::string(token), std::string(code), via, info));
+  /// The worker's thread (the one every job ran on).
+  [[nodiscard]] std::thread::id id() const noexcept { return thread_.get_id(); }
+  /// How many jobs it ran.
+  [[nodiscard]] unsigned jobs() const {
+    const std::lock_guard lock(mutex_);
+    return jobs_;
   }
 
  private:
+  void post(compute_job job, std::coroutine_handle<> h) {
+    {
+      const std::lock_guard lock(mutex_);
+      queue_.emplace_back(job, h);
+    }
+    cv_.notify_one();
+  }
+  void work() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      auto [job, h] = queue_.front();
+      queue_.pop_front();
+      ++jobs_;
+      lock.unlock();
+      job();
+      h.resume();
+      lock.lock();
+    }
+  }
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::pair<compute_job, std::coroutine_handle<>>> queue_;
+  bool stopping_ = false;
+  unsigned jobs_ = 0;
+  std::thread thread_;
+};
+
+/// Hands each job to a worker_offload it does not own.
+struct worker_offload_ref {
+  worker_offload* worker;
+  [[nodiscard]] worker_offload::awaiter operator()(compute_job job) const { return (*worker)(job); }
+};
+
+template <record_store Store, clock_source Clock = system_clock_source, random_source Rng = openssl_random>
+class async_driven_service : public service_calls<async_driven_service<Store, Clock, Rng>> {
+ public:
+  async_driven_service(Store& store, flow_config config, Clock clock = Clock{}, Rng rng = Rng{})
+      : async_driven_service(store, std::move(config), service_options<>{}, std::move(clock), std::move(rng)) {}
+  async_driven_service(Store& store, flow_config config, service_options<> options, Clock clock = Clock{},
+                       Rng rng = Rng{})
+      : adapter_(store),
+        svc_(adapter_, std::move(config), with_worker(std::move(options)), std::move(clock), std::move(rng)) {}
+
+  [[nodiscard]] const flow_config& config() const noexcept { return svc_.config(); }
+  /// The worker the costly steps ran on.
+  [[nodiscard]] const worker_offload& worker() const noexcept { return worker_; }
+
+  template <template <class> class Operation, class... Args>
+  [[nodiscard]] auto call(const Args&... args) {
+    return sync_wait(svc_.template call<Operation>(args...));
+  }
+
+ private:
+  [[nodiscard]] service_options<worker_offload_ref> with_worker(service_options<> o) {
+    return service_options<worker_offload_ref>{o.max_retries, std::move(o.on_event), worker_offload_ref{&worker_}};
+  }
+
+  worker_offload worker_;
   awaitable_adapter<Store> adapter_;
-  async_service<awaitable_adapter<Store>, Clock, Rng> svc_;
+  async_service<awaitable_adapter<Store>, Clock, Rng, worker_offload_ref> svc_;
 };
 
 }  // namespace mfakit::testing

@@ -207,13 +207,19 @@ static_assert(record_store<erroring_store<memory_store>>);
 namespace detail {
 
 /// A cheap configuration: the suite tests the store, not the KDF.
+/// 64 contenders: every round stores at least one write, so some lose many.
+[[nodiscard]] inline service_options<> conformance_service_options() {
+  service_options<> o;
+  o.max_retries = 100000;
+  return o;
+}
+
 [[nodiscard]] inline flow_config conformance_config() {
   std::array<unsigned char, 32> key{};
   for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<unsigned char>(i * 7 + 1);
   flow_config cfg(secret_box::aes_256_gcm(1, {sealing_key(1, key)}).value());
   cfg.hasher = backup_code_hasher(scrypt_params{16, 1, 1});
   cfg.throttle = throttle_policy::unsafe_none();
-  cfg.max_retries = 100000;  // 64 contenders: every round stores at least one
   cfg.challenge_max_attempts = 5;
   return cfg;
 }
@@ -332,8 +338,9 @@ void check_service(Store& host, const conformance_options& o, conformance_report
                    service_faults faults) {
   erroring_store<Store> store(host);
   const manual_clock clock;
-  Service<erroring_store<Store>, manual_clock, openssl_random> svc(store, conformance_config(), clock);
-  Service<Store, manual_clock, openssl_random> direct(host, conformance_config(),
+  Service<erroring_store<Store>, manual_clock, openssl_random> svc(store, conformance_config(),
+                                                                   conformance_service_options(), clock);
+  Service<Store, manual_clock, openssl_random> direct(host, conformance_config(), conformance_service_options(),
                                                       clock);  // "another request", in the lost-answer checks
   const auto& cfg = svc.config();
   unsigned user_seq = 0;

@@ -181,9 +181,10 @@ int main() {
   mfakit::flow_config cfg(mfakit::secret_box::aes_256_gcm(1, {mfakit::sealing_key(1, key)}).value());
   mfakit::cleanse(key.data(), key.size());
   cfg.issuer = "AsyncExample";
-  cfg.on_event = [](const mfakit::event& e) { fmt::print("  event {} ({})\n", mfakit::to_string(e.kind), e.user); };
+  mfakit::service_options<> opts;
+  opts.on_event = [](const mfakit::event& e) { fmt::print("  event {} ({})\n", mfakit::to_string(e.kind), e.user); };
   std::int64_t now = 1'700'000'015;
-  async_service svc(store, std::move(cfg), host_clock{&now});
+  async_service svc(store, std::move(cfg), std::move(opts), host_clock{&now});
   const std::string user = "ada";
 
   // setup: a pending secret (the app would scan the otpauth URI)
@@ -238,8 +239,7 @@ int main() {
   expect(st && st->totp_enabled && st->backup_codes_remaining == 9, "status: enabled, 9 backup codes remain");
 
   // the account calls: a wrong guess, the administrator's unlock, a reseal, new codes, disable
-  expect(run_one(loop, svc.verify(user, "000000")).error() == mfakit::errc::code_mismatch ||
-             code_at(now) == "000000",
+  expect(run_one(loop, svc.verify(user, "000000")).error() == mfakit::errc::code_mismatch || code_at(now) == "000000",
          "a wrong code is refused");
   expect(run_one(loop, svc.reset_throttle(user)).has_value(), "reset_throttle cleared the failure count");
   auto resealed = run_one(loop, svc.reseal(user));
