@@ -214,6 +214,7 @@ class sequence {
     ++cov_.outcomes[fmt::format("{}: {}", op, ec ? ec.message() : "success")];
     ++cov_.ops;
   }
+  void count_outcome(std::string_view op, std::string_view what) { ++cov_.outcomes[fmt::format("{}: {}", op, what)]; }
   bool expect(std::string_view op, std::error_code got, std::optional<errc> want) {
     log("  -> {} (model: {})", got ? got.message() : "success",
         want ? mfakit::make_error_code(*want).message() : "success");
@@ -347,9 +348,15 @@ class sequence {
     model_user& u = users_[ui];
     log("begin_login({})", u.id);
     auto r = svc_->begin_login(u.id);
-    const std::optional<errc> want = u.st == state::enabled ? std::nullopt : std::optional{errc::not_enabled};
-    if (!expect("begin_login", r.error(), want)) return false;
-    if (r) {
+    if (!expect("begin_login", r.error(), std::nullopt)) return false;
+    const bool required = u.st == state::enabled;  // else: no second factor, log in directly
+    if (r->mfa_required() != required) {
+      return fail(fmt::format("begin_login: service says {}, model says {}",
+                              r->mfa_required() ? "a challenge" : "no second factor",
+                              required ? "a challenge" : "no second factor"));
+    }
+    count_outcome("begin_login", required ? "challenge" : "no second factor");
+    if (required) {
       if (r->expires_at != now_ + ttl) return fail("challenge expiry");
       if (!mfakit::flow::well_formed_token(r->token)) return fail("challenge token not 64 hex characters");
       for (const auto& c : challenges_)
@@ -687,8 +694,8 @@ TEST_CASE("the service agrees with the model on 100000 random operation sequence
                                   "enable: TOTP is already enabled",
                                   "enable: too many failed attempts; retry later",
                                   "enable: account locked after too many failed attempts",
-                                  "begin_login: success",
-                                  "begin_login: TOTP is not enabled",
+                                  "begin_login: challenge",
+                                  "begin_login: no second factor",
                                   "complete_login: success",
                                   "complete_login: code rejected",
                                   "complete_login: code rejected: already used",

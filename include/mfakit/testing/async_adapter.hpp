@@ -3,10 +3,13 @@
 //  - awaitable_adapter<Store>: a record_store as an awaitable_record_store,
 //    each call a coroutine (mfakit::task) around the store's own call;
 //  - worker_offload: an offload that runs each compute step on a worker
-//    thread of its own and resumes the coroutine there;
+//    thread of its own while the coroutine's thread waits, then goes on on
+//    that thread (as an Asio host's io_context thread would: same thread
+//    before and after, so a test's random draws stay in one order);
 //  - async_driven_service<Store, Clock, Rng>: the calls of service_calls
 //    (calls.hpp), each one an async_service coroutine over that adapter,
-//    its costly steps on the worker, run to its end with sync_wait.
+//    its costly steps on a worker shared by all of them, run to its end
+//    with sync_wait.
 // A host's own tests can use them the same way: its suites, written against
 // mfakit::service, also check the coroutine loop and its offload.
 #pragma once
@@ -14,6 +17,7 @@
 #include <condition_variable>
 #include <coroutine>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -41,7 +45,7 @@ class awaitable_adapter {
 };
 
 /// One worker thread: offload(job) returns an awaiter that runs the job
-/// there and resumes the awaiting coroutine on it.
+/// there and lets the awaiting coroutine go on on its own thread.
 class worker_offload {
  public:
   worker_offload() : thread_([this] { work(); }) {}
@@ -60,7 +64,10 @@ class worker_offload {
     worker_offload* self;
     compute_job job;
     [[nodiscard]] bool await_ready() const noexcept { return false; }
-    void await_suspend(std::coroutine_handle<> h) { self->post(job, h); }
+    bool await_suspend(std::coroutine_handle<> /*h*/) {
+      self->run_there(job);
+      return false;  // the job ran: go on here
+    }
     void await_resume() const noexcept {}
   };
   [[nodiscard]] awaiter operator()(compute_job job) { return awaiter{this, job}; }
@@ -74,35 +81,60 @@ class worker_offload {
   }
 
  private:
-  void post(compute_job job, std::coroutine_handle<> h) {
-    {
-      const std::lock_guard lock(mutex_);
-      queue_.emplace_back(job, h);
-    }
-    cv_.notify_one();
+  struct entry {
+    compute_job job;
+    bool* done;
+    std::exception_ptr* error;
+  };
+
+  /// Runs the job on the worker and waits for it (an exception from it is rethrown here).
+  void run_there(compute_job job) {
+    bool done = false;
+    std::exception_ptr error;
+    std::unique_lock lock(mutex_);
+    queue_.push_back(entry{job, &done, &error});
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return done; });
+    if (error) std::rethrow_exception(error);
   }
   void work() {
     std::unique_lock lock(mutex_);
     for (;;) {
       cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;
-      auto [job, h] = queue_.front();
+      const entry e = queue_.front();
       queue_.pop_front();
       ++jobs_;
       lock.unlock();
-      job();
-      h.resume();
+      std::exception_ptr error;
+      try {
+        e.job();
+      } catch (...) {
+        error = std::current_exception();
+      }
       lock.lock();
+      *e.error = error;
+      *e.done = true;
+      cv_.notify_all();
     }
   }
 
   mutable std::mutex mutex_;
   std::condition_variable cv_;
-  std::deque<std::pair<compute_job, std::coroutine_handle<>>> queue_;
+  std::deque<entry> queue_;
   bool stopping_ = false;
   unsigned jobs_ = 0;
   std::thread thread_;
 };
+
+/// The worker every async_driven_service shares: one thread for the
+/// process, so a test that compares runs byte for byte sees the same threads
+/// draw the same random bytes in every run (a thread's first write id picks
+/// its stripe of the write-id pool).
+inline worker_offload& shared_worker() {
+  static worker_offload worker;
+  return worker;
+}
 
 /// Hands each job to a worker_offload it does not own.
 struct worker_offload_ref {
@@ -119,10 +151,12 @@ class async_driven_service : public service_calls<async_driven_service<Store, Cl
                        Rng rng = Rng{})
       : adapter_(store),
         svc_(adapter_, std::move(config), with_worker(std::move(options)), std::move(clock), std::move(rng)) {}
+  async_driven_service(const async_driven_service&) = delete;
+  async_driven_service& operator=(const async_driven_service&) = delete;
 
   [[nodiscard]] const flow_config& config() const noexcept { return svc_.config(); }
   /// The worker the costly steps ran on.
-  [[nodiscard]] const worker_offload& worker() const noexcept { return worker_; }
+  [[nodiscard]] static const worker_offload& worker() noexcept { return shared_worker(); }
 
   template <template <class> class Operation, class... Args>
   [[nodiscard]] auto call(const Args&... args) {
@@ -130,11 +164,11 @@ class async_driven_service : public service_calls<async_driven_service<Store, Cl
   }
 
  private:
-  [[nodiscard]] service_options<worker_offload_ref> with_worker(service_options<> o) {
-    return service_options<worker_offload_ref>{o.max_retries, std::move(o.on_event), worker_offload_ref{&worker_}};
+  [[nodiscard]] static service_options<worker_offload_ref> with_worker(service_options<> o) {
+    return service_options<worker_offload_ref>{o.max_retries, std::move(o.on_event),
+                                               worker_offload_ref{&shared_worker()}};
   }
 
-  worker_offload worker_;
   awaitable_adapter<Store> adapter_;
   async_service<awaitable_adapter<Store>, Clock, Rng, worker_offload_ref> svc_;
 };
