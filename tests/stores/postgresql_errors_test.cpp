@@ -29,8 +29,9 @@ std::string construction_error(std::string conninfo) {
 
 TEST_CASE("postgres store: a connection string that does not parse is refused without quoting it") {
   // a forgotten '=': libpq answers 'missing "=" after "passwordhunter2-..."'
-  for (const char* conninfo : {"host=/nonexistent passwordhunter2-secret-pw", "host=/nonexistent password=hunter2-secret-pw garbage",
-                               "postgresql://app:hunter2-secret-pw%zz@localhost/app"}) {
+  for (const char* conninfo :
+       {"host=/nonexistent passwordhunter2-secret-pw", "host=/nonexistent password=hunter2-secret-pw garbage",
+        "postgresql://app:hunter2-secret-pw%zz@localhost/app"}) {
     const std::string what = construction_error(conninfo);
     INFO(what);
     CHECK(what.find("hunter2") == std::string::npos);

@@ -27,7 +27,7 @@ namespace {
 
 /// A store's options: a fresh table named `table_prefix` + a random suffix.
 mfakit::postgresql_store::options store_options(std::string conninfo, std::string_view table_prefix,
-                                                       unsigned max_connections) {
+                                                unsigned max_connections) {
   mfakit::postgresql_store::options o;
   o.conninfo = std::move(conninfo);
   o.table = std::string(table_prefix) + random_suffix();

@@ -85,7 +85,6 @@ TEST_CASE("sqlite store: an unusable path fails at construction") {
   CHECK_THROWS_AS(mfakit::sqlite_store(o), std::runtime_error);
 }
 
-
 // Concurrent writers on SQLite. Writers on separate connections (the pool,
 // other processes) meet on the file lock: SQLITE_BUSY, which the busy
 // handler waits out (up to busy_timeout); each try of BEGIN IMMEDIATE takes
@@ -113,7 +112,8 @@ class raw_sqlite {
 /// Takes the write lock and changes key "k" (a new version), uncommitted.
 std::string hold_and_change(const std::string& t) {
   return "BEGIN IMMEDIATE; UPDATE " + t + "_seq SET value = value + 1 WHERE id = 1; UPDATE " + t +
-         " SET data = CAST('other' AS BLOB), version = (SELECT value FROM " + t + "_seq WHERE id = 1) WHERE key = x'6b';";
+         " SET data = CAST('other' AS BLOB), version = (SELECT value FROM " + t +
+         "_seq WHERE id = 1) WHERE key = x'6b';";
 }
 
 }  // namespace

@@ -144,7 +144,7 @@ class postgresql_store {
   }
 
   [[nodiscard]] result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
-                                                      const std::optional<std::string>& next) {
+                                              const std::optional<std::string>& next) {
     if (expected > static_cast<std::uint64_t>(INT64_MAX)) return false;
     lease c(pool_);
     if (!c) return errc::storage_failure;

@@ -135,7 +135,7 @@ class sqlite_store {
   }
 
   [[nodiscard]] result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
-                                                      const std::optional<std::string>& next) {
+                                              const std::optional<std::string>& next) {
     if (expected > static_cast<std::uint64_t>(std::numeric_limits<sqlite3_int64>::max())) return false;
     const auto expected_v = static_cast<sqlite3_int64>(expected);
     lease c(pool_);
@@ -153,8 +153,7 @@ class sqlite_store {
       }
       sqlite3_stmt* s = c->remove.get();
       stores::detail::sqlite::statement_reset guard(s);
-      if (!bind_key(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK)
-        return errc::storage_failure;
+      if (!bind_key(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK) return errc::storage_failure;
       if (step(*c, s) != SQLITE_DONE) return errc::storage_failure;
       return sqlite3_changes(c->db.get()) == 1;
     }

@@ -65,8 +65,8 @@ struct busy_wait {
 /// Prepares a statement kept for the connection's lifetime.
 [[nodiscard]] inline bool prepare(sqlite3* db, stmt_ptr& out, const std::string& sql) noexcept {
   sqlite3_stmt* s = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
-                                    nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
   out.reset(s);
   return rc == SQLITE_OK;
 }
