@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -74,6 +75,21 @@ TEST_CASE("sqlite store: records and versions survive a reopen, no version is re
     CHECK_FALSE(*s.compare_and_swap("k", before, std::string("stale")));
   }
   remove_sqlite(path);
+}
+
+TEST_CASE("sqlite store: a start-up error names the file, not a URI's query") {
+  mfakit::sqlite_store::options o;
+  o.path = "file:/nonexistent-dir/for/sure/db.sqlite?mode=rw&hexkey=68756e74657232";
+  try {
+    mfakit::sqlite_store s(o);
+    FAIL("the store was constructed");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(what.find("file:/nonexistent-dir/for/sure/db.sqlite") != std::string::npos);
+    CHECK(what.find("hexkey") == std::string::npos);
+    CHECK(what.find("68756e74657232") == std::string::npos);
+  }
 }
 
 TEST_CASE("sqlite store: an unusable path fails at construction") {
