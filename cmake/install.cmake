@@ -19,6 +19,14 @@ install(TARGETS mfakit EXPORT mfakit-targets FILE_SET HEADERS)
 install(EXPORT mfakit-targets
   NAMESPACE mfakit::
   DESTINATION "${MFAKIT_INSTALL_CMAKEDIR}")
+# Each store component in an export of its own: the package config loads it
+# only when asked for, after finding its dependency.
+foreach(component IN LISTS MFAKIT_COMPONENTS)
+  install(TARGETS mfakit_${component} EXPORT mfakit-${component}-targets FILE_SET HEADERS)
+  install(EXPORT mfakit-${component}-targets
+    NAMESPACE mfakit::
+    DESTINATION "${MFAKIT_INSTALL_CMAKEDIR}")
+endforeach()
 
 configure_package_config_file(
   "${CMAKE_CURRENT_LIST_DIR}/mfakit-config.cmake.in"
@@ -47,4 +55,16 @@ file(RELATIVE_PATH MFAKIT_PC_TO_PREFIX
 string(REGEX REPLACE "/$" "" MFAKIT_PC_TO_PREFIX "${MFAKIT_PC_TO_PREFIX}")
 configure_file("${CMAKE_CURRENT_LIST_DIR}/mfakit.pc.in" "${PROJECT_BINARY_DIR}/mfakit.pc" @ONLY)
 install(FILES "${PROJECT_BINARY_DIR}/mfakit.pc" DESTINATION "${MFAKIT_INSTALL_PKGCONFIGDIR}")
+# mfakit-sqlite.pc, mfakit-postgresql.pc: the component's dependency on top of mfakit.pc
+set(MFAKIT_PC_REQUIRES_sqlite "sqlite3")
+set(MFAKIT_PC_REQUIRES_postgresql "libpq")
+set(MFAKIT_PC_HEADER_sqlite "mfakit/stores/sqlite.hpp")
+set(MFAKIT_PC_HEADER_postgresql "mfakit/stores/postgresql.hpp")
+foreach(component IN LISTS MFAKIT_COMPONENTS)
+  set(MFAKIT_PC_COMPONENT "${component}")
+  set(MFAKIT_PC_COMPONENT_REQUIRES "${MFAKIT_PC_REQUIRES_${component}}")
+  set(MFAKIT_PC_COMPONENT_HEADER "${MFAKIT_PC_HEADER_${component}}")
+  configure_file("${CMAKE_CURRENT_LIST_DIR}/mfakit-component.pc.in" "${PROJECT_BINARY_DIR}/mfakit-${component}.pc" @ONLY)
+  install(FILES "${PROJECT_BINARY_DIR}/mfakit-${component}.pc" DESTINATION "${MFAKIT_INSTALL_PKGCONFIGDIR}")
+endforeach()
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${CMAKE_INSTALL_DATADIR}/doc/mfakit")

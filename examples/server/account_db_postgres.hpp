@@ -17,10 +17,12 @@
 #include <utility>
 #include <vector>
 
+#include <mfakit/stores/detail/postgresql_handles.hpp>
+
 #include "account_db.hpp"
-#include "postgres_util.hpp"
 
 namespace mfakit_examples {
+namespace postgres_util = mfakit::stores::detail::postgresql;
 
 class postgres_account_db final : public account_db {
  public:

@@ -14,11 +14,14 @@
 #include <utility>
 #include <vector>
 
+#include <mfakit/stores/detail/connection_pool.hpp>
+#include <mfakit/stores/detail/sqlite_handles.hpp>
+
 #include "account_db.hpp"
-#include "connection_pool.hpp"
-#include "sqlite_util.hpp"
 
 namespace mfakit_examples {
+namespace sqlite_util = mfakit::stores::detail::sqlite;
+using mfakit::stores::detail::connection_pool;
 
 class sqlite_account_db final : public account_db {
  public:

@@ -45,6 +45,8 @@
 #include <fmt/format.h>
 
 #include <mfakit/mfakit.hpp>
+#include <mfakit/stores/postgresql.hpp>
+#include <mfakit/stores/sqlite.hpp>
 
 #include "account_db.hpp"
 #include "account_db_postgres.hpp"
@@ -54,9 +56,7 @@
 #include "jwt.hpp"
 #include "log.hpp"
 #include "passwords.hpp"
-#include "postgres_store.hpp"
 #include "qr_png.hpp"
-#include "sqlite_store.hpp"
 #include "worker_pool.hpp"
 
 namespace demo_assets {
@@ -1385,17 +1385,17 @@ int main(int argc, char** argv) {
     std::unique_ptr<mfakit::any_record_store> store;
     std::unique_ptr<mfakit_examples::account_db> db;
     if (!sqlite_path.empty()) {
-      mfakit_examples::sqlite_store::options so;
+      mfakit::sqlite_store::options so;
       so.path = sqlite_path;
       so.max_connections = connections;
-      store = std::make_unique<mfakit::any_record_store>(std::make_unique<mfakit_examples::sqlite_store>(so));
+      store = std::make_unique<mfakit::any_record_store>(std::make_unique<mfakit::sqlite_store>(so));
       db = std::make_unique<mfakit_examples::sqlite_account_db>(
           mfakit_examples::sqlite_account_db::options{sqlite_path, so.table, connections, so.busy_timeout});
     } else if (!pg_conninfo.empty()) {
-      mfakit_examples::postgres_store::options po;
+      mfakit::postgresql_store::options po;
       po.conninfo = pg_conninfo;
       po.max_connections = connections;
-      store = std::make_unique<mfakit::any_record_store>(std::make_unique<mfakit_examples::postgres_store>(po));
+      store = std::make_unique<mfakit::any_record_store>(std::make_unique<mfakit::postgresql_store>(po));
       db = std::make_unique<mfakit_examples::postgres_account_db>(
           mfakit_examples::postgres_account_db::options{pg_conninfo, po.table, connections});
     } else {

@@ -12,12 +12,15 @@ to import the recipe and call its methods the way Conan 2 would. The checks:
   - export_sources() + package() produce the same include/ tree as
     `cmake --install`'s (the source headers), plus licenses/LICENSE;
   - requirements and package_info name OpenSSL (crypto only) and fmt, and
-    the CMake file/target names consumers use (mfakit, mfakit::mfakit).
+    the CMake file/target names consumers use (mfakit, mfakit::mfakit);
+  - the options with_sqlite / with_postgresql (off by default) add sqlite3 /
+    libpq and the components mfakit::sqlite / mfakit::postgresql.
 What it cannot show: that Conan resolves the dependency graph or that
 CMakeDeps's generated config links; see tests/package/README.md.
 """
 import argparse
 import ast
+import collections
 import filecmp
 import fnmatch
 import importlib.util
@@ -164,19 +167,34 @@ class _Info:
 
 
 class _CppInfo:
-    def __init__(self):
+    def __init__(self, root=True):
         self.properties = {}
         self.requires = []
+        self.system_libs = []
         self.bindirs = ["bin"]
         self.libdirs = ["lib"]
         self.includedirs = ["include"]
+        if root:
+            self.components = collections.defaultdict(lambda: _CppInfo(root=False))
 
     def set_property(self, key, value):
         self.properties[key] = value
 
 
-def make_recipe(cls, recipe_folder, **settings):
+class _Options:
+    """self.options: the recipe's default_options, overridden by `values`."""
+
+    def __init__(self, defaults, values):
+        self.__dict__.update(defaults)
+        self.__dict__.update(values)
+
+    def get_safe(self, name, default=None):
+        return self.__dict__.get(name, default)
+
+
+def make_recipe(cls, recipe_folder, options=None, **settings):
     r = cls()
+    r.options = _Options(dict(getattr(cls, "default_options", {})), options or {})
     r.recipe_folder = recipe_folder
     r.requires_calls = []
     r.requires = lambda ref, **kw: r.requires_calls.append(ref)
@@ -297,9 +315,38 @@ def main():
     check(props.get("cmake_file_name") == "mfakit", "cmake_file_name is mfakit (find_package(mfakit))")
     check(props.get("cmake_target_name") == "mfakit::mfakit", "cmake_target_name is mfakit::mfakit")
     check(props.get("pkg_config_name") == "mfakit", "pkg_config_name is mfakit (as mfakit.pc)")
-    check(sorted(r.cpp_info.requires) == ["fmt::fmt", "openssl::crypto"],
-          f"links openssl::crypto (not ssl) and fmt (got {r.cpp_info.requires})")
+    core = r.cpp_info.components.get("core")
+    check(core is not None and sorted(core.requires) == ["fmt::fmt", "openssl::crypto"],
+          f"the core component links openssl::crypto (not ssl) and fmt (got {core and core.requires})")
+    check(core is not None and core.properties.get("cmake_target_name") == "mfakit::mfakit"
+          and core.properties.get("pkg_config_name") == "mfakit", "the core component is mfakit::mfakit / mfakit.pc")
+    check(sorted(r.cpp_info.components) == ["core"], "no store component by default")
     check(r.cpp_info.bindirs == [] and r.cpp_info.libdirs == [], "no bindirs/libdirs for a header-only package")
+
+    # the store components, as options
+    defaults = dict(getattr(cls, "default_options", {}))
+    check(defaults == {"with_sqlite": False, "with_postgresql": False},
+          f"options with_sqlite and with_postgresql, off by default (got {defaults})")
+    on = {"with_sqlite": True, "with_postgresql": True}
+    r = make_recipe(cls, recipe_folder, options=on)
+    r.requirements()
+    names = sorted(ref.split("/")[0] for ref in r.requires_calls)
+    check(names == ["fmt", "libpq", "openssl", "sqlite3"], f"with both options: + sqlite3 and libpq (got {names})")
+    r = make_recipe(cls, recipe_folder, options=on)
+    r.package_info()
+    comps = r.cpp_info.components
+    for name, requirement, header in (("sqlite", "sqlite3::sqlite3", "sqlite.hpp"),
+                                      ("postgresql", "libpq::libpq", "postgresql.hpp")):
+        c = comps.get(name)
+        check(c is not None and c.properties.get("cmake_target_name") == f"mfakit::{name}"
+              and c.properties.get("pkg_config_name") == f"mfakit-{name}" and sorted(c.requires) == sorted(["core", requirement])
+              and c.bindirs == [] and c.libdirs == [],
+              f"component {name}: mfakit::{name}, mfakit-{name}.pc, requires core and {requirement}")
+        check(os.path.isfile(os.path.join(args.source, "include", "mfakit", "stores", header)),
+              f"the {name} component's header mfakit/stores/{header} exists")
+    r = make_recipe(cls, recipe_folder, options={"with_sqlite": True})
+    r.package_info()
+    check(sorted(r.cpp_info.components) == ["core", "sqlite"], "with_sqlite alone: core and sqlite only")
 
     # test_package layout (Conan runs it after `conan create`)
     tp = os.path.join(recipe_folder, "test_package")

@@ -14,6 +14,9 @@
 #                     shared install made by MODE=install (a CTest fixture)
 #   EXPECTED_VERSION  PROJECT_VERSION of mfakit
 #   CXX_COMPILER, GENERATOR, MAKE_PROGRAM, GIT, PKG_CONFIG, MAKE
+#   PG_CONNINFO       the PostgreSQL server of the tests (the fixture
+#                     mfakit_demo_postgres): the store consumers run the
+#                     conformance suite on it as well as on SQLite
 
 cmake_minimum_required(VERSION 3.23)
 
@@ -26,6 +29,9 @@ endforeach()
 set(PREFIX "${WORK_ROOT}/prefix")
 set(WORK "${WORK_ROOT}/${MODE}")
 set(EXPECTED_OUTPUT "mfakit ${EXPECTED_VERSION} consumer ok")
+if(NOT PG_CONNINFO)
+  message(FATAL_ERROR "run_consumer.cmake: PG_CONNINFO is not set (the store consumers need the PostgreSQL fixture)")
+endif()
 
 # --- helpers --------------------------------------------------------------------
 
@@ -60,7 +66,8 @@ endfunction()
 function(stage_consumer project_dir)
   fresh_dir("${WORK}")
   file(COPY "${project_dir}/" DESTINATION "${WORK}/src")
-  file(COPY "${PACKAGE_DIR}/consumer/main.cpp" "${PACKAGE_DIR}/common/no_leaks.cmake" DESTINATION "${WORK}/src")
+  file(COPY "${PACKAGE_DIR}/consumer/main.cpp" "${PACKAGE_DIR}/consumer/stores.cpp" "${PACKAGE_DIR}/common/no_leaks.cmake"
+    DESTINATION "${WORK}/src")
 endfunction()
 
 set(common_configure_args -G "${GENERATOR}" "-DCMAKE_CXX_COMPILER=${CXX_COMPILER}" -DCMAKE_BUILD_TYPE=Release
@@ -69,10 +76,11 @@ if(MAKE_PROGRAM)
   list(APPEND common_configure_args "-DCMAKE_MAKE_PROGRAM=${MAKE_PROGRAM}")
 endif()
 
-# configure_build_run(<extra configure args>...): WORK/src -> WORK/build,
-# then runs WORK/build/<PROGRAM> (default consumer) and checks its output.
+# configure_build_run(<extra configure args>... [STORES]): WORK/src ->
+# WORK/build, then runs WORK/build/<PROGRAM> (default consumer) and checks its
+# output; with STORES, WORK/build/stores too (check_stores).
 function(configure_build_run)
-  cmake_parse_arguments(arg "" "PROGRAM;EXPECT" "" ${ARGN})
+  cmake_parse_arguments(arg "STORES" "PROGRAM;EXPECT" "" ${ARGN})
   if(NOT arg_PROGRAM)
     set(arg_PROGRAM consumer)
   endif()
@@ -83,6 +91,35 @@ function(configure_build_run)
     ${common_configure_args} ${arg_UNPARSED_ARGUMENTS})
   run("build ${MODE} consumer" COMMAND "${CMAKE_COMMAND}" --build "${WORK}/build")
   check_program("${WORK}/build/${arg_PROGRAM}" "${arg_EXPECT}")
+  if(arg_STORES)
+    check_stores("${WORK}/build/stores")
+  endif()
+endfunction()
+
+# The store consumer (consumer/stores.cpp): the conformance suite on a fresh
+# SQLite file and on the tests' PostgreSQL server, in a table of its own.
+function(check_stores exe)
+  set(db "${WORK}/stores.sqlite")
+  file(REMOVE "${db}" "${db}-wal" "${db}-shm")
+  string(MAKE_C_IDENTIFIER "consumer_${MODE}" table)
+  string(TOLOWER "${table}" table)
+  run("run ${exe}" COMMAND "${exe}" "${db}" "${PG_CONNINFO}" "${table}" OUTPUT_VARIABLE out)
+  string(STRIP "${out}" out)
+  set(expected "mfakit ${EXPECTED_VERSION} stores ok: sqlite postgresql")
+  if(NOT out STREQUAL expected)
+    message(FATAL_ERROR "${exe} printed '${out}', expected '${expected}'")
+  endif()
+  message(STATUS "${exe}: ${out}")
+endfunction()
+
+# The files the store components add to an install (share/cmake/mfakit for
+# CMAKE_DIR, share/pkgconfig).
+function(component_files cmake_dir out)
+  set(files "")
+  foreach(c sqlite postgresql)
+    list(APPEND files "${cmake_dir}/mfakit-${c}-targets.cmake" "share/pkgconfig/mfakit-${c}.pc")
+  endforeach()
+  set(${out} "${files}" PARENT_SCOPE)
 endfunction()
 
 function(check_program exe expected)
@@ -159,10 +196,14 @@ if(MODE STREQUAL "install")
   # examples off: the shared prefix for find_package, pkg-config, versions.
   fresh_dir("${WORK}")
   file(REMOVE_RECURSE "${PREFIX}")
+  # The components are AUTO by default; ON here, so a missing dependency fails
+  # instead of installing a package without them.
   run("configure mfakit" COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK}/build" ${common_configure_args}
-    -DMFAKIT_BUILD_TESTS=OFF -DMFAKIT_BUILD_EXAMPLES=OFF -DCMAKE_ERROR_ON_ABSOLUTE_INSTALL_DESTINATION=ON)
+    -DMFAKIT_BUILD_TESTS=OFF -DMFAKIT_BUILD_EXAMPLES=OFF -DCMAKE_ERROR_ON_ABSOLUTE_INSTALL_DESTINATION=ON
+    -DMFAKIT_SQLITE=ON -DMFAKIT_POSTGRESQL=ON)
   run("install mfakit" COMMAND "${CMAKE_COMMAND}" --install "${WORK}/build" --prefix "${PREFIX}")
-  set(expected ${HEADERS}
+  component_files(share/cmake/mfakit components)
+  set(expected ${HEADERS} ${components}
     share/cmake/mfakit/mfakit-config.cmake
     share/cmake/mfakit/mfakit-config-version.cmake
     share/cmake/mfakit/mfakit-targets.cmake
@@ -175,7 +216,7 @@ if(MODE STREQUAL "install")
 elseif(MODE STREQUAL "find_package")
   stage_consumer("${PACKAGE_DIR}/find_package")
   configure_build_run("-DCMAKE_PREFIX_PATH=${PREFIX}" "-DEXPECTED_VERSION=${EXPECTED_VERSION}"
-    "-DEXPECTED_PREFIX=${PREFIX}")
+    "-DEXPECTED_PREFIX=${PREFIX}" STORES)
 
 elseif(MODE STREQUAL "version")
   string(REGEX MATCH "^([0-9]+)\\.([0-9]+)" _ "${EXPECTED_VERSION}")
@@ -217,6 +258,69 @@ elseif(MODE STREQUAL "version")
   endif()
   message(STATUS "find_package(mfakit ${next_major}.0 REQUIRED) refused ${EXPECTED_VERSION} cleanly")
 
+elseif(MODE STREQUAL "components")
+  # find_package(mfakit COMPONENTS ...): the core needs neither SQLite nor
+  # libpq; a component is loaded only when asked for; a required component
+  # that is unknown or whose dependency is missing stops the configure with
+  # a message that says which and what to install.
+  fresh_dir("${WORK}")
+  file(COPY "${PACKAGE_DIR}/find_package_components/" DESTINATION "${WORK}/src")
+  set(probe_n 0)
+  # probe(<components> [EXPECT_FAILURE <message>...] [ARGS <configure args>...] [TARGETS ...] [NO_TARGETS ...])
+  function(probe components)
+    cmake_parse_arguments(arg "" "" "EXPECT_FAILURE;ARGS;TARGETS;NO_TARGETS" ${ARGN})
+    math(EXPR n "${probe_n} + 1")
+    set(probe_n ${n} PARENT_SCOPE)
+    string(REPLACE ";" "," components_arg "${components}")
+    string(REPLACE ";" "," targets_arg "${arg_TARGETS}")
+    string(REPLACE ";" "," no_targets_arg "${arg_NO_TARGETS}")
+    set(command "${CMAKE_COMMAND}" -S "${WORK}/src" -B "${WORK}/probe-${n}" ${common_configure_args}
+      "-DCMAKE_PREFIX_PATH=${PREFIX}" "-DCOMPONENTS=${components_arg}" "-DEXPECT_TARGETS=${targets_arg}"
+      "-DEXPECT_NO_TARGETS=${no_targets_arg}" ${arg_ARGS})
+    if(arg_EXPECT_FAILURE)
+      run("components '${components}' ${arg_ARGS}: must fail" COMMAND ${command} EXPECT_FAILURE OUTPUT_VARIABLE out)
+      string(REGEX REPLACE "[ \t\r\n]+" " " flat "${out}")
+      foreach(needle IN LISTS arg_EXPECT_FAILURE)
+        string(FIND "${flat}" "${needle}" at)
+        if(at EQUAL -1)
+          message(FATAL_ERROR "find_package(mfakit COMPONENTS ${components}) failed without saying '${needle}':\n${out}")
+        endif()
+      endforeach()
+    else()
+      run("components '${components}' ${arg_ARGS}" COMMAND ${command})
+    endif()
+  endfunction()
+  set(no_sqlite -DCMAKE_DISABLE_FIND_PACKAGE_SQLite3=TRUE)
+  set(no_pq -DCMAKE_DISABLE_FIND_PACKAGE_PostgreSQL=TRUE)
+  probe("" ARGS ${no_sqlite} ${no_pq} TARGETS mfakit::mfakit NO_TARGETS "mfakit::sqlite;mfakit::postgresql")
+  probe("postgresql" ARGS ${no_sqlite} TARGETS "mfakit::mfakit;mfakit::postgresql" NO_TARGETS mfakit::sqlite)
+  probe("sqlite;postgresql" TARGETS "mfakit::sqlite;mfakit::postgresql")
+  probe("sqlite" ARGS ${no_sqlite}
+    EXPECT_FAILURE "the sqlite component needs SQLite3, which was not found" "libsqlite3-dev")
+  probe("sqlite;postgresql" ARGS ${no_pq}
+    EXPECT_FAILURE "the postgresql component needs PostgreSQL, which was not found" "libpq-dev")
+  probe("redis" EXPECT_FAILURE "mfakit has no component 'redis' (it has: sqlite, postgresql)")
+  # a prefix installed without a component says how to get it
+  set(partial "${WORK}/partial-prefix")
+  run("configure mfakit without sqlite" COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK}/partial-build"
+    ${common_configure_args} -DMFAKIT_BUILD_TESTS=OFF -DMFAKIT_BUILD_EXAMPLES=OFF -DMFAKIT_SQLITE=OFF)
+  run("install it" COMMAND "${CMAKE_COMMAND}" --install "${WORK}/partial-build" --prefix "${partial}")
+  set(PREFIX "${partial}")
+  probe("sqlite" EXPECT_FAILURE "installed without its sqlite component" "-DMFAKIT_SQLITE=ON")
+  if(EXISTS "${partial}/include/mfakit/stores/sqlite.hpp")
+    message(FATAL_ERROR "an install without the sqlite component has its header")
+  endif()
+  # and a build that asks for a component whose dependency is missing stops
+  run("configure mfakit with MFAKIT_SQLITE=ON and no SQLite3: must fail"
+    COMMAND "${CMAKE_COMMAND}" -S "${SOURCE_DIR}" -B "${WORK}/missing-build" ${common_configure_args}
+      -DMFAKIT_BUILD_TESTS=OFF -DMFAKIT_BUILD_EXAMPLES=OFF -DMFAKIT_SQLITE=ON ${no_sqlite}
+    EXPECT_FAILURE OUTPUT_VARIABLE out)
+  string(REGEX REPLACE "[ \t\r\n]+" " " flat "${out}")
+  string(FIND "${flat}" "MFAKIT_SQLITE is ON, but SQLite3 was not found" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "MFAKIT_SQLITE=ON without SQLite3 failed without saying why:\n${out}")
+  endif()
+
 elseif(MODE STREQUAL "fetch_git" OR MODE STREQUAL "fetch_url")
   if(NOT GIT)
     message(FATAL_ERROR "git is needed for ${MODE} and was not found")
@@ -239,7 +343,7 @@ elseif(MODE STREQUAL "fetch_git" OR MODE STREQUAL "fetch_url")
   endif()
   # Only file:// may be used by git; nothing reaches the network.
   set(ENV{GIT_ALLOW_PROTOCOL} "file")
-  configure_build_run(${fetch_args})
+  configure_build_run(${fetch_args} STORES)
   expect_no_ctest("${WORK}/build")
   install_consumer("${WORK}/installed")
   expect_tree("${WORK}/installed" "bin/consumer" "installing the parent")
@@ -270,13 +374,14 @@ elseif(MODE STREQUAL "add_subdirectory" OR MODE STREQUAL "add_subdirectory_insta
     message(FATAL_ERROR "the vendored copy in ${vendored} is incomplete")
   endif()
   if(MODE STREQUAL "add_subdirectory")
-    configure_build_run()
+    configure_build_run(STORES)
     install_consumer("${WORK}/installed")
     expect_tree("${WORK}/installed" "bin/consumer" "installing the parent")
   else()
-    configure_build_run(-DCONSUMER_INSTALLS_MFAKIT=ON)
+    configure_build_run(-DCONSUMER_INSTALLS_MFAKIT=ON STORES)
     install_consumer("${WORK}/installed")
-    set(expected bin/consumer ${HEADERS}
+    component_files(share/cmake/mfakit components)
+    set(expected bin/consumer ${HEADERS} ${components}
       share/cmake/mfakit/mfakit-config.cmake
       share/cmake/mfakit/mfakit-config-version.cmake
       share/cmake/mfakit/mfakit-targets.cmake
@@ -324,9 +429,22 @@ elseif(MODE STREQUAL "pkg_config")
       message(FATAL_ERROR "mfakit.pc does not require ${dep}: ${req}")
     endif()
   endforeach()
+  foreach(component sqlite postgresql)
+    run("pkg-config --print-requires mfakit-${component}" COMMAND ${env} "${PKG_CONFIG}" --print-requires
+      mfakit-${component} OUTPUT_VARIABLE req)
+    if(component STREQUAL "sqlite")
+      set(dep sqlite3)
+    else()
+      set(dep libpq)
+    endif()
+    if(NOT req MATCHES "(^|\n)mfakit = ${EXPECTED_VERSION}(\n|$)" OR NOT req MATCHES "(^|\n)${dep}( |\n|$)")
+      message(FATAL_ERROR "mfakit-${component}.pc does not require mfakit = ${EXPECTED_VERSION} and ${dep}: ${req}")
+    endif()
+  endforeach()
   run("make" COMMAND ${env} "CXXFLAGS=-O1 -Wall -Wextra -Wpedantic -Werror"
-    "${MAKE}" -C "${WORK}/src" "CXX=${CXX_COMPILER}")
+    "${MAKE}" -C "${WORK}/src" "CXX=${CXX_COMPILER}" consumer stores)
   check_program("${WORK}/src/consumer" "${EXPECTED_OUTPUT}")
+  check_stores("${WORK}/src/stores")
 
 elseif(MODE STREQUAL "conan_test_package")
   # The Conan test_package's own CMake project, built against the CMake

@@ -65,6 +65,17 @@ if(NOT plain_deps STREQUAL "fmt;openssl" OR NOT host_deps STREQUAL "vcpkg-cmake;
                       "and host vcpkg-cmake;vcpkg-cmake-config")
 endif()
 message(STATUS "vcpkg.json: mfakit ${port_version}, MIT, fmt + openssl, host vcpkg-cmake(-config)")
+# the store components as features, each with its database's client library
+foreach(feature_dep "sqlite:sqlite3" "postgresql:libpq")
+  string(REPLACE ":" ";" pair "${feature_dep}")
+  list(GET pair 0 feature)
+  list(GET pair 1 dep)
+  string(JSON feature_deps ERROR_VARIABLE no_feature GET "${manifest}" features ${feature} dependencies)
+  if(no_feature OR NOT feature_deps MATCHES "\"${dep}\"")
+    message(FATAL_ERROR "vcpkg.json: feature '${feature}' missing or not depending on ${dep}: ${feature_deps}")
+  endif()
+endforeach()
+message(STATUS "vcpkg.json: features sqlite (sqlite3) and postgresql (libpq)")
 
 # --- the environment vcpkg gives a portfile ---------------------------------------------
 set(PORT mfakit)
@@ -77,6 +88,27 @@ set(CURRENT_BUILDTREES_DIR "${vcpkg_root}/buildtrees/mfakit")
 set(CURRENT_INSTALLED_DIR "${vcpkg_root}/installed/x64-linux")
 file(MAKE_DIRECTORY "${CURRENT_PACKAGES_DIR}" "${CURRENT_BUILDTREES_DIR}" "${CURRENT_INSTALLED_DIR}")
 set(vcpkg_called "")
+# installed as mfakit[sqlite,postgresql]
+set(FEATURES core sqlite postgresql)
+
+function(vcpkg_check_features)
+  cmake_parse_arguments(PARSE_ARGV 0 arg "" "OUT_FEATURE_OPTIONS" "FEATURES")
+  set(options "")
+  set(pairs ${arg_FEATURES})
+  while(pairs)
+    list(POP_FRONT pairs feature option)
+    string(JSON ignored ERROR_VARIABLE no_feature GET "${manifest}" features ${feature})
+    if(no_feature)
+      message(FATAL_ERROR "vcpkg_check_features: the port names feature '${feature}', which vcpkg.json does not declare")
+    endif()
+    if(feature IN_LIST FEATURES)
+      list(APPEND options "-D${option}=ON")
+    else()
+      list(APPEND options "-D${option}=OFF")
+    endif()
+  endwhile()
+  set(${arg_OUT_FEATURE_OPTIONS} "${options}" PARENT_SCOPE)
+endfunction()
 
 function(vcpkg_from_github)
   message(FATAL_ERROR "the overlay port builds its checkout; it must not download (vcpkg_from_github)")
@@ -196,7 +228,8 @@ if(NOT calls STREQUAL "configure;install;config_fixup;fixup_pkgconfig;copyright"
 endif()
 
 # --- what vcpkg checks after a header-only port -------------------------------------------
-set(expected ${HEADERS}
+component_files(share/mfakit components)
+set(expected ${HEADERS} ${components}
   share/mfakit/mfakit-config.cmake
   share/mfakit/mfakit-config-version.cmake
   share/mfakit/mfakit-targets.cmake
@@ -221,4 +254,4 @@ endforeach()
 set(packages "${CURRENT_PACKAGES_DIR}")
 stage_consumer("${PACKAGE_DIR}/find_package")
 configure_build_run("-DCMAKE_PREFIX_PATH=${packages}" "-DEXPECTED_VERSION=${EXPECTED_VERSION}"
-  "-DEXPECTED_PREFIX=${packages}")
+  "-DEXPECTED_PREFIX=${packages}" STORES)

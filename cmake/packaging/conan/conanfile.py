@@ -8,6 +8,11 @@
 # place the version is written. From the repository root:
 #   conan create cmake/packaging/conan --build=missing
 # (tests/package/check_conan_recipe.py checks the recipe without Conan.)
+#
+# Options with_sqlite and with_postgresql add the store components
+# mfakit::sqlite and mfakit::postgresql (CMakeDeps components of the mfakit
+# package, with sqlite3 and libpq as their requirements):
+#   conan create cmake/packaging/conan -o "mfakit/*:with_sqlite=True" -o "mfakit/*:with_postgresql=True"
 import os
 import re
 
@@ -31,6 +36,8 @@ class MfakitConan(ConanFile):
     topics = ("2fa", "totp", "hotp", "otp", "authentication", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
+    options = {"with_sqlite": [True, False], "with_postgresql": [True, False]}
+    default_options = {"with_sqlite": False, "with_postgresql": False}
     no_copy_source = True
 
     # The oldest compilers whose C++20 (concepts, std::span) mfakit builds with.
@@ -59,8 +66,15 @@ class MfakitConan(ConanFile):
         # The public headers include OpenSSL and fmt, so both are transitive.
         self.requires("openssl/[>=3.0 <4]")
         self.requires("fmt/[>=9 <12]")
+        # The store components' headers include sqlite3.h / libpq-fe.h.
+        if self.options.with_sqlite:
+            self.requires("sqlite3/[>=3.35 <4]")
+        if self.options.with_postgresql:
+            self.requires("libpq/[>=13 <18]")
 
     def package_id(self):
+        # Every header is packaged whatever the options; they only add
+        # requirements and components.
         self.info.clear()
 
     def validate(self):
@@ -81,6 +95,22 @@ class MfakitConan(ConanFile):
         self.cpp_info.set_property("cmake_file_name", "mfakit")
         self.cpp_info.set_property("cmake_target_name", "mfakit::mfakit")
         self.cpp_info.set_property("pkg_config_name", "mfakit")
-        self.cpp_info.requires = ["openssl::crypto", "fmt::fmt"]
         self.cpp_info.bindirs = []
         self.cpp_info.libdirs = []
+        # The core keeps the package's own target name (as fmt's recipe does).
+        core = self.cpp_info.components["core"]
+        core.set_property("cmake_target_name", "mfakit::mfakit")
+        core.set_property("pkg_config_name", "mfakit")
+        core.requires = ["openssl::crypto", "fmt::fmt"]
+        core.bindirs = []
+        core.libdirs = []
+        stores = (("with_sqlite", "sqlite", "sqlite3::sqlite3"), ("with_postgresql", "postgresql", "libpq::libpq"))
+        for option, name, requirement in stores:
+            if self.options.get_safe(option):
+                component = self.cpp_info.components[name]
+                component.set_property("cmake_target_name", f"mfakit::{name}")
+                component.set_property("pkg_config_name", f"mfakit-{name}")
+                component.requires = ["core", requirement]
+                component.system_libs = ["pthread"] if self.settings.os in ("Linux", "FreeBSD") else []
+                component.bindirs = []
+                component.libdirs = []

@@ -11,9 +11,18 @@ if(NOT EXISTS "${SOURCE_PATH}/include/mfakit/mfakit.hpp")
   message(FATAL_ERROR "the mfakit overlay port must stay in <checkout>/cmake/packaging/vcpkg/ports/mfakit")
 endif()
 
+# The store components: feature sqlite -> MFAKIT_SQLITE=ON, postgresql ->
+# MFAKIT_POSTGRESQL=ON (ON: a missing dependency fails the build), else OFF.
+vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS
+  FEATURES
+    sqlite MFAKIT_SQLITE
+    postgresql MFAKIT_POSTGRESQL
+)
+
 vcpkg_cmake_configure(
   SOURCE_PATH "${SOURCE_PATH}"
   OPTIONS
+    ${FEATURE_OPTIONS}
     -DMFAKIT_INSTALL=ON
     -DMFAKIT_BUILD_TESTS=OFF
     -DMFAKIT_BUILD_EXAMPLES=OFF

@@ -3,12 +3,13 @@
 // app servers); versions surviving a reopen.
 #include "store_test_support.hpp"
 
-#include "sqlite_store.hpp"
+#include <mfakit/stores/sqlite.hpp>
 
 #include <sqlite3.h>
 
 #include <chrono>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -22,10 +23,10 @@ constexpr std::chrono::milliseconds contended_busy_timeout{120'000};
 TEST_CASE("sqlite store: conformance, 64 threads") {
   const std::string path = fresh_sqlite_path("sqlite-conformance");
   {
-    mfakit_examples::sqlite_store::options o;
+    mfakit::sqlite_store::options o;
     o.path = path;
     o.busy_timeout = contended_busy_timeout;
-    mfakit_examples::sqlite_store store(o);
+    mfakit::sqlite_store store(o);
     mfakit::testing::conformance_options co;
     co.threads = 64;
     require_conformance(mfakit::testing::run_store_conformance(store, co));
@@ -36,13 +37,13 @@ TEST_CASE("sqlite store: conformance, 64 threads") {
 TEST_CASE("sqlite store: conformance with two stores on one file (two app servers)") {
   const std::string path = fresh_sqlite_path("sqlite-two-servers");
   {
-    mfakit_examples::sqlite_store::options o;
+    mfakit::sqlite_store::options o;
     o.path = path;
     o.max_connections = 4;
     o.busy_timeout = contended_busy_timeout;
-    mfakit_examples::sqlite_store a(o);
-    mfakit_examples::sqlite_store b(o);
-    two_servers<mfakit_examples::sqlite_store> both{a, b};
+    mfakit::sqlite_store a(o);
+    mfakit::sqlite_store b(o);
+    two_servers<mfakit::sqlite_store> both{a, b};
     mfakit::testing::conformance_options co;
     co.threads = 64;
     co.trials = 1;
@@ -54,10 +55,10 @@ TEST_CASE("sqlite store: conformance with two stores on one file (two app server
 TEST_CASE("sqlite store: records and versions survive a reopen, no version is reused") {
   const std::string path = fresh_sqlite_path("sqlite-reopen");
   std::uint64_t before = 0;
-  mfakit_examples::sqlite_store::options o;
+  mfakit::sqlite_store::options o;
   o.path = path;
   {
-    mfakit_examples::sqlite_store s(o);
+    mfakit::sqlite_store s(o);
     REQUIRE(*s.compare_and_swap("k", 0, std::string("one")));
     auto r = s.load("k");
     REQUIRE((r && *r));
@@ -65,7 +66,7 @@ TEST_CASE("sqlite store: records and versions survive a reopen, no version is re
     REQUIRE(*s.compare_and_swap("k", before, std::nullopt));  // deleted
   }
   {
-    mfakit_examples::sqlite_store s(o);
+    mfakit::sqlite_store s(o);
     REQUIRE(*s.compare_and_swap("k", 0, std::string("two")));
     auto r = s.load("k");
     REQUIRE((r && *r));
@@ -76,15 +77,29 @@ TEST_CASE("sqlite store: records and versions survive a reopen, no version is re
   remove_sqlite(path);
 }
 
-TEST_CASE("sqlite store: an unusable path fails at construction") {
-  mfakit_examples::sqlite_store::options o;
-  o.path = "/nonexistent-dir/for/sure/db.sqlite";
-  CHECK_THROWS_AS(mfakit_examples::sqlite_store(o), std::runtime_error);
-  o.path = fresh_sqlite_path("sqlite-badname");
-  o.table = "bad name; DROP TABLE x";
-  CHECK_THROWS_AS(mfakit_examples::sqlite_store(o), std::runtime_error);
+TEST_CASE("sqlite store: a start-up error names the file, not a URI's query") {
+  mfakit::sqlite_store::options o;
+  o.path = "file:/nonexistent-dir/for/sure/db.sqlite?mode=rw&hexkey=68756e74657232";
+  try {
+    mfakit::sqlite_store s(o);
+    FAIL("the store was constructed");
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    INFO(what);
+    CHECK(what.find("file:/nonexistent-dir/for/sure/db.sqlite") != std::string::npos);
+    CHECK(what.find("hexkey") == std::string::npos);
+    CHECK(what.find("68756e74657232") == std::string::npos);
+  }
 }
 
+TEST_CASE("sqlite store: an unusable path fails at construction") {
+  mfakit::sqlite_store::options o;
+  o.path = "/nonexistent-dir/for/sure/db.sqlite";
+  CHECK_THROWS_AS(mfakit::sqlite_store(o), std::runtime_error);
+  o.path = fresh_sqlite_path("sqlite-badname");
+  o.table = "bad name; DROP TABLE x";
+  CHECK_THROWS_AS(mfakit::sqlite_store(o), std::runtime_error);
+}
 
 // Concurrent writers on SQLite. Writers on separate connections (the pool,
 // other processes) meet on the file lock: SQLITE_BUSY, which the busy
@@ -113,7 +128,8 @@ class raw_sqlite {
 /// Takes the write lock and changes key "k" (a new version), uncommitted.
 std::string hold_and_change(const std::string& t) {
   return "BEGIN IMMEDIATE; UPDATE " + t + "_seq SET value = value + 1 WHERE id = 1; UPDATE " + t +
-         " SET data = CAST('other' AS BLOB), version = (SELECT value FROM " + t + "_seq WHERE id = 1) WHERE key = x'6b';";
+         " SET data = CAST('other' AS BLOB), version = (SELECT value FROM " + t +
+         "_seq WHERE id = 1) WHERE key = x'6b';";
 }
 
 }  // namespace
@@ -121,12 +137,12 @@ std::string hold_and_change(const std::string& t) {
 TEST_CASE("sqlite store: a write queued behind another connection loses with false, and fails past busy_timeout") {
   const std::string path = fresh_sqlite_path("sqlite-busy");
   {
-    mfakit_examples::sqlite_store::options o;
+    mfakit::sqlite_store::options o;
     o.path = path;
     o.max_connections = 1;  // the connection that waited serves the next call
-    mfakit_examples::sqlite_store store(o);
+    mfakit::sqlite_store store(o);
     o.busy_timeout = std::chrono::milliseconds(100);
-    mfakit_examples::sqlite_store impatient(o);
+    mfakit::sqlite_store impatient(o);
     REQUIRE(*store.compare_and_swap("k", 0, std::string("one")));
     auto v1 = store.load("k");
     REQUIRE((v1 && *v1));
@@ -175,10 +191,10 @@ TEST_CASE("sqlite store: a write queued behind another connection loses with fal
 TEST_CASE("sqlite store: conformance in shared-cache mode (file URI, cache=shared), 64 threads") {
   const std::string path = fresh_sqlite_path("sqlite-shared-cache");
   {
-    mfakit_examples::sqlite_store::options o;
+    mfakit::sqlite_store::options o;
     o.path = "file:" + path + "?cache=shared";
     o.busy_timeout = contended_busy_timeout;
-    mfakit_examples::sqlite_store store(o);
+    mfakit::sqlite_store store(o);
     mfakit::testing::conformance_options co;
     co.threads = 64;
     require_conformance(mfakit::testing::run_store_conformance(store, co));
@@ -187,28 +203,28 @@ TEST_CASE("sqlite store: conformance in shared-cache mode (file URI, cache=share
 }
 
 TEST_CASE("sqlite store: conformance on a shared in-memory database (mode=memory, cache=shared), 64 threads") {
-  mfakit_examples::sqlite_store::options o;
+  mfakit::sqlite_store::options o;
   o.path = "file:mfakit-conformance-" + random_suffix() + "?mode=memory&cache=shared";
-  mfakit_examples::sqlite_store store(o);
+  mfakit::sqlite_store store(o);
   mfakit::testing::conformance_options co;
   co.threads = 64;
   co.trials = 1;
   require_conformance(mfakit::testing::run_store_conformance(store, co));
 }
 
-// The adapters' pool hook (sqlite_util::ready_for_reuse): a connection whose
+// The store's pool hook (detail::sqlite::ready_for_reuse): a connection whose
 // lease ended inside a transaction, or with a statement stepped but not
 // reset, is rolled back and reset and reused, not closed and reopened; it
 // holds no lock afterwards (another connection, with no busy wait, writes)
 // and nothing of the transaction is left.
 TEST_CASE("sqlite pool: a connection left in a transaction or mid-statement is repaired and reused, not reopened") {
-  namespace su = mfakit_examples::sqlite_util;
+  namespace su = mfakit::stores::detail::sqlite;
   struct connection {
     su::busy_wait busy;
     su::db_ptr db;
     su::stmt_ptr probe;  // after db: finalized first
   };
-  using pool_type = mfakit_examples::connection_pool<connection>;
+  using pool_type = mfakit::stores::detail::connection_pool<connection>;
   const std::string path = fresh_sqlite_path("pool_reuse");
   const auto exec = [](sqlite3* db, const char* sql) { return sqlite3_exec(db, sql, nullptr, nullptr, nullptr); };
   int opens = 0;

@@ -9,8 +9,8 @@
 // is destroyed, and that nothing hangs. Then adopt(): one beyond `max` is
 // closed, and an adopted connection passes to a caller waiting for it. Under
 // TSan:
-//   g++ -std=c++20 -O1 -g -fsanitize=thread -I examples/server
-//       examples/server/tests/connection_pool_stress.cpp -o /tmp/pool_stress && /tmp/pool_stress
+//   g++ -std=c++20 -O1 -g -fsanitize=thread -I include
+//       tests/stores/connection_pool_stress.cpp -o /tmp/pool_stress && /tmp/pool_stress
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -21,7 +21,7 @@
 #include <thread>
 #include <vector>
 
-#include "connection_pool.hpp"
+#include <mfakit/stores/detail/connection_pool.hpp>
 
 namespace {
 std::atomic<int> alive{0}, max_alive{0}, made{0};
@@ -60,7 +60,7 @@ bool ready_for_reuse(conn& c) noexcept {
 int check_adopt() {
   int problems = 0;
   {
-    mfakit_examples::connection_pool<conn> pool([] { return std::unique_ptr<conn>(); }, 2);  // cannot connect
+    mfakit::stores::detail::connection_pool<conn> pool([] { return std::unique_ptr<conn>(); }, 2);  // cannot connect
     const int before = alive.load();
     for (int i = 0; i < 3; ++i) pool.adopt(std::make_unique<conn>());
     if (alive.load() - before != 2) {
@@ -69,15 +69,15 @@ int check_adopt() {
     }
   }
   {
-    mfakit_examples::connection_pool<conn> pool([] { return std::unique_ptr<conn>(); }, 1);
+    mfakit::stores::detail::connection_pool<conn> pool([] { return std::unique_ptr<conn>(); }, 1);
     pool.adopt(std::make_unique<conn>());
     std::atomic<bool> served{false};
-    std::optional<mfakit_examples::connection_pool<conn>::lease> held;
+    std::optional<mfakit::stores::detail::connection_pool<conn>::lease> held;
     held.emplace(pool);
     // the only slot is taken: a second caller waits (the factory is never
     // asked), until the holder's connection comes back
     std::thread waiter([&] {
-      const mfakit_examples::connection_pool<conn>::lease c(pool);
+      const mfakit::stores::detail::connection_pool<conn>::lease c(pool);
       served = static_cast<bool>(c);
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -99,7 +99,7 @@ int main() {
   std::atomic<unsigned> fail_counter{0};
   int problems = 0;
   {
-    mfakit_examples::connection_pool<conn> pool(
+    mfakit::stores::detail::connection_pool<conn> pool(
         [&]() -> std::unique_ptr<conn> {
           const unsigned n = ++fail_counter;
           if (n % 7 == 0) return nullptr;
@@ -114,7 +114,7 @@ int main() {
       ts.emplace_back([&, t] {
         std::mt19937 rng(static_cast<unsigned>(t));
         for (int i = 0; i < iterations; ++i) {
-          mfakit_examples::connection_pool<conn>::lease c(pool);
+          mfakit::stores::detail::connection_pool<conn>::lease c(pool);
           if (!c) continue;
           if (++c->users != 1) ++double_lease;
           const int l = ++leased;

@@ -1,7 +1,9 @@
-// What sqlite_store.hpp and account_db_sqlite.hpp do alike with SQLite:
-// owning handles, opening a file with the short-sleep busy handler, one-off
-// statement resets and a rollback-unless-committed guard. How each one runs
+// What mfakit::sqlite_store (mfakit/stores/sqlite.hpp) and a host's own
+// tables on the same file do alike with SQLite: owning handles, opening a
+// file with the short-sleep busy handler, one-off statement resets, the
+// pool's reuse hook and a rollback-unless-committed guard. How each one runs
 // a statement (sqlite_store also waits out SQLITE_LOCKED) stays its own.
+// Part of the mfakit::sqlite component (needs sqlite3.h and libsqlite3).
 #pragma once
 
 #include <sqlite3.h>
@@ -12,7 +14,7 @@
 #include <string>
 #include <thread>
 
-namespace mfakit_examples::sqlite_util {
+namespace mfakit::stores::detail::sqlite {
 
 struct db_closer {
   void operator()(sqlite3* db) const noexcept { sqlite3_close_v2(db); }
@@ -46,7 +48,7 @@ struct busy_wait {
 
 /// Opens (and creates) `path` for use by one thread at a time, with `busy`
 /// as its busy handler (it must outlive the handle). On failure: nullptr and
-/// the reason in `error`.
+/// SQLite's reason in `error` (never the path: the caller names it).
 [[nodiscard]] inline db_ptr open(const std::string& path, busy_wait& busy, std::string& error) {
   sqlite3* raw = nullptr;
   const int rc =
@@ -63,8 +65,8 @@ struct busy_wait {
 /// Prepares a statement kept for the connection's lifetime.
 [[nodiscard]] inline bool prepare(sqlite3* db, stmt_ptr& out, const std::string& sql) noexcept {
   sqlite3_stmt* s = nullptr;
-  const int rc = sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s,
-                                    nullptr);
+  const int rc =
+      sqlite3_prepare_v3(db, sql.c_str(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &s, nullptr);
   out.reset(s);
   return rc == SQLITE_OK;
 }
@@ -129,4 +131,4 @@ class transaction {
   bool done_ = false;
 };
 
-}  // namespace mfakit_examples::sqlite_util
+}  // namespace mfakit::stores::detail::sqlite

@@ -3,7 +3,7 @@
 // server that is missing or does not start fails these tests.
 #include "store_test_support.hpp"
 
-#include "postgres_store.hpp"
+#include <mfakit/stores/postgresql.hpp>
 
 #include <libpq-fe.h>
 #include <signal.h>
@@ -26,9 +26,9 @@ using namespace store_test;
 namespace {
 
 /// A store's options: a fresh table named `table_prefix` + a random suffix.
-mfakit_examples::postgres_store::options store_options(std::string conninfo, std::string_view table_prefix,
-                                                       unsigned max_connections) {
-  mfakit_examples::postgres_store::options o;
+mfakit::postgresql_store::options store_options(std::string conninfo, std::string_view table_prefix,
+                                                unsigned max_connections) {
+  mfakit::postgresql_store::options o;
   o.conninfo = std::move(conninfo);
   o.table = std::string(table_prefix) + random_suffix();
   o.max_connections = max_connections;
@@ -39,9 +39,9 @@ mfakit_examples::postgres_store::options store_options(std::string conninfo, std
 
 TEST_CASE("postgres store: conformance with two stores on one database (two app servers)") {
   const auto o = store_options(MFAKIT_TEST_PG_CONNINFO, "conformance_", 8);
-  mfakit_examples::postgres_store a(o);
-  mfakit_examples::postgres_store b(o);
-  two_servers<mfakit_examples::postgres_store> both{a, b};
+  mfakit::postgresql_store a(o);
+  mfakit::postgresql_store b(o);
+  two_servers<mfakit::postgresql_store> both{a, b};
   mfakit::testing::conformance_options co;
   co.threads = 64;
   co.trials = 1;
@@ -50,9 +50,9 @@ TEST_CASE("postgres store: conformance with two stores on one database (two app 
 }
 
 TEST_CASE("postgres store: a server that is not there fails at construction") {
-  mfakit_examples::postgres_store::options o;
+  mfakit::postgresql_store::options o;
   o.conninfo = "host=/nonexistent-socket-dir port=1 dbname=x connect_timeout=2";
-  CHECK_THROWS_AS(mfakit_examples::postgres_store(o), std::runtime_error);
+  CHECK_THROWS_AS(mfakit::postgresql_store(o), std::runtime_error);
 }
 
 // Issue 8: a PostgreSQL server (or database, or role) whose
@@ -128,7 +128,7 @@ std::string sessions_in_transaction(pg_session& s) {
 /// mfakit's conformance suite with 64 threads, on a fresh table; no session
 /// is left inside a transaction.
 void conformance_through(const std::string& conninfo) {
-  mfakit_examples::postgres_store store(store_options(conninfo, "conformance_", 16));
+  mfakit::postgresql_store store(store_options(conninfo, "conformance_", 16));
   mfakit::testing::conformance_options co;
   co.threads = 64;
   require_conformance(mfakit::testing::run_store_conformance(store, co));
@@ -147,7 +147,7 @@ void conformance_at(std::string_view isolation) {
 }
 
 using clock_type = mfakit::testing::manual_clock;
-using service_type = mfakit::service<mfakit_examples::postgres_store, clock_type>;
+using service_type = mfakit::service<mfakit::postgresql_store, clock_type>;
 
 std::string totp_at(const service_type& svc, const mfakit::secret& key, std::int64_t t) {
   const auto& cfg = svc.config();
@@ -180,7 +180,7 @@ enrolled enrol(service_type& svc, const clock_type& clock, unsigned challenges) 
   return e;
 }
 
-std::uint32_t stored_failures(mfakit_examples::postgres_store& store, const std::string& user) {
+std::uint32_t stored_failures(mfakit::postgresql_store& store, const std::string& user) {
   auto loaded = store.load(mfakit::account_key(user));
   REQUIRE((loaded && *loaded));
   auto rec = mfakit::decode_account((*loaded)->bytes);
@@ -225,7 +225,7 @@ struct tally {
 /// The issue's races through the real service at one isolation level.
 void service_races_at(std::string_view isolation) {
   constexpr unsigned threads = 64;
-  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "issue8_", 16));
+  mfakit::postgresql_store store(store_options(conninfo_at(isolation), "issue8_", 16));
   const clock_type clock;
 
   {  // 64 threads, one backup code, 64 challenges: exactly one success
@@ -283,7 +283,7 @@ void service_races_at(std::string_view isolation) {
 /// READ and SERIALIZABLE they lose with SQLSTATE 40001.
 void queued_writers_at(std::string_view isolation) {
   constexpr unsigned n = 8;
-  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "queued_", 2 * n));
+  mfakit::postgresql_store store(store_options(conninfo_at(isolation), "queued_", 2 * n));
   const std::string& t = store.table();
   const clock_type clock;
   service_type svc(store, mfakit::testing::detail::conformance_config(), clock);
@@ -343,7 +343,7 @@ void queued_writers_at(std::string_view isolation) {
 /// bumps its version) while the store's UPDATE waits for the row lock.
 void lost_race_at(std::string_view isolation) {
   // one connection: the one that lost is the one that serves the next call
-  mfakit_examples::postgres_store store(store_options(conninfo_at(isolation), "lost_race_", 1));
+  mfakit::postgresql_store store(store_options(conninfo_at(isolation), "lost_race_", 1));
   const std::string& t = store.table();
   REQUIRE(*store.compare_and_swap("k", 0, std::string("one")));
   auto v1 = store.load("k");
@@ -422,7 +422,7 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
   // deadlock_timeout: had the store's session begun to wait first, only the
   // other session, 30 s later, would find the cycle). It used to sleep 0.3 s
   // instead, a window a loaded machine missed.
-  mfakit_examples::postgres_store store(
+  mfakit::postgresql_store store(
       store_options(std::string(MFAKIT_TEST_PG_CONNINFO) + " options='-c deadlock_timeout=50ms'", "deadlock_", 1));
   const std::string& t = store.table();
   REQUIRE(*store.compare_and_swap("k", 0, std::string("one")));
@@ -473,8 +473,8 @@ TEST_CASE("postgres store: a deadlock on the compare-and-swap is a lost race (40
 namespace {
 /// A pool of one connection to the test server with the adapters' reuse
 /// hook, counting its connects in `connects`.
-mfakit_examples::postgres_util::pool counting_pool(int& connects) {
-  namespace pu = mfakit_examples::postgres_util;
+mfakit::stores::detail::postgresql::pool counting_pool(int& connects) {
+  namespace pu = mfakit::stores::detail::postgresql;
   return pu::pool(
       [&connects]() -> std::unique_ptr<pu::connection> {
         ++connects;
@@ -485,7 +485,7 @@ mfakit_examples::postgres_util::pool counting_pool(int& connects) {
 }
 }  // namespace
 
-// The adapters' pool hook (postgres_util::ready_for_reuse) on a real server:
+// The store's pool hook (detail::postgresql::ready_for_reuse) on a real server:
 // a connection whose lease ended inside a transaction, open or aborted, is
 // rolled back and reused (the same backend, nothing of the transaction
 // left), not closed and reconnected; a pool at the server's connection limit
@@ -493,7 +493,7 @@ mfakit_examples::postgres_util::pool counting_pool(int& connects) {
 // connection's backend was still exiting. One with a command still in
 // flight is closed.
 TEST_CASE("postgres pool: a connection left in a transaction is rolled back and reused, not reconnected") {
-  namespace pu = mfakit_examples::postgres_util;
+  namespace pu = mfakit::stores::detail::postgresql;
   int connects = 0;
   pu::pool pool = counting_pool(connects);
   const auto exec = [](PGconn* pg, const char* sql) { return pu::result(PQexec(pg, sql)); };
@@ -546,10 +546,10 @@ TEST_CASE("postgres pool: a connection left in a transaction is rolled back and 
 
 // The same hook when the server does not answer the ROLLBACK (its backend
 // stopped with SIGSTOP, as a peer gone silent behind a dead network would
-// be): the lease ends within postgres_util::rollback_wait and the connection
+// be): the lease ends within detail::postgresql::rollback_wait and the connection
 // is closed, not kept and not waited on for TCP's retransmission timeout.
 TEST_CASE("postgres pool: a rollback the server does not answer closes the connection after rollback_wait") {
-  namespace pu = mfakit_examples::postgres_util;
+  namespace pu = mfakit::stores::detail::postgresql;
   int connects = 0;
   pu::pool pool = counting_pool(connects);
   std::atomic<int> stopped{0};

@@ -1,6 +1,12 @@
-// An mfakit record store on PostgreSQL through libpq (a header a host can
-// copy, with connection_pool.hpp and postgres_util.hpp; needs libpq and the
-// mfakit headers, nothing else).
+// mfakit::postgresql_store: a record store (mfakit/store.hpp) on PostgreSQL
+// through libpq, the mfakit::postgresql component (CMake:
+// find_package(mfakit COMPONENTS postgresql), target mfakit::postgresql;
+// pkg-config: mfakit-postgresql). Needs libpq-fe.h and libpq, nothing else
+// beyond the core. It passes the shipped conformance suite
+// (mfakit/testing/store_conformance.hpp) at every isolation level.
+//
+//   mfakit::postgresql_store store({.conninfo = "host=/run/postgresql dbname=app"});
+//   mfakit::service<mfakit::postgresql_store> svc(store, config);
 //
 // Layout:
 //   CREATE SEQUENCE <t>_version;
@@ -43,14 +49,21 @@
 // goes back to the pool outside any transaction (PQTRANS_IDLE: after a lost
 // race the server has already rolled the statement back). Every operation
 // here is one statement, so none is left inside a transaction; code that adds
-// one and leaves early has it rolled back (postgres_util::ready_for_reuse,
-// within 2 s, else closed), and a broken connection is closed.
+// one and leaves early has it rolled back (detail::postgresql::ready_for_reuse,
+// within rollback_timeout, else closed), and a broken connection is closed.
+//
+// Errors: the constructor throws std::runtime_error when it cannot connect or
+// create the schema (a host fails at start-up, not later). No message carries
+// the connection string: one that does not parse is refused with a reason of
+// our own (libpq's would quote it, password and all). Calls answer
+// errc::storage_failure; they never throw for a database error.
 #pragma once
 
 #include <libpq-fe.h>
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -60,48 +73,60 @@
 #include <string_view>
 #include <utility>
 
-#include <mfakit/errors.hpp>
-#include <mfakit/store.hpp>
+#include "mfakit/errors.hpp"
+#include "mfakit/store.hpp"
+#include "mfakit/stores/detail/connection_pool.hpp"
+#include "mfakit/stores/detail/postgresql_handles.hpp"
 
-#include "postgres_util.hpp"
+namespace mfakit {
 
-namespace mfakit_examples {
-
-class postgres_store {
+class postgresql_store {
  public:
   struct options {
-    std::string conninfo;                  ///< libpq connection string, e.g. "host=/tmp/pg port=5432 dbname=app"
-    std::string table = "mfakit_records";  ///< [a-z_][a-z0-9_]*, at most 48 characters
+    /// libpq connection string or URI, e.g. "host=/run/postgresql dbname=app"
+    /// or "postgresql://app@db.internal/app" (empty: libpq's defaults and the
+    /// PG* environment variables). Never part of an error message.
+    std::string conninfo;
+    /// The records table ([a-z_][a-z0-9_]*, at most 48 characters); a
+    /// sequence `<table>_version` gives the versions.
+    std::string table = "mfakit_records";
     /// Pool size: keep it below the server's max_connections, with room (a
     /// closed connection's backend counts until it has exited).
     unsigned max_connections = 8;
-    bool create_schema = true;             ///< CREATE ... IF NOT EXISTS at start-up
+    /// CREATE SEQUENCE / TABLE IF NOT EXISTS at start-up (under an advisory
+    /// lock, so several servers may start at once). Off: the schema must
+    /// exist, and the role needs no CREATE privilege.
+    bool create_schema = true;
+    /// The longest a lease's end waits for the ROLLBACK of a transaction a
+    /// caller left open before the connection is closed instead.
+    std::chrono::milliseconds rollback_timeout = stores::detail::postgresql::rollback_wait;
   };
 
   /// Connects once and creates the table and sequence if asked. Throws
   /// std::runtime_error when it cannot: a host fails at start-up, not later.
-  explicit postgres_store(options o)
+  explicit postgresql_store(options o)
       : opt_(std::move(o)),
         pool_(
             [this] {
               std::string error;
               return connect(error, false);
             },
-            opt_.max_connections, &postgres_util::ready_for_reuse) {
-    if (!valid_identifier(opt_.table)) throw std::runtime_error("postgres_store: invalid table name");
+            opt_.max_connections, &stores::detail::postgresql::ready_for_reuse) {
+    if (!valid_identifier(opt_.table))
+      throw std::runtime_error("mfakit::postgresql_store: options.table must match [a-z_][a-z0-9_]* (at most 48)");
     std::string error;
     auto first = connect(error, opt_.create_schema);
-    if (!first) throw std::runtime_error("postgres_store: " + error);
+    if (!first) throw std::runtime_error("mfakit::postgresql_store: " + error);
     pool_.adopt(std::move(first));
   }
 
-  postgres_store(const postgres_store&) = delete;
-  postgres_store& operator=(const postgres_store&) = delete;
-  ~postgres_store() = default;
+  postgresql_store(const postgresql_store&) = delete;
+  postgresql_store& operator=(const postgresql_store&) = delete;
+  ~postgresql_store() = default;
 
-  [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
+  [[nodiscard]] result<std::optional<stored_record>> load(std::string_view key) {
     lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
+    if (!c) return errc::storage_failure;
     const std::array<param, 1> p{param::bytes(key)};
     // SERIALIZABLE can cancel even a read ("conflict out to pivot"); a read
     // changes nothing, so it is simply run again, a few times.
@@ -109,20 +134,20 @@ class postgres_store {
     for (int again = 0; again < read_retries && rolled_back_by_concurrency(r.get()); ++again)
       r = run(c, "mfakit_load", p);
     if (!r || PQresultStatus(r.get()) != PGRES_TUPLES_OK) return failed(c);
-    if (PQntuples(r.get()) == 0) return std::optional<mfakit::stored_record>{};
-    if (PQntuples(r.get()) != 1 || PQgetlength(r.get(), 0, 1) != 8) return mfakit::errc::storage_failure;
-    mfakit::stored_record rec;
+    if (PQntuples(r.get()) == 0) return std::optional<stored_record>{};
+    if (PQntuples(r.get()) != 1 || PQgetlength(r.get(), 0, 1) != 8) return errc::storage_failure;
+    stored_record rec;
     rec.bytes.assign(PQgetvalue(r.get(), 0, 0), static_cast<std::size_t>(PQgetlength(r.get(), 0, 0)));
     rec.version = big_endian_u64(PQgetvalue(r.get(), 0, 1));
-    if (rec.version == 0 || rec.version > static_cast<std::uint64_t>(INT64_MAX)) return mfakit::errc::storage_failure;
-    return std::optional<mfakit::stored_record>{std::move(rec)};
+    if (rec.version == 0 || rec.version > static_cast<std::uint64_t>(INT64_MAX)) return errc::storage_failure;
+    return std::optional<stored_record>{std::move(rec)};
   }
 
-  [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
-                                                      const std::optional<std::string>& next) {
+  [[nodiscard]] result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                              const std::optional<std::string>& next) {
     if (expected > static_cast<std::uint64_t>(INT64_MAX)) return false;
     lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
+    if (!c) return errc::storage_failure;
     const std::string version = std::to_string(expected);
     pg_result r;
     if (!next && expected == 0) {  // "delete a key that must not exist": true iff absent
@@ -147,7 +172,7 @@ class postgres_store {
     const char* n = PQcmdTuples(r.get());
     if (std::strcmp(n, "1") == 0) return true;
     if (std::strcmp(n, "0") == 0) return false;
-    return mfakit::errc::storage_failure;
+    return errc::storage_failure;
   }
 
   /// Drops the table and its sequence (tests clean up with it).
@@ -163,9 +188,9 @@ class postgres_store {
   [[nodiscard]] const std::string& table() const noexcept { return opt_.table; }
 
  private:
-  using pg_result = postgres_util::result;
-  using connection = postgres_util::connection;
-  using lease = postgres_util::lease;
+  using pg_result = stores::detail::postgresql::result;
+  using connection = stores::detail::postgresql::connection;
+  using lease = stores::detail::postgresql::lease;
 
   // One parameter: text (format 0, NUL-terminated) or bytes (format 1, exact).
   struct param {
@@ -194,9 +219,9 @@ class postgres_store {
   }
 
   /// A statement failed: if the connection broke, it is not reused.
-  [[nodiscard]] static mfakit::errc failed(lease& c) noexcept {
-    postgres_util::drop_if_broken(c);
-    return mfakit::errc::storage_failure;
+  [[nodiscard]] static errc failed(lease& c) noexcept {
+    stores::detail::postgresql::drop_if_broken(c);
+    return errc::storage_failure;
   }
 
   static constexpr int read_retries = 8;
@@ -223,8 +248,9 @@ class postgres_store {
   }
 
   [[nodiscard]] std::unique_ptr<connection> connect(std::string& error, bool create_schema) const {
-    auto c = postgres_util::connect(opt_.conninfo, error);
+    auto c = stores::detail::postgresql::connect(opt_.conninfo, error);
     if (!c) return nullptr;
+    c->rollback_timeout = opt_.rollback_timeout;
     PGconn* pg = c->conn.get();
     const std::string& t = opt_.table;
     if (create_schema) {
@@ -234,14 +260,14 @@ class postgres_store {
                               " (key bytea PRIMARY KEY, data bytea NOT NULL, version bigint NOT NULL); COMMIT;";
       pg_result r(PQexec(pg, sql.c_str()));
       if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-        error = PQerrorMessage(pg);
+        error = stores::detail::postgresql::error_message(pg);
         return nullptr;
       }
     }
     const auto prepare = [&](const char* name, const std::string& sql, int n) {
       pg_result r(PQprepare(pg, name, sql.c_str(), n, nullptr));
       if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) {
-        error = PQerrorMessage(pg);
+        error = stores::detail::postgresql::error_message(pg);
         return false;
       }
       return true;
@@ -264,9 +290,9 @@ class postgres_store {
   }
 
   options opt_;
-  postgres_util::pool pool_;
+  stores::detail::postgresql::pool pool_;
 };
 
-static_assert(mfakit::record_store<postgres_store>);
+static_assert(record_store<postgresql_store>);
 
-}  // namespace mfakit_examples
+}  // namespace mfakit

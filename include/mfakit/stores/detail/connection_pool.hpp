@@ -1,12 +1,12 @@
-// A small pool of database connections, shared by the store adapters
-// (sqlite_store.hpp, postgres_store.hpp) and the account databases
-// (account_db_sqlite.hpp, account_db_postgres.hpp): one connection per
-// concurrent caller up to `max`, callers beyond that wait for a free one.
-// All of it may be used from any number of threads at once.
+// A small pool of database connections, shared by the store components
+// (mfakit/stores/sqlite.hpp, mfakit/stores/postgresql.hpp) and by hosts that
+// keep their own tables on the same database: one connection per concurrent
+// caller up to `max`, callers beyond that wait for a free one. All of it may
+// be used from any number of threads at once. Needs only the standard library.
 //
 // A connection goes back to the pool when its lease ends, unless the caller
 // marked it broken or the pool's `reuse` hook cannot make it fit for the next
-// caller (the adapters' hooks roll back a transaction left open, so an
+// caller (the stores' hooks roll back a transaction left open, so an
 // early return or an exception inside one costs a round trip, not a new
 // connection); such a one is closed, outside the lock, and only then counted
 // out, so the connections this process holds open or is closing never exceed
@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-namespace mfakit_examples {
+namespace mfakit::stores::detail {
 
 template <class Connection>
 class connection_pool {
@@ -132,4 +132,4 @@ class connection_pool {
   unsigned open_ = 0;
 };
 
-}  // namespace mfakit_examples
+}  // namespace mfakit::stores::detail

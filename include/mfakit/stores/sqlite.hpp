@@ -1,6 +1,11 @@
-// An mfakit record store on SQLite (a header a host can copy, with
-// connection_pool.hpp and sqlite_util.hpp; needs libsqlite3 and the mfakit
-// headers, nothing else).
+// mfakit::sqlite_store: a record store (mfakit/store.hpp) on SQLite, the
+// mfakit::sqlite component (CMake: find_package(mfakit COMPONENTS sqlite),
+// target mfakit::sqlite; pkg-config: mfakit-sqlite). Needs sqlite3.h and
+// libsqlite3, nothing else beyond the core. It passes the shipped
+// conformance suite (mfakit/testing/store_conformance.hpp).
+//
+//   mfakit::sqlite_store store({.path = "/var/lib/app/mfa.sqlite"});
+//   mfakit::service<mfakit::sqlite_store> svc(store, config);
 //
 // Layout: one table of records and a one-row sequence table.
 //
@@ -28,7 +33,7 @@
 // fresh snapshot together, and a DELETE outside a transaction does the same,
 // so the waiter sees the winner's version and answers false, a clean lost
 // race. SQLite never aborts a write for having read an old version (there is
-// no counterpart of PostgreSQL's 40001, see postgres_store.hpp). SQLITE_BUSY
+// no counterpart of PostgreSQL's 40001, see postgresql.hpp). SQLITE_BUSY
 // after busy_timeout is a failure (storage_failure): nothing changed (the
 // transaction never began, or the statement wrote nothing), but it is no
 // lost race, and as one the service would retry at once, max_retries times,
@@ -38,7 +43,12 @@
 // handler; step() waits it out the same way, up to busy_timeout, so it too
 // ends in a clean win or loss, not in an error. A connection goes back to the
 // pool outside any transaction, its statements reset (one left inside a
-// transaction is rolled back, or closed: sqlite_util::ready_for_reuse).
+// transaction is rolled back, or closed: detail::sqlite::ready_for_reuse).
+//
+// Errors: the constructor throws std::runtime_error when it cannot open or
+// set up the database (a host fails at start-up, not later); the message
+// names the file (without a URI's query part) and SQLite's reason. Calls
+// answer errc::storage_failure; they never throw for a database error.
 #pragma once
 
 #include <sqlite3.h>
@@ -54,22 +64,30 @@
 #include <string_view>
 #include <utility>
 
-#include <mfakit/errors.hpp>
-#include <mfakit/store.hpp>
+#include "mfakit/errors.hpp"
+#include "mfakit/store.hpp"
+#include "mfakit/stores/detail/connection_pool.hpp"
+#include "mfakit/stores/detail/sqlite_handles.hpp"
 
-#include "connection_pool.hpp"
-#include "sqlite_util.hpp"
-
-namespace mfakit_examples {
+namespace mfakit {
 
 class sqlite_store {
  public:
   struct options {
-    std::string path;                      ///< the database file (created if missing)
-    std::string table = "mfakit_records";  ///< [a-z_][a-z0-9_]*, at most 48 characters
-    unsigned max_connections = 8;          ///< pool size
+    /// The database file, created if missing (required). A "file:" URI
+    /// works too (say "file:name?mode=memory&cache=shared" in tests).
+    std::string path;
+    /// The records table ([a-z_][a-z0-9_]*, at most 48 characters); a
+    /// second table `<table>_seq` holds the version sequence.
+    std::string table = "mfakit_records";
+    /// Connections in the pool: callers beyond that wait for a free one.
+    unsigned max_connections = 8;
+    /// How long a call waits for another connection's (or process's) lock
+    /// before it answers storage_failure.
     std::chrono::milliseconds busy_timeout{10'000};
-    bool synchronous_full = true;  ///< PRAGMA synchronous=FULL: a spent code survives a power cut
+    /// PRAGMA synchronous=FULL: a spent code survives a power cut. NORMAL
+    /// (false) is faster in WAL mode, and the last commits can be lost.
+    bool synchronous_full = true;
   };
 
   /// Opens (and creates) the database and its tables. Throws
@@ -81,11 +99,15 @@ class sqlite_store {
               std::string error;
               return connect(error);
             },
-            opt_.max_connections, &sqlite_util::ready_for_reuse<connection>) {
-    if (!valid_identifier(opt_.table)) throw std::runtime_error("sqlite_store: invalid table name");
+            opt_.max_connections, &stores::detail::sqlite::ready_for_reuse<connection>) {
+    if (opt_.path.empty()) throw std::runtime_error("mfakit::sqlite_store: options.path is empty");
+    if (!valid_identifier(opt_.table))
+      throw std::runtime_error("mfakit::sqlite_store: options.table must match [a-z_][a-z0-9_]* (at most 48)");
     std::string error;
     auto first = connect(error);
-    if (!first) throw std::runtime_error("sqlite_store: cannot open " + opt_.path + ": " + error);
+    if (!first)
+      throw std::runtime_error("mfakit::sqlite_store: cannot open " + opt_.path.substr(0, opt_.path.find('?')) + ": " +
+                               error);
     pool_.adopt(std::move(first));
   }
 
@@ -93,84 +115,84 @@ class sqlite_store {
   sqlite_store& operator=(const sqlite_store&) = delete;
   ~sqlite_store() = default;
 
-  [[nodiscard]] mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
+  [[nodiscard]] result<std::optional<stored_record>> load(std::string_view key) {
     lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
+    if (!c) return errc::storage_failure;
     sqlite3_stmt* s = c->load.get();
-    sqlite_util::statement_reset guard(s);
-    if (!bind_key(s, 1, key)) return mfakit::errc::storage_failure;
+    stores::detail::sqlite::statement_reset guard(s);
+    if (!bind_key(s, 1, key)) return errc::storage_failure;
     const int rc = step(*c, s);
-    if (rc == SQLITE_DONE) return std::optional<mfakit::stored_record>{};
-    if (rc != SQLITE_ROW) return mfakit::errc::storage_failure;
-    mfakit::stored_record r;
+    if (rc == SQLITE_DONE) return std::optional<stored_record>{};
+    if (rc != SQLITE_ROW) return errc::storage_failure;
+    stored_record r;
     const auto* data = static_cast<const char*>(sqlite3_column_blob(s, 0));
     const int n = sqlite3_column_bytes(s, 0);
     if (n > 0 && data != nullptr) r.bytes.assign(data, static_cast<std::size_t>(n));
     const sqlite3_int64 v = sqlite3_column_int64(s, 1);
-    if (v <= 0) return mfakit::errc::storage_failure;
+    if (v <= 0) return errc::storage_failure;
     r.version = static_cast<std::uint64_t>(v);
-    return std::optional<mfakit::stored_record>{std::move(r)};
+    return std::optional<stored_record>{std::move(r)};
   }
 
-  [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
-                                                      const std::optional<std::string>& next) {
+  [[nodiscard]] result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                              const std::optional<std::string>& next) {
     if (expected > static_cast<std::uint64_t>(std::numeric_limits<sqlite3_int64>::max())) return false;
     const auto expected_v = static_cast<sqlite3_int64>(expected);
     lease c(pool_);
-    if (!c) return mfakit::errc::storage_failure;
+    if (!c) return errc::storage_failure;
 
     if (!next) {
       if (expected == 0) {  // "delete a key that must not exist": true iff absent
         sqlite3_stmt* s = c->exists.get();
-        sqlite_util::statement_reset guard(s);
-        if (!bind_key(s, 1, key)) return mfakit::errc::storage_failure;
+        stores::detail::sqlite::statement_reset guard(s);
+        if (!bind_key(s, 1, key)) return errc::storage_failure;
         const int rc = step(*c, s);
         if (rc == SQLITE_DONE) return true;
         if (rc == SQLITE_ROW) return false;
-        return mfakit::errc::storage_failure;
+        return errc::storage_failure;
       }
       sqlite3_stmt* s = c->remove.get();
-      sqlite_util::statement_reset guard(s);
-      if (!bind_key(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK)
-        return mfakit::errc::storage_failure;
-      if (step(*c, s) != SQLITE_DONE) return mfakit::errc::storage_failure;
+      stores::detail::sqlite::statement_reset guard(s);
+      if (!bind_key(s, 1, key) || sqlite3_bind_int64(s, 2, expected_v) != SQLITE_OK) return errc::storage_failure;
+      if (step(*c, s) != SQLITE_DONE) return errc::storage_failure;
       return sqlite3_changes(c->db.get()) == 1;
     }
 
-    if (!exec(*c, c->begin.get())) return mfakit::errc::storage_failure;
+    if (!exec(*c, c->begin.get())) return errc::storage_failure;
     transaction tx(*c);
     sqlite3_int64 version = 0;
     {
       sqlite3_stmt* s = c->bump.get();
-      sqlite_util::statement_reset guard(s);
-      if (step(*c, s) != SQLITE_ROW) return mfakit::errc::storage_failure;
+      stores::detail::sqlite::statement_reset guard(s);
+      if (step(*c, s) != SQLITE_ROW) return errc::storage_failure;
       version = sqlite3_column_int64(s, 0);
-      if (sqlite3_step(s) != SQLITE_DONE || version <= 0) return mfakit::errc::storage_failure;
+      if (sqlite3_step(s) != SQLITE_DONE || version <= 0) return errc::storage_failure;
     }
     sqlite3_stmt* s = expected == 0 ? c->insert.get() : c->update.get();
-    sqlite_util::statement_reset guard(s);
+    stores::detail::sqlite::statement_reset guard(s);
     if (!bind_key(s, 1, key) || sqlite3_bind_blob64(s, 2, next->data(), next->size(), SQLITE_STATIC) != SQLITE_OK ||
         sqlite3_bind_int64(s, 3, version) != SQLITE_OK ||
         (expected != 0 && sqlite3_bind_int64(s, 4, expected_v) != SQLITE_OK))
-      return mfakit::errc::storage_failure;
-    if (step(*c, s) != SQLITE_DONE) return mfakit::errc::storage_failure;
+      return errc::storage_failure;
+    if (step(*c, s) != SQLITE_DONE) return errc::storage_failure;
     if (sqlite3_changes(c->db.get()) != 1) return false;  // lost: the guard rolls back
-    if (!tx.commit()) return mfakit::errc::storage_failure;
+    if (!tx.commit()) return errc::storage_failure;
     return true;
   }
 
   [[nodiscard]] const std::string& table() const noexcept { return opt_.table; }
 
  private:
-  using stmt_ptr = sqlite_util::stmt_ptr;
+  using stmt_ptr = stores::detail::sqlite::stmt_ptr;
 
   struct connection {
-    sqlite_util::busy_wait busy;
+    stores::detail::sqlite::busy_wait busy;
     // statements before the handle: they are finalized first
-    sqlite_util::db_ptr db;
+    stores::detail::sqlite::db_ptr db;
     stmt_ptr load, exists, remove, begin, bump, insert, update, commit, rollback;
   };
-  using lease = connection_pool<connection>::lease;
+  using pool = stores::detail::connection_pool<connection>;
+  using lease = pool::lease;
 
   [[nodiscard]] static bool valid_identifier(std::string_view s) noexcept {
     if (s.empty() || s.size() > 48 || (s[0] >= '0' && s[0] <= '9')) return false;
@@ -189,7 +211,7 @@ class sqlite_store {
     sqlite3_reset(s);
     return rc == SQLITE_DONE;
   }
-  using transaction = sqlite_util::transaction<connection, &sqlite_store::exec>;
+  using transaction = stores::detail::sqlite::transaction<connection, &sqlite_store::exec>;
 
   // sqlite3_step, waiting out SQLITE_LOCKED. Connections in shared-cache
   // mode (a "file:...?cache=shared" URI, or sqlite3_enable_shared_cache) meet
@@ -204,7 +226,7 @@ class sqlite_store {
     const auto deadline = std::chrono::steady_clock::now() + c.busy.timeout;
     for (int count = 0; (rc & 0xFF) == SQLITE_LOCKED && std::chrono::steady_clock::now() < deadline; ++count) {
       sqlite3_reset(s);
-      sqlite_util::back_off(count);
+      stores::detail::sqlite::back_off(count);
       rc = sqlite3_step(s);
     }
     return rc;
@@ -213,7 +235,7 @@ class sqlite_store {
   [[nodiscard]] std::unique_ptr<connection> connect(std::string& error) const {
     auto c = std::make_unique<connection>();
     c->busy.timeout = opt_.busy_timeout;
-    c->db = sqlite_util::open(opt_.path, c->busy, error);
+    c->db = stores::detail::sqlite::open(opt_.path, c->busy, error);
     if (!c->db) return nullptr;
     sqlite3* raw = c->db.get();
     const std::string& t = opt_.table;
@@ -238,7 +260,7 @@ class sqlite_store {
       sqlite3_free(err);
       err = nullptr;
       if (sqlite3_get_autocommit(raw) == 0) (void)sqlite3_exec(raw, "ROLLBACK", nullptr, nullptr, nullptr);
-      sqlite_util::back_off(count);
+      stores::detail::sqlite::back_off(count);
       setup_rc = sqlite3_exec(raw, setup.c_str(), nullptr, nullptr, &err);
     }
     if (setup_rc != SQLITE_OK) {
@@ -247,7 +269,7 @@ class sqlite_store {
       return nullptr;
     }
     const auto prepare = [&](stmt_ptr& out, const std::string& sql) {
-      if (sqlite_util::prepare(raw, out, sql)) return true;
+      if (stores::detail::sqlite::prepare(raw, out, sql)) return true;
       error = sqlite3_errmsg(raw);
       return false;
     };
@@ -266,9 +288,9 @@ class sqlite_store {
   }
 
   options opt_;
-  connection_pool<connection> pool_;
+  pool pool_;
 };
 
-static_assert(mfakit::record_store<sqlite_store>);
+static_assert(record_store<sqlite_store>);
 
-}  // namespace mfakit_examples
+}  // namespace mfakit
