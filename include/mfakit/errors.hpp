@@ -43,6 +43,11 @@ enum class errc {
   storage_failure,   // the host's store failed or threw
   malformed_record,  // a stored record did not decode
   seal_failure,      // a sealed secret did not open (wrong key, tampered, unknown key id)
+  // passkeys (webauthn/): the step that failed goes to the caller apart (webauthn::check)
+  webauthn_malformed,          // bytes or JSON of a passkey response that do not decode (strictly)
+  webauthn_rejected,           // a check of the ceremony failed (challenge, origin, flags, signature...)
+  webauthn_unsupported,        // an algorithm, key or attestation format the verifier does not take
+  webauthn_counter_regressed,  // the signature counter did not grow: possibly a cloned authenticator
 };
 
 /// Groups of errors a host maps to one response (see http.hpp).
@@ -80,6 +85,7 @@ struct error_row {
 inline constexpr std::string_view public_invalid_code = "Invalid code";  // wrong, malformed, replayed: one text
 inline constexpr std::string_view public_internal_error = "Internal error";
 inline constexpr std::string_view public_unavailable = "Service unavailable";
+inline constexpr std::string_view public_passkey_refused = "Passkey verification failed";
 
 /// One row per errc, in the enum's order (checked below). The statuses are
 /// flows.md's: 400 for an incomplete request or one that does not fit the
@@ -135,6 +141,15 @@ inline constexpr std::array error_table{
               http_statuses(500)},
     error_row{errc::seal_failure, "sealed secret could not be opened", error_group::unavailable, public_internal_error,
               http_statuses(500)},
+    // passkeys: one public text and status for every refusal, malformed or not
+    error_row{errc::webauthn_malformed, "malformed passkey response", error_group::rejected, public_passkey_refused,
+              http_statuses(401).but(http::endpoint::enable, 422)},
+    error_row{errc::webauthn_rejected, "passkey verification failed", error_group::rejected, public_passkey_refused,
+              http_statuses(401).but(http::endpoint::enable, 422)},
+    error_row{errc::webauthn_unsupported, "unsupported passkey algorithm, key or attestation", error_group::rejected,
+              public_passkey_refused, http_statuses(401).but(http::endpoint::enable, 422)},
+    error_row{errc::webauthn_counter_regressed, "signature counter did not increase: possible cloned authenticator",
+              error_group::rejected, public_passkey_refused, http_statuses(401).but(http::endpoint::enable, 422)},
 };
 
 // --- the compile-time check: every enumerator has exactly one row, in order -----------
@@ -194,6 +209,10 @@ static_assert(rows_complete(), "error_table: every row needs a message, a public
 // A client must not learn which check refused its code.
 static_assert(same_to_client(errc::code_replayed, errc::code_mismatch) &&
               same_to_client(errc::malformed_code, errc::code_mismatch));
+// Nor which check refused its passkey.
+static_assert(same_to_client(errc::webauthn_malformed, errc::webauthn_rejected) &&
+              same_to_client(errc::webauthn_unsupported, errc::webauthn_rejected) &&
+              same_to_client(errc::webauthn_counter_regressed, errc::webauthn_rejected));
 
 class error_category_impl final : public std::error_category {
  public:
