@@ -27,7 +27,7 @@
 
 namespace mfakit::webauthn {
 
-inline constexpr std::size_t max_attestation_object_bytes = 64 * 1024;
+inline constexpr std::size_t max_attestation_object_bytes = std::size_t{64} * 1024;
 
 enum class attestation_type : std::uint8_t {
   none,   ///< no statement (format none, or a format taken as none)
@@ -107,10 +107,11 @@ namespace detail {
   switch (alg) {
     case cose_alg::es256: {
       if (EVP_PKEY_is_a(key, "EC") != 1) return false;
-      char group[32] = {};
+      std::array<char, 32> group{};
       std::size_t len = 0;
-      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, &len) != 1) return false;
-      const std::string_view g(group, len);
+      if (EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group.data(), group.size(), &len) != 1)
+        return false;
+      const std::string_view g(group.data(), len);
       return g == "prime256v1" || g == "P-256";
     }
     case cose_alg::eddsa: return EVP_PKEY_is_a(key, "ED25519") == 1;

@@ -53,7 +53,7 @@ struct authenticator_data {
 };
 
 inline constexpr std::size_t authenticator_data_header_bytes = 37;  // rpIdHash 32, flags 1, signCount 4
-inline constexpr std::size_t max_authenticator_data_bytes = 16 * 1024;
+inline constexpr std::size_t max_authenticator_data_bytes = std::size_t{16} * 1024;
 
 /// Parses authenticator data: AT set means attested credential data follows
 /// (its COSE key decoded and checked), ED set means one CBOR map of

@@ -23,7 +23,7 @@
 namespace mfakit::webauthn {
 
 struct cbor_limits {
-  std::size_t max_bytes = 64 * 1024;  ///< the whole input
+  std::size_t max_bytes = std::size_t{64} * 1024;  ///< the whole input
   std::size_t max_depth = 8;          ///< nested arrays and maps (a top-level map is depth 1)
   std::size_t max_items = 4096;       ///< data items in all
 };

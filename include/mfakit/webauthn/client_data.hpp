@@ -21,7 +21,7 @@
 
 namespace mfakit::webauthn {
 
-inline constexpr std::size_t max_client_data_bytes = 16 * 1024;
+inline constexpr std::size_t max_client_data_bytes = std::size_t{16} * 1024;
 inline constexpr std::size_t max_challenge_bytes = 1024;
 
 struct client_data {

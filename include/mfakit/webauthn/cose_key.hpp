@@ -133,11 +133,12 @@ class cose_key {
     point_[0] = 0x04;
     std::memcpy(point_.data() + 1, x->data.data(), 32);
     std::memcpy(point_.data() + 33, y->data.data(), 32);
-    char group[] = "P-256";
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group, 0),
-                           OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point_.data(), point_.size()),
-                           OSSL_PARAM_construct_end()};
-    return checked(from_params("EC", params));
+    std::array<char, 6> group{'P', '-', '2', '5', '6', '\0'};
+    std::array<OSSL_PARAM, 3> params{
+        OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0),
+        OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point_.data(), point_.size()),
+        OSSL_PARAM_construct_end()};
+    return checked(from_params("EC", params.data()));
   }
 
   [[nodiscard]] result<void> build_okp(const cbor_item& map) {
@@ -150,9 +151,9 @@ class cose_key {
     if (x == nullptr || x->data.size() != 32) return errc::webauthn_malformed;
     std::array<unsigned char, 32> raw{};
     std::memcpy(raw.data(), x->data.data(), raw.size());
-    OSSL_PARAM params[] = {OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, raw.data(), raw.size()),
-                           OSSL_PARAM_construct_end()};
-    return checked(from_params("ED25519", params));
+    std::array<OSSL_PARAM, 2> params{OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, raw.data(), raw.size()),
+                                     OSSL_PARAM_construct_end()};
+    return checked(from_params("ED25519", params.data()));
   }
 
   [[nodiscard]] result<void> build_rsa(const cbor_item& map) {

@@ -70,16 +70,16 @@ template <random_source R>
 
 namespace detail {
 inline void append_descriptors(std::string& out, std::string_view name, const std::vector<credential_descriptor>& list) {
-  out += ",\"";
+  out += R"(,")";
   out += name;
-  out += "\":[";
+  out += R"(":[)";
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (i != 0) out.push_back(',');
-    out += "{\"type\":\"public-key\",\"id\":\"";
+    out += R"({"type":"public-key","id":")";
     append_base64url(out, list[i].id);
     out += '"';
     if (!list[i].transports.empty()) {
-      out += ",\"transports\":[";
+      out += R"(,"transports":[)";
       for (std::size_t k = 0; k < list[i].transports.size(); ++k) {
         if (k != 0) out.push_back(',');
         append_json_string(out, list[i].transports[k]);
@@ -101,27 +101,27 @@ template <random_source R>
   ceremony_options out;
   if (!rng.fill(out.challenge)) return errc::random_failure;
   std::string& j = out.json;
-  j += "{\"rp\":{\"id\":";
+  j += R"({"rp":{"id":)";
   detail::append_json_string(j, in.rp_id);
-  j += ",\"name\":";
+  j += R"(,"name":)";
   detail::append_json_string(j, in.rp_name.empty() ? in.rp_id : in.rp_name);
-  j += "},\"user\":{\"id\":\"";
+  j += R"(},"user":{"id":")";
   append_base64url(j, in.user_handle);
-  j += "\",\"name\":";
+  j += R"(","name":)";
   detail::append_json_string(j, in.user_name);
-  j += ",\"displayName\":";
+  j += R"(,"displayName":)";
   detail::append_json_string(j, in.user_display_name.empty() ? in.user_name : in.user_display_name);
-  j += "},\"challenge\":\"";
+  j += R"(},"challenge":")";
   append_base64url(j, out.challenge);
-  j += "\",\"pubKeyCredParams\":[";
+  j += R"(","pubKeyCredParams":[)";
   for (std::size_t i = 0; i < in.algorithms.size(); ++i) {
     if (i != 0) j.push_back(',');
-    j += fmt::format("{{\"type\":\"public-key\",\"alg\":{}}}", static_cast<std::int32_t>(in.algorithms[i]));
+    j += fmt::format(R"({{"type":"public-key","alg":{}}})", static_cast<std::int32_t>(in.algorithms[i]));
   }
-  j += fmt::format("],\"timeout\":{}", in.timeout_ms);
+  j += fmt::format(R"(],"timeout":{})", in.timeout_ms);
   detail::append_descriptors(j, "excludeCredentials", in.exclude);
-  j += ",\"authenticatorSelection\":{\"residentKey\":\"required\",\"requireResidentKey\":true,"
-       "\"userVerification\":\"required\"},\"attestation\":\"none\",\"extensions\":{\"credProps\":true}}";
+  j += R"(,"authenticatorSelection":{"residentKey":"required","requireResidentKey":true,)"
+       R"("userVerification":"required"},"attestation":"none","extensions":{"credProps":true}})";
   return out;
 }
 
@@ -132,12 +132,12 @@ template <random_source R>
   ceremony_options out;
   if (!rng.fill(out.challenge)) return errc::random_failure;
   std::string& j = out.json;
-  j += "{\"challenge\":\"";
+  j += R"({"challenge":")";
   append_base64url(j, out.challenge);
-  j += fmt::format("\",\"timeout\":{},\"rpId\":", in.timeout_ms);
+  j += fmt::format(R"(","timeout":{},"rpId":)", in.timeout_ms);
   detail::append_json_string(j, in.rp_id);
   detail::append_descriptors(j, "allowCredentials", in.allow);
-  j += ",\"userVerification\":\"required\"}";
+  j += R"(,"userVerification":"required"})";
   return out;
 }
 

@@ -24,7 +24,7 @@
 
 namespace mfakit::webauthn {
 
-inline constexpr std::size_t max_response_json_bytes = 128 * 1024;
+inline constexpr std::size_t max_response_json_bytes = std::size_t{128} * 1024;
 inline constexpr std::size_t max_signature_bytes = 1024;  // RSA-8192: 1024 bytes; ECDSA and EdDSA far fewer
 
 struct registration_response {

@@ -49,7 +49,7 @@ struct json_value {
 };
 
 struct json_limits {
-  std::size_t max_bytes = 64 * 1024;
+  std::size_t max_bytes = std::size_t{64} * 1024;
   std::size_t max_depth = 16;
   std::size_t max_nodes = 2048;
 };
