@@ -103,11 +103,20 @@ class cose_key {
     return v != nullptr && v->type == cbor_item::kind::bytes ? v : nullptr;
   }
 
-  [[nodiscard]] result<void> checked(detail::pkey_ptr key) {
+  /// Keeps the key once OpenSSL's check of its public part passed: for
+  /// P-256 the point is on the curve and not at infinity (the curve's
+  /// cofactor is 1, so that is the whole validation; the full check's
+  /// multiplication by the order would add a verify's cost for nothing).
+  /// RSA keys (checked = false) are checked by build_rsa instead: OpenSSL's
+  /// check of an RSA public key is a SP 800-56B primality test on n, about
+  /// 5 ms for 3072 bits, which an attacker could make every parse pay.
+  [[nodiscard]] result<void> keep(detail::pkey_ptr key, bool check_public = true) {
     if (!key) return errc::webauthn_unsupported;
-    detail::pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
-    if (!ctx) return errc::crypto_failure;
-    if (EVP_PKEY_public_check(ctx.get()) != 1) return errc::webauthn_unsupported;
+    if (check_public) {
+      detail::pkey_ctx_ptr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
+      if (!ctx) return errc::crypto_failure;
+      if (EVP_PKEY_public_check_quick(ctx.get()) != 1) return errc::webauthn_unsupported;
+    }
     key_ = std::shared_ptr<EVP_PKEY>(key.release(), EVP_PKEY_free);
     return {};
   }
@@ -138,7 +147,7 @@ class cose_key {
         OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, group.data(), 0),
         OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, point_.data(), point_.size()),
         OSSL_PARAM_construct_end()};
-    return checked(from_params("EC", params.data()));
+    return keep(from_params("EC", params.data()));
   }
 
   [[nodiscard]] result<void> build_okp(const cbor_item& map) {
@@ -153,7 +162,7 @@ class cose_key {
     std::memcpy(raw.data(), x->data.data(), raw.size());
     std::array<OSSL_PARAM, 2> params{OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, raw.data(), raw.size()),
                                      OSSL_PARAM_construct_end()};
-    return checked(from_params("ED25519", params.data()));
+    return keep(from_params("ED25519", params.data()));
   }
 
   [[nodiscard]] result<void> build_rsa(const cbor_item& map) {
@@ -166,7 +175,9 @@ class cose_key {
     if (n->data[0] == 0 || e->data[0] == 0) return errc::webauthn_malformed;  // minimal big-endian
     const std::size_t bits = (n->data.size() - 1) * 8 + static_cast<std::size_t>(std::bit_width(unsigned{n->data[0]}));
     if (bits < min_rsa_bits || bits > max_rsa_bits) return errc::webauthn_unsupported;
-    if ((e->data.back() & 1U) == 0 || (e->data.size() == 1 && e->data[0] < 3)) return errc::webauthn_unsupported;
+    // n odd (a product of odd primes), e odd and at least 3 (e < n: e has at most 8 bytes, n at least 256)
+    if ((n->data.back() & 1U) == 0 || (e->data.back() & 1U) == 0 || (e->data.size() == 1 && e->data[0] < 3))
+      return errc::webauthn_unsupported;
     detail::bn_ptr bn_n(BN_bin2bn(n->data.data(), static_cast<int>(n->data.size()), nullptr));
     detail::bn_ptr bn_e(BN_bin2bn(e->data.data(), static_cast<int>(e->data.size()), nullptr));
     detail::param_bld_ptr bld(OSSL_PARAM_BLD_new());
@@ -175,7 +186,7 @@ class cose_key {
       return errc::crypto_failure;
     detail::params_ptr params(OSSL_PARAM_BLD_to_param(bld.get()));
     if (!params) return errc::crypto_failure;
-    return checked(from_params("RSA", params.get()));
+    return keep(from_params("RSA", params.get()), false);
   }
 
   cose_alg alg_ = cose_alg::es256;
