@@ -43,6 +43,11 @@ enum class errc {
   storage_failure,   // the host's store failed or threw
   malformed_record,  // a stored record did not decode
   seal_failure,      // a sealed secret did not open (wrong key, tampered, unknown key id)
+  // passkeys (webauthn/): the step that failed goes to the caller apart (webauthn::check)
+  webauthn_malformed,          // bytes or JSON of a passkey response that do not decode (strictly)
+  webauthn_rejected,           // a check of the ceremony failed (challenge, origin, flags, signature...)
+  webauthn_unsupported,        // an algorithm, key or attestation format the verifier does not take
+  webauthn_counter_regressed,  // the signature counter did not grow: possibly a cloned authenticator
 };
 
 /// Groups of errors a host maps to one response (see http.hpp).
@@ -85,6 +90,12 @@ inline constexpr std::array error_table{
     error_row{errc::storage_failure, "storage failure", error_group::unavailable},
     error_row{errc::malformed_record, "malformed stored record", error_group::unavailable},
     error_row{errc::seal_failure, "sealed secret could not be opened", error_group::unavailable},
+    // passkeys
+    error_row{errc::webauthn_malformed, "malformed passkey response", error_group::rejected},
+    error_row{errc::webauthn_rejected, "passkey verification failed", error_group::rejected},
+    error_row{errc::webauthn_unsupported, "unsupported passkey algorithm, key or attestation", error_group::rejected},
+    error_row{errc::webauthn_counter_regressed, "signature counter did not increase: possible cloned authenticator",
+              error_group::rejected},
 };
 
 // --- the compile-time check: every enumerator has exactly one row, in order -----------

@@ -50,6 +50,7 @@ struct http_row {
 inline constexpr std::string_view public_invalid_code = "Invalid code";  // wrong, malformed, replayed: one text
 inline constexpr std::string_view public_internal_error = "Internal error";
 inline constexpr std::string_view public_unavailable = "Service unavailable";
+inline constexpr std::string_view public_passkey_refused = "Passkey verification failed";
 
 /// One row per errc, in the enum's order (checked below, as errors.hpp
 /// checks its own table). The statuses are flows.md's: 400 for an
@@ -86,6 +87,11 @@ inline constexpr std::array http_table{
     http_row{errc::storage_failure, public_unavailable, statuses(503)},
     http_row{errc::malformed_record, public_internal_error, statuses(500)},
     http_row{errc::seal_failure, public_internal_error, statuses(500)},
+    // passkeys: one public text and status for every refusal, malformed or not
+    http_row{errc::webauthn_malformed, public_passkey_refused, statuses(401).but(endpoint::enable, 422)},
+    http_row{errc::webauthn_rejected, public_passkey_refused, statuses(401).but(endpoint::enable, 422)},
+    http_row{errc::webauthn_unsupported, public_passkey_refused, statuses(401).but(endpoint::enable, 422)},
+    http_row{errc::webauthn_counter_regressed, public_passkey_refused, statuses(401).but(endpoint::enable, 422)},
 };
 
 [[nodiscard]] constexpr bool http_rows_complete() noexcept {
@@ -116,6 +122,10 @@ static_assert(http_rows_complete(), "http_table: every row needs a public messag
 // A client must not learn which check refused its code.
 static_assert(same_to_client(errc::code_replayed, errc::code_mismatch) &&
               same_to_client(errc::malformed_code, errc::code_mismatch));
+// Nor which check refused its passkey.
+static_assert(same_to_client(errc::webauthn_malformed, errc::webauthn_rejected) &&
+              same_to_client(errc::webauthn_unsupported, errc::webauthn_rejected) &&
+              same_to_client(errc::webauthn_counter_regressed, errc::webauthn_rejected));
 
 /// The row of an error of mfakit's category; nullptr otherwise.
 [[nodiscard]] inline const http_row* http_row_of(std::error_code ec) noexcept {

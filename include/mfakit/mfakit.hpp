@@ -32,3 +32,4 @@
 #include "mfakit/throttle.hpp"
 #include "mfakit/transitions.hpp"
 #include "mfakit/version.hpp"
+#include "mfakit/webauthn.hpp"

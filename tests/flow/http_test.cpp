@@ -220,7 +220,7 @@ const std::vector<endpoint> all_endpoints{endpoint::setup,   endpoint::enable,  
 
 std::vector<errc> all_errors() {
   std::vector<errc> v;
-  for (int i = static_cast<int>(errc::malformed_code); i <= static_cast<int>(errc::seal_failure); ++i)
+  for (int i = static_cast<int>(errc::malformed_code); i <= static_cast<int>(errc::webauthn_counter_regressed); ++i)
     v.push_back(static_cast<errc>(i));
   return v;
 }
@@ -258,6 +258,11 @@ int documented_status(endpoint ep, errc e) {
     case errc::crypto_failure:
     case errc::malformed_record:
     case errc::seal_failure: return 500;
+    // passkeys: every refusal reads the same (a registration's like a wrong code at enable)
+    case errc::webauthn_malformed:
+    case errc::webauthn_rejected:
+    case errc::webauthn_unsupported:
+    case errc::webauthn_counter_regressed: return ep == endpoint::enable ? 422 : 401;
   }
   return -1;
 }
@@ -308,7 +313,7 @@ TEST_CASE("status_of: every error on every endpoint, as flows.md documents", "[h
     CHECK(foreign >= 500);
     CHECK(foreign <= 599);
   }
-  CHECK(pairs == all_endpoints.size() * (static_cast<std::size_t>(errc::seal_failure)));
+  CHECK(pairs == all_endpoints.size() * (static_cast<std::size_t>(errc::webauthn_counter_regressed)));
 }
 
 TEST_CASE("the endpoints' real errors map to the documented statuses", "[http]") {
