@@ -4,7 +4,7 @@ the PostgreSQL soak, on one cluster, repeated; prints every service check's
 answers by kind, summed over the runs. Not part of CI (it takes N x ~35 s).
 
     pg_conformance_beside_soak.py BUILD_DIR [--runs 20] [--seconds 30] [--clients 64]
-                                  [--two-process] [--keep-going]
+                                  [--two-process] [--hogs N] [--keep-going]
 
 BUILD_DIR is a configured and built tree (examples ON) with
 demo_postgres_store_test and mfakit_demo_server. The cluster is the one CTest
@@ -13,7 +13,9 @@ is not running and left running. Each run starts the soak (the command of
 demo_server_soak_postgres), and, while it runs, the two conformance test cases
 one after the other, again and again until the soak ends (at least once
 each). --two-process also runs demo_server_two_process_postgres's command
-beside them. Exit status 0 when every conformance run and every soak passed.
+beside them, and --hogs N keeps N more processes spinning on the CPU
+throughout (a busier machine: the soak alone keeps two cores busy). Exit
+status 0 when every conformance run and every soak passed.
 """
 import argparse
 import collections
@@ -53,6 +55,7 @@ def main():
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--two-process", action="store_true")
+    ap.add_argument("--hogs", type=int, default=0, help="busy loops beside everything")
     ap.add_argument("--keep-going", action="store_true", help="do not stop at the first failed run")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
@@ -68,6 +71,60 @@ def main():
     work = os.path.join(build, "examples/server/tests/beside-soak")
     os.makedirs(work, exist_ok=True)
     env = dict(os.environ, MFAKIT_CONFORMANCE_ANSWERS="1")
+    log = os.path.join(pg_dir, "server.log")
+    log_start = os.path.getsize(log) if os.path.exists(log) else 0
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.hogs)]
+    try:
+        return repeat(args, conninfo, server, test, work, env)
+    finally:
+        server_log_summary(log, log_start)
+        for h in hogs:
+            h.kill()
+            h.wait()
+
+
+def server_log_summary(path, start):
+    """What the cluster logged meanwhile: errors by SQLSTATE class and
+    statement, and the longest run of reads one backend had canceled with
+    40001 less than 5 ms apart (the adapter runs a canceled read again at once,
+    up to 8 times, then answers storage_failure)."""
+    if not os.path.exists(path):
+        return
+    with open(path, errors="replace") as f:
+        f.seek(start)
+        lines = f.read().splitlines()
+    errors = collections.Counter()
+    reads = collections.defaultdict(list)  # backend -> times (ms) of canceled reads
+    stamp = re.compile(r"^\S+ (\d+):(\d+):([\d.]+) \S+ \[(\d+)\] (ERROR|FATAL|STATEMENT|DETAIL):\s+(.*)$")
+    last = {}
+    for line in lines:
+        m = stamp.match(line)
+        if not m:
+            continue
+        h, mi, sec, pid, what, text = m.groups()
+        ms = (int(h) * 3600 + int(mi) * 60 + float(sec)) * 1000
+        if what in ("ERROR", "FATAL"):
+            last[pid] = (what + ": " + re.sub(r"\d+", "N", text)[:80], ms)
+        elif what == "STATEMENT" and pid in last:
+            err, at = last.pop(pid)
+            verb = text.split()[0]
+            errors[(err, verb)] += 1
+            if "could not serialize" in err and verb == "SELECT":
+                reads[pid].append(at)
+    longest = 0
+    for times in reads.values():
+        run = 1
+        for a, b in zip(times, times[1:]):
+            run = run + 1 if b - a < 5 else 1
+            longest = max(longest, run)
+        longest = max(longest, 1)
+    print("cluster log meanwhile:")
+    for (err, verb), n in sorted(errors.items(), key=lambda kv: -kv[1]):
+        print(f"  {n:7d}  {err} [{verb}]")
+    print(f"  longest run of one backend's reads canceled back to back: {longest}")
+
+
+def repeat(args, conninfo, server, test, work, env):
 
     # (level, faults, check) -> kind -> sum; and the stored counts beside them
     sums = collections.defaultdict(lambda: collections.Counter())

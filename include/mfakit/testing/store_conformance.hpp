@@ -472,12 +472,24 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       clock.advance(cfg.period);  // the enable step is burned; move on
       return true;
     };
+    // one challenge per thread, made one after another before the race; a
+    // request whose begin_login failed would answer missing_token, so each
+    // check says how many were issued
+    std::string issued;  // "64 of 64 challenges issued" (and the first refusal)
     auto challenges = [&](const std::string& user) {
       std::vector<std::string> tokens;
+      unsigned made = 0;
+      std::error_code first;
       for (unsigned i = 0; i < o.threads; ++i) {
         auto c = svc.begin_login(user);
         tokens.push_back(c ? c->token : std::string());
+        made += c ? 1U : 0U;
+        if (!c && !first) first = c.error();
       }
+      issued = fmt::format("{} of {} challenges issued{}", made, o.threads,
+                           first ? fmt::format(" (one begin_login answered: {})", first.message()) : std::string());
+      rep.expect(made == o.threads,
+                 fmt::format("{}{}: broken rule: every begin_login before a race succeeds", tag, issued));
       return tokens;
     };
     // runs the threads with the faults on; what the store did meanwhile
@@ -554,8 +566,8 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       const std::size_t spent = codes.size() - left;
       const std::uint32_t counted = rec ? rec->failures : 0;
       const auto rule = rules(fmt::format(
-          "{}{} threads redeeming one backup code: {}; stored: {} of {} codes spent, failure count {}; {}", tag,
-          o.threads, a.str(), spent, codes.size(), counted, errs.str()));
+          "{}{} threads redeeming one backup code: {}; stored: {} of {} codes spent, failure count {}; {}; {}", tag,
+          o.threads, a.str(), spent, codes.size(), counted, errs.str(), issued));
       rule(rec.has_value(), "the account record loads");
       rule(a.total() == o.threads, "one answer per request");
       rule(a.other == 0 && a.code_replayed == 0 && a.already_enabled == 0,
@@ -598,9 +610,9 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       const auto rec = stored_account(user);
       const std::uint32_t counted = rec ? rec->failures : 0;
       const auto rule = rules(fmt::format(
-          "{}{} threads submitting one TOTP code: {}; stored: last step {} (the code's {}), failure count {}; {}", tag,
+          "{}{} threads submitting one TOTP code: {}; stored: last step {} (the code's {}), failure count {}; {}; {}", tag,
           o.threads, a.str(), rec && rec->last_step ? std::to_string(*rec->last_step) : std::string("none"), step, counted,
-          errs.str()));
+          errs.str(), issued));
       rule(rec.has_value(), "the account record loads");
       rule(a.total() == o.threads, "one answer per request");
       rule(a.other == 0 && a.code_mismatch == 0 && a.already_enabled == 0,
@@ -635,8 +647,8 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       });
       const auto rec = stored_account(user);
       const std::uint32_t counted = rec ? rec->failures : 0;
-      const auto rule = rules(fmt::format("{}{} concurrent wrong guesses: {}; stored: failure count {}; {}", tag,
-                                          o.threads, a.str(), counted, errs.str()));
+      const auto rule = rules(fmt::format("{}{} concurrent wrong guesses: {}; stored: failure count {}; {}; {}", tag,
+                                          o.threads, a.str(), counted, errs.str(), issued));
       rule(rec.has_value(), "the account record loads");
       rule(a.total() == o.threads, "one answer per request");
       rule(a.success + a.code_replayed + a.already_enabled + a.other == 0,
