@@ -184,12 +184,17 @@ def repeat(args, conninfo, server, test, work, env):
               flush=True)
         if two is not None:
             out2, _ = two.communicate()
-            print(f"run {run}: two processes: {out2.strip().splitlines()[-1] if out2 else ''}", flush=True)
+            verdict = [x for x in out2.splitlines() if x.startswith("PASS:") or "FAIL" in x or "Traceback" in x]
+            two_ok = two.returncode == 0 and any(x.startswith("PASS:") for x in verdict)
+            if not two_ok:
+                soak_failures += 1
+            print(f"run {run}: two processes {'passed' if two_ok else 'FAILED'}: {'; '.join(verdict)}", flush=True)
         if failed_runs and not args.keep_going:
             break
 
     print()
-    print(f"conformance runs: {dict(runs_of)}; failed: {failed_runs or 'none'}; soaks failed: {soak_failures}")
+    print(f"conformance runs: {dict(runs_of)}; failed: {failed_runs or 'none'}; "
+          f"soak and two-process runs failed: {soak_failures}")
     print("answers by kind, summed over the runs (level | faults | check):")
     for key in sorted(sums):
         c = sums[key]

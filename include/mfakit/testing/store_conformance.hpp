@@ -2,18 +2,31 @@
 // host runs it against its own database adapter (any test framework: it
 // returns a report). It checks the compare-and-swap contract of store.hpp
 // directly, then drives the real service from 64 threads at once:
-//  - 64 threads redeeming one backup code: exactly one success;
-//  - 64 threads submitting one TOTP code: exactly one success;
-//  - 64 concurrent wrong guesses: the failure count rises by exactly 64;
+//  - 64 threads redeeming one backup code: exactly one success, the others
+//    code_mismatch (or storage_conflict), and the failure count equals the
+//    code_mismatch answers;
+//  - 64 threads submitting one TOTP code: exactly one success, the others
+//    code_replayed (or storage_conflict), each of those counted;
+//  - 64 concurrent wrong guesses: code_mismatch + storage_conflict == 64,
+//    and the failure count equals the code_mismatch answers;
 //  - two concurrent enables: one enabled record, and only the winner's
 //    backup codes work.
+// Without injected faults no storage_failure is allowed (the host's store
+// failed calls on a healthy database: each line says how many). Every check
+// counts its answers by kind (answer_tally) and reports them beside what
+// the store holds afterwards, in the report's `answers` and in the message
+// of each rule it breaks, so a failure says which rule broke and how. Why
+// each answer is allowed, and why a guess that ends in a conflict or a
+// store failure gives a guesser no try the throttle does not count: see
+// check_service.
 // Then it runs those checks again through the host's store wrapped in
 // erroring_store (below), as store.hpp allows a store to behave and real
 // ones do, so the service's claims of authorship are tested on the host's
 // own adapter:
 //  - lost races answered with an error, or thrown (PostgreSQL SERIALIZABLE):
 //    still exactly one success for one code; the failure count equals the
-//    code_mismatch answers; exactly one enable wins;
+//    code_mismatch (code_replayed) answers; exactly one enable wins; every
+//    storage_failure answer had a store error behind it;
 //  - a quarter of the landed writes lose their answer (an error, or thrown):
 //    at most one success, a success's code spent (a code spent with no
 //    success answer is allowed); code_mismatch answers <= failure count <=
