@@ -589,7 +589,8 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       rule(a.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
       if (exact) {
         rule(a.success <= 1, "at most one success");
-        rule(a.success == 1 || a.storage_conflict > 0, "exactly one success, unless requests gave up (storage_conflict)");
+        rule(a.success == 1 || a.storage_conflict > 0,
+             "exactly one success, unless requests gave up (storage_conflict)");
         rule(spent == 1 || (spent == 0 && a.storage_conflict == o.threads),
              "the redeemed code is gone and the others remain (unless every request gave up)");
         // every rejection decided after the success, which reset the count
@@ -623,9 +624,9 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       const auto rec = stored_account(user);
       const std::uint32_t counted = rec ? rec->failures : 0;
       const auto rule = rules(fmt::format(
-          "{}{} threads submitting one TOTP code: {}; stored: last step {} (the code's {}), failure count {}; {}; {}", tag,
-          o.threads, a.str(), rec && rec->last_step ? std::to_string(*rec->last_step) : std::string("none"), step, counted,
-          errs.str(), issued));
+          "{}{} threads submitting one TOTP code: {}; stored: last step {} (the code's {}), failure count {}; {}; {}",
+          tag, o.threads, a.str(), rec && rec->last_step ? std::to_string(*rec->last_step) : std::string("none"), step,
+          counted, errs.str(), issued));
       rule(rec.has_value(), "the account record loads");
       rule(a.total() == o.threads, "one answer per request");
       rule(a.other == 0 && a.code_mismatch == 0 && a.already_enabled == 0,
@@ -634,7 +635,8 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       rule(a.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
       if (exact) {
         rule(a.success <= 1, "at most one success");
-        rule(a.success == 1 || a.storage_conflict > 0, "exactly one success, unless requests gave up (storage_conflict)");
+        rule(a.success == 1 || a.storage_conflict > 0,
+             "exactly one success, unless requests gave up (storage_conflict)");
         rule(counted == a.code_replayed, "failure count == code_replayed answers");
       } else {
         rule(a.success <= 1, "at most one success");
@@ -699,8 +701,9 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       const unsigned winners = (got[0] ? 1U : 0U) + (got[1] ? 1U : 0U);
       auto st = svc.status(user);
       const bool enabled = st && st->totp_enabled;
-      const auto rule = rules(fmt::format("{}two concurrent enables of one code: {}; stored: the account is {}enabled; {}",
-                                          tag, a.str(), enabled ? "" : "not ", errs.str()));
+      const auto rule =
+          rules(fmt::format("{}two concurrent enables of one code: {}; stored: the account is {}enabled; {}", tag,
+                            a.str(), enabled ? "" : "not ", errs.str()));
       rule(a.total() == 2, "one answer per request");
       // the loser decides on the winner's record: already enabled
       rule(a.code_mismatch + a.other == 0,
