@@ -541,15 +541,19 @@ void check_service(Store& host, const conformance_options& o, conformance_report
     //    conflict is not counted; and none is needed: the answer is the same
     //    whatever the code, so it tells the sender nothing about its guess.
     //    (A verify decides on each round's record, and answers on none of
-    //    them: only a stored decision is answered.) Nor can a guesser make
-    //    conflicts to get uncounted tries: a round is lost only to a write
-    //    stored meanwhile (store.hpp), so a conflict needs max_retries other
-    //    stored writes to that account within one request, each of them a
-    //    counted failure or a real login, and the guess itself still spent an
-    //    attempt of its challenge. conformance_config() allows 100000 rounds,
-    //    beyond any contention of these checks (every lost round is a write
-    //    some other of the n requests stored, so n rounds suffice), so here a
-    //    conflict means a store that stopped storing; it is reported, apart.
+    //    them: only a stored decision is answered.) Nor does a guesser gain
+    //    from making conflicts: a conflict is no try (no answer about the
+    //    code), a round is lost only to another write stored meanwhile
+    //    (store.hpp; PostgreSQL at SERIALIZABLE also cancels a write for a
+    //    committed neighbour in the same index page), so max_retries lost
+    //    rounds need as many other stored writes within one request, and the
+    //    guess still spent an attempt of its challenge. conformance_config()
+    //    allows 100000 rounds, beyond any contention of these checks (each of
+    //    the n requests stores at most three writes, so a request loses fewer
+    //    than 3n rounds); the library's default of 32 can end a request of 64
+    //    racing on one account in a conflict, which is allowed for the reasons
+    //    above. Here a conflict means a store that stopped storing; the line
+    //    shows it apart.
     //  - storage_failure: a store call failed (injected, or the host's own)
     //    and the request could not prove its write stored or not: no success,
     //    no rejection, the same answer whatever the code. Without injected
