@@ -7,11 +7,16 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
+
+#include <mfakit/records.hpp>
 
 using namespace store_test;
 
@@ -274,6 +279,102 @@ TEST_CASE("sqlite pool: a connection left in a transaction or mid-statement is r
       sqlite3_reset(c->probe.get());
     }
     CHECK(opens == 1);
+  }
+  remove_sqlite(path);
+}
+
+// The suite's verdict names the rule a store broke, so the two readings of
+// "fewer failures counted than wrong guesses" are told apart: a store that
+// fails calls (an availability problem: each such request answers
+// storage_failure, counted nowhere and telling the guesser nothing) and a
+// store that loses a counted guess (a security defect: a rejection answered
+// and never counted). Both wrap a real SQLite store.
+namespace {
+
+/// Every `every`-th load of a login challenge fails, as a database that
+/// cancels reads under load (the challenge: set-up and enable still work).
+template <class Store>
+struct failing_loads {
+  Store& inner;
+  unsigned every;
+  std::atomic<unsigned> n{0};
+  mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) {
+    if (key.starts_with("mfakit/challenge/") && ++n % every == 0) return mfakit::errc::storage_failure;
+    return inner.load(key);
+  }
+  mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                        const std::optional<std::string>& next) {
+    return inner.compare_and_swap(key, expected, next);
+  }
+};
+
+/// Every `every`-th write of an account record that counts a failure
+/// answers true and writes nothing: a counted guess lost, its request told
+/// it was stored.
+template <class Store>
+struct forgetful_updates {
+  Store& inner;
+  unsigned every;
+  std::atomic<unsigned> n{0};
+  mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) { return inner.load(key); }
+  mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                        const std::optional<std::string>& next) {
+    if (next && expected != 0 && key.starts_with("mfakit/account/")) {
+      auto rec = mfakit::decode_account(*next);
+      if (rec && rec->failures > 0 && ++n % every == 0) {
+        auto cur = inner.load(key);
+        if (cur && *cur && (*cur)->version == expected) return true;  // "stored"
+      }
+    }
+    return inner.compare_and_swap(key, expected, next);
+  }
+};
+
+/// The failures of a quick run (16 threads, one trial, no injected faults, one loop).
+template <class Store>
+std::vector<std::string> quick_failures(Store& store) {
+  mfakit::testing::conformance_options co;
+  co.threads = 16;
+  co.trials = 1;
+  co.erroring_stores = false;
+  co.both_loops = false;
+  return mfakit::testing::run_store_conformance(store, co).failures;
+}
+
+bool any_has(const std::vector<std::string>& failures, std::string_view what) {
+  for (const auto& f : failures)
+    if (f.find(what) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("sqlite store: the conformance verdict tells a failing store from one that loses a counted guess") {
+  const std::string path = fresh_sqlite_path("sqlite-verdicts");
+  {
+    mfakit_examples::sqlite_store::options o;
+    o.path = path;
+    o.busy_timeout = contended_busy_timeout;
+    mfakit_examples::sqlite_store store(o);
+    {
+      failing_loads<mfakit_examples::sqlite_store> flaky{store, 13};  // at least one in each race's 16 loads
+      const auto failures = quick_failures(flaky);
+      for (const auto& f : failures) UNSCOPED_INFO(f);
+      CHECK(any_has(failures, "concurrent wrong guesses"));
+      CHECK(any_has(failures, "broken rule: no storage_failure without a store error"));
+      for (const auto& f : failures)  // each says the store failed calls
+        if (f.find("no storage_failure without") != std::string::npos)
+          CHECK(f.find("store errors: 0 from the host's store") == std::string::npos);
+      CHECK_FALSE(any_has(failures, "broken rule: failure count == code_mismatch answers"));  // none uncounted
+    }
+    {
+      forgetful_updates<mfakit_examples::sqlite_store> forgetful{store, 7};
+      const auto failures = quick_failures(forgetful);
+      for (const auto& f : failures) UNSCOPED_INFO(f);
+      CHECK(any_has(failures, "concurrent wrong guesses"));
+      CHECK(any_has(failures, "broken rule: failure count == code_mismatch answers (no answered guess uncounted)"));
+      CHECK_FALSE(any_has(failures, "no storage_failure without a store error"));
+    }
   }
   remove_sqlite(path);
 }

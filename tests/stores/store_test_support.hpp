@@ -8,9 +8,11 @@
 #include <array>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <fmt/format.h>
@@ -56,10 +58,21 @@ struct two_servers {
   }
 };
 
+/// Checks a conformance report. Every failure is printed with the answers
+/// of its check by kind and what the store held; the answers of every
+/// service check are printed too when the run failed, or always with
+/// MFAKIT_CONFORMANCE_ANSWERS=1 in the environment (on stdout, one line each,
+/// prefixed "answers:", for a script that repeats runs).
 inline void require_conformance(const mfakit::testing::conformance_report& rep) {
+  const char* all = std::getenv("MFAKIT_CONFORMANCE_ANSWERS");
+  if (!rep.failures.empty() || (all != nullptr && std::string_view(all) == "1")) {
+    for (const auto& line : rep.answers) std::printf("answers: %s\n", line.c_str());
+    std::fflush(stdout);
+  }
   for (const auto& f : rep.failures) UNSCOPED_INFO(f);
   CHECK(rep.failures.empty());
   CHECK(rep.checks >= 20);
+  CHECK(!rep.answers.empty());
 }
 
 }  // namespace store_test

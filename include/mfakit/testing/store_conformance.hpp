@@ -2,18 +2,31 @@
 // host runs it against its own database adapter (any test framework: it
 // returns a report). It checks the compare-and-swap contract of store.hpp
 // directly, then drives the real service from 64 threads at once:
-//  - 64 threads redeeming one backup code: exactly one success;
-//  - 64 threads submitting one TOTP code: exactly one success;
-//  - 64 concurrent wrong guesses: the failure count rises by exactly 64;
+//  - 64 threads redeeming one backup code: exactly one success, the others
+//    code_mismatch (or storage_conflict), and the failure count equals the
+//    code_mismatch answers;
+//  - 64 threads submitting one TOTP code: exactly one success, the others
+//    code_replayed (or storage_conflict), each of those counted;
+//  - 64 concurrent wrong guesses: code_mismatch + storage_conflict == 64,
+//    and the failure count equals the code_mismatch answers;
 //  - two concurrent enables: one enabled record, and only the winner's
 //    backup codes work.
+// Without injected faults no storage_failure is allowed (the host's store
+// failed calls on a healthy database: each line says how many). Every check
+// counts its answers by kind (answer_tally) and reports them beside what
+// the store holds afterwards, in the report's `answers` and in the message
+// of each rule it breaks, so a failure says which rule broke and how. Why
+// each answer is allowed, and why a guess that ends in a conflict or a
+// store failure gives a guesser no try the throttle does not count: see
+// check_service.
 // Then it runs those checks again through the host's store wrapped in
 // erroring_store (below), as store.hpp allows a store to behave and real
 // ones do, so the service's claims of authorship are tested on the host's
 // own adapter:
 //  - lost races answered with an error, or thrown (PostgreSQL SERIALIZABLE):
 //    still exactly one success for one code; the failure count equals the
-//    code_mismatch answers; exactly one enable wins;
+//    code_mismatch (code_replayed) answers; exactly one enable wins; every
+//    storage_failure answer had a store error behind it;
 //  - a quarter of the landed writes lose their answer (an error, or thrown):
 //    at most one success, a success's code spent (a code spent with no
 //    success answer is allowed); code_mismatch answers <= failure count <=
@@ -87,10 +100,68 @@ struct conformance_options {
 struct conformance_report {
   std::size_t checks = 0;
   std::vector<std::string> failures;
+  /// One line per service check: the answers it got by kind and what the
+  /// store held afterwards, whether or not the check passed (a host prints
+  /// them to see how close a passing run came to a rule).
+  std::vector<std::string> answers;
   [[nodiscard]] bool ok() const noexcept { return failures.empty(); }
   void expect(bool condition, std::string what) {
     ++checks;
     if (!condition) failures.push_back(std::move(what));
+  }
+};
+
+/// The answers of the requests of one service check, by kind. Safe to add
+/// to from many threads.
+struct answer_tally {
+  std::atomic<unsigned> success{0}, code_mismatch{0}, code_replayed{0}, already_enabled{0}, storage_failure{0},
+      storage_conflict{0}, other{0};
+  std::atomic<int> other_code{0};  ///< the errc value of one `other` answer (0: none yet)
+
+  template <class T>
+  void add(const result<T>& r) noexcept {
+    if (r) {
+      ++success;
+      return;
+    }
+    const std::error_code ec = r.error();
+    if (ec == errc::code_mismatch) {
+      ++code_mismatch;
+    } else if (ec == errc::code_replayed) {
+      ++code_replayed;
+    } else if (ec == errc::already_enabled) {
+      ++already_enabled;
+    } else if (ec == errc::storage_failure) {
+      ++storage_failure;
+    } else if (ec == errc::storage_conflict) {
+      ++storage_conflict;
+    } else {
+      ++other;
+      int none = 0;
+      other_code.compare_exchange_strong(none, ec.value());
+    }
+  }
+  /// A request that threw (no loop lets a store's exception out: a defect).
+  void add_thrown() noexcept {
+    ++other;
+    int none = 0;
+    other_code.compare_exchange_strong(none, -1);
+  }
+  [[nodiscard]] unsigned total() const noexcept {
+    return success + code_mismatch + code_replayed + already_enabled + storage_failure + storage_conflict + other;
+  }
+  /// The failures a rejected code stores: code_mismatch and code_replayed both count one.
+  [[nodiscard]] unsigned counted_rejections() const noexcept { return code_mismatch + code_replayed; }
+  [[nodiscard]] std::string str() const {
+    std::string s = fmt::format(
+        "success {}, code_mismatch {}, code_replayed {}, already_enabled {}, storage_failure {}, storage_conflict {}, "
+        "other {}",
+        success.load(), code_mismatch.load(), code_replayed.load(), already_enabled.load(), storage_failure.load(),
+        storage_conflict.load(), other.load());
+    const int oc = other_code.load();
+    if (oc == -1) s += " (one threw)";
+    if (oc > 0) s += fmt::format(" (one was: {})", make_error_code(static_cast<errc>(oc)).message());
+    return s;
   }
 };
 
@@ -159,13 +230,20 @@ class erroring_store {
   /// Landed writes whose answer was lost, since construction.
   [[nodiscard]] std::uint64_t lost_answers() const noexcept { return lost_answers_.load(); }
 
-  [[nodiscard]] result<std::optional<stored_record>> load(std::string_view key) { return inner_.load(key); }
+  /// Calls the host's store failed itself (an error answer or a throw,
+  /// passed through as they came), since construction: with no faults
+  /// injected, the only source of storage_failure answers.
+  [[nodiscard]] std::uint64_t host_failures() const noexcept { return host_failures_.load(); }
+
+  [[nodiscard]] result<std::optional<stored_record>> load(std::string_view key) {
+    return counted([&] { return inner_.load(key); });
+  }
 
   [[nodiscard]] result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
                                               const std::optional<std::string>& next) {
     const bool armed = armed_.load();
     if (armed) std::this_thread::yield();  // a round trip: other requests load the same version meanwhile
-    result<bool> r = inner_.compare_and_swap(key, expected, next);  // the host's own failures pass through
+    result<bool> r = counted([&] { return inner_.compare_and_swap(key, expected, next); });  // passed through
     if (!r || !armed) return r;
     if (!*r) {
       if (!opts_.lost_race_fails) return r;
@@ -190,6 +268,17 @@ class erroring_store {
     z = (z ^ (z >> 27U)) * 0x94D049BB133111EBULL;
     return z ^ (z >> 31U);
   }
+  template <class Call>
+  [[nodiscard]] auto counted(Call&& call) {
+    try {
+      auto r = call();
+      if (!r) host_failures_.fetch_add(1);
+      return r;
+    } catch (...) {
+      host_failures_.fetch_add(1);
+      throw;
+    }
+  }
   [[nodiscard]] result<bool> fail(std::errc ec, const char* what) const {
     if (opts_.throws) throw std::runtime_error(what);
     return std::make_error_code(ec);
@@ -201,6 +290,7 @@ class erroring_store {
   std::atomic<std::uint64_t> landed_{0};
   std::atomic<std::uint64_t> lost_races_{0};
   std::atomic<std::uint64_t> lost_answers_{0};
+  std::atomic<std::uint64_t> host_failures_{0};
 };
 static_assert(record_store<erroring_store<memory_store>>);
 
@@ -335,7 +425,7 @@ enum class service_faults : std::uint8_t {
 template <template <class...> class Service, record_store Store>
 // NOLINTNEXTLINE(readability-function-size)
 void check_service(Store& host, const conformance_options& o, conformance_report& rep, const std::string& run_id,
-                   service_faults faults) {
+                   service_faults faults, std::string_view loop) {
   erroring_store<Store> store(host);
   const manual_clock clock;
   Service<erroring_store<Store>, manual_clock, openssl_random> svc(store, conformance_config(),
@@ -388,7 +478,8 @@ void check_service(Store& host, const conformance_options& o, conformance_report
     if (faults == service_faults::lost_races) opts = erroring_options::lost_races(trial % 2 == 1);
     if (faults == service_faults::lost_answers)
       opts = erroring_options::lost_answers(250, o.seed + trial, trial % 2 == 1);
-    const std::string tag = faults == service_faults::none ? std::string() : fmt::format("[{}] ", opts.describe());
+    const std::string tag = fmt::format("[{}, trial {}{}{}] ", loop, trial, faults == service_faults::none ? "" : ", ",
+                                        faults == service_faults::none ? std::string() : opts.describe());
     // an enabled user, its secret and its backup codes
     auto enrol = [&](std::string& user, secret& key, std::vector<backup_code>& codes) {
       user = fmt::format("{}{}-{}user-{}-{}", o.prefix, run_id, mode, trial, user_seq++);
@@ -401,20 +492,82 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       clock.advance(cfg.period);  // the enable step is burned; move on
       return true;
     };
+    // one challenge per thread, made one after another before the race; a
+    // request whose begin_login failed would answer missing_token, so each
+    // check says how many were issued
+    std::string issued;  // "64 of 64 challenges issued" (and the first refusal)
     auto challenges = [&](const std::string& user) {
       std::vector<std::string> tokens;
+      unsigned made = 0;
+      std::error_code first;
       for (unsigned i = 0; i < o.threads; ++i) {
         auto c = svc.begin_login(user);
         tokens.push_back(c ? c->token : std::string());
+        made += c ? 1U : 0U;
+        if (!c && !first) first = c.error();
       }
+      issued = fmt::format("{} of {} challenges issued{}", made, o.threads,
+                           first ? fmt::format(" (one begin_login answered: {})", first.message()) : std::string());
+      rep.expect(made == o.threads,
+                 fmt::format("{}{}: broken rule: every begin_login before a race succeeds", tag, issued));
       return tokens;
     };
-    // runs the threads with the faults on
+    // runs the threads with the faults on; what the store did meanwhile
+    struct store_errors {
+      std::uint64_t host = 0, lost_races = 0, lost_answers = 0;
+      [[nodiscard]] std::uint64_t total() const noexcept { return host + lost_races + lost_answers; }
+      [[nodiscard]] std::string str() const {
+        return fmt::format("store errors: {} from the host's store, {} lost races and {} lost answers injected", host,
+                           lost_races, lost_answers);
+      }
+    };
     auto race = [&](unsigned n, auto&& body) {
+      const store_errors before{store.host_failures(), store.lost_races(), store.lost_answers()};
       if (faults != service_faults::none) store.arm(opts);
       run_threads(n, body);
       store.disarm();
+      return store_errors{store.host_failures() - before.host, store.lost_races() - before.lost_races,
+                          store.lost_answers() - before.lost_answers};
     };
+    // One line per check with everything it saw; every rule is its own
+    // check whose message names the rule and carries the line.
+    auto rules = [&](const std::string& line) {
+      rep.answers.push_back(line);
+      return [&rep, line](bool holds, std::string_view rule) {
+        rep.expect(holds, fmt::format("{}: broken rule: {}", line, rule));
+      };
+    };
+    // The answers a request may get, and why each is allowed.
+    //  - success, code_mismatch, code_replayed, already_enabled: given only
+    //    after the request's own write is known stored (its compare-and-swap
+    //    answered true, or its write id was read back), and that write holds
+    //    what the answer says (a rejection's write holds its counted failure).
+    //  - storage_conflict: max_retries rounds lost to other writers. Nothing
+    //    of the request's account write is stored (its last swap lost, or the
+    //    read-back found the record unchanged), so a rejection ending in a
+    //    conflict is not counted; and none is needed: the answer is the same
+    //    whatever the code, so it tells the sender nothing about its guess.
+    //    (A verify decides on each round's record, and answers on none of
+    //    them: only a stored decision is answered.) Nor does a guesser gain
+    //    from making conflicts: a conflict is no try (no answer about the
+    //    code), a round is lost only to another write stored meanwhile
+    //    (store.hpp; PostgreSQL at SERIALIZABLE also cancels a write for a
+    //    committed neighbour in the same index page), so max_retries lost
+    //    rounds need as many other stored writes within one request, and the
+    //    guess still spent an attempt of its challenge. conformance_config()
+    //    allows 100000 rounds, beyond any contention of these checks (each of
+    //    the n requests stores at most three writes, so a request loses fewer
+    //    than 3n rounds); the library's default of 32 can end a request of 64
+    //    racing on one account in a conflict, which is allowed for the reasons
+    //    above. Here a conflict means a store that stopped storing; the line
+    //    shows it apart.
+    //  - storage_failure: a store call failed (injected, or the host's own)
+    //    and the request could not prove its write stored or not: no success,
+    //    no rejection, the same answer whatever the code. Without injected
+    //    faults, none is allowed: the host's store failed calls on a healthy
+    //    database (the line says how many).
+    // So the failures counted are exactly the rejections answered, and a
+    // guesser gets no more answers about its guesses than the throttle counts.
 
     {  // one backup code, many redeemers
       std::string user;
@@ -424,30 +577,44 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       rep.expect(ok, "setup and enable succeed");
       if (!ok) return;
       const auto tokens = challenges(user);
-      std::atomic<unsigned> wins{0};
-      race(o.threads, [&](unsigned i) {
-        if (svc.complete_login(tokens[i], codes[0].str(), factor::backup_code)) ++wins;
+      answer_tally a;
+      const store_errors errs = race(o.threads, [&](unsigned i) {
+        try {
+          a.add(svc.complete_login(tokens[i], codes[0].str(), factor::backup_code));
+        } catch (...) {
+          a.add_thrown();
+        }
       });
       const auto rec = stored_account(user);
       const std::size_t left = rec ? rec->backup.digests.size() : codes.size();
       const std::size_t spent = codes.size() - left;
+      const std::uint32_t counted = rec ? rec->failures : 0;
+      const auto rule = rules(fmt::format(
+          "{}{} threads redeeming one backup code: {}; stored: {} of {} codes spent, failure count {}; {}; {}", tag,
+          o.threads, a.str(), spent, codes.size(), counted, errs.str(), issued));
+      rule(rec.has_value(), "the account record loads");
+      rule(a.total() == o.threads, "one answer per request");
+      rule(a.other == 0 && a.code_replayed == 0 && a.already_enabled == 0,
+           "every answer is success, code_mismatch, storage_failure or storage_conflict");
+      if (faults == service_faults::none) rule(a.storage_failure == 0, "no storage_failure without a store error");
+      rule(a.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
       if (exact) {
-        rep.expect(wins == 1, fmt::format("{}{} threads redeeming one backup code: {} successes, expected 1", tag,
-                                          o.threads, wins.load()));
-        rep.expect(rec && spent == 1, fmt::format("{}the redeemed code is gone, the others remain ({} of {} left)", tag,
-                                                  left, codes.size()));
+        rule(a.success <= 1, "at most one success");
+        rule(a.success == 1 || a.storage_conflict > 0,
+             "exactly one success, unless requests gave up (storage_conflict)");
+        rule(spent == 1 || (spent == 0 && a.storage_conflict == o.threads),
+             "the redeemed code is gone and the others remain (unless every request gave up)");
+        // every rejection decided after the success, which reset the count
+        rule(counted == a.code_mismatch, "failure count == code_mismatch answers");
       } else {
-        rep.expect(wins <= 1, fmt::format("{}{} threads redeeming one backup code: {} successes, expected at most 1",
-                                          tag, o.threads, wins.load()));
+        rule(a.success <= 1, "at most one success");
         // a spent code with no success answer is allowed (its spender answered storage_failure)
-        rep.expect(rec && spent >= wins && spent <= 1,
-                   fmt::format("{}one backup code: {} codes spent with {} successes, expected between the successes "
-                               "and 1",
-                               tag, spent, wins.load()));
+        rule(spent >= a.success && spent <= 1, "codes spent between the successes and 1");
+        rule(counted >= a.code_mismatch && counted <= a.code_mismatch + a.storage_failure,
+             "code_mismatch answers <= failure count <= those plus the storage_failure answers");
       }
-      if (rec && wins > 0)
-        rep.expect(!cfg.hasher.match(rec->backup, codes[0].str()),
-                   fmt::format("{}one backup code: it succeeded, yet the code is still live", tag));
+      if (rec && a.success > 0)
+        rule(!cfg.hasher.match(rec->backup, codes[0].str()), "a code that succeeded is no longer live");
     }
     {  // one TOTP code, many submitters
       std::string user;
@@ -457,18 +624,37 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       const auto tokens = challenges(user);
       const std::string code = code_at(key, clock.unix_time());
       const auto step = static_cast<std::uint64_t>(clock.unix_time() / cfg.period);
-      std::atomic<unsigned> wins{0};
-      race(o.threads, [&](unsigned i) {
-        if (svc.complete_login(tokens[i], code, factor::totp)) ++wins;
+      answer_tally a;
+      const store_errors errs = race(o.threads, [&](unsigned i) {
+        try {
+          a.add(svc.complete_login(tokens[i], code, factor::totp));
+        } catch (...) {
+          a.add_thrown();
+        }
       });
-      rep.expect(exact ? wins == 1 : wins <= 1,
-                 fmt::format("{}{} threads submitting one TOTP code: {} successes, expected {}1", tag, o.threads,
-                             wins.load(), exact ? "" : "at most "));
-      if (wins > 0) {
-        const auto rec = stored_account(user);
-        rep.expect(rec && rec->last_step == step,
-                   fmt::format("{}one TOTP code: it succeeded, yet its step is not the stored last step", tag));
+      const auto rec = stored_account(user);
+      const std::uint32_t counted = rec ? rec->failures : 0;
+      const auto rule = rules(fmt::format(
+          "{}{} threads submitting one TOTP code: {}; stored: last step {} (the code's {}), failure count {}; {}; {}",
+          tag, o.threads, a.str(), rec && rec->last_step ? std::to_string(*rec->last_step) : std::string("none"), step,
+          counted, errs.str(), issued));
+      rule(rec.has_value(), "the account record loads");
+      rule(a.total() == o.threads, "one answer per request");
+      rule(a.other == 0 && a.code_mismatch == 0 && a.already_enabled == 0,
+           "every answer is success, code_replayed, storage_failure or storage_conflict");
+      if (faults == service_faults::none) rule(a.storage_failure == 0, "no storage_failure without a store error");
+      rule(a.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
+      if (exact) {
+        rule(a.success <= 1, "at most one success");
+        rule(a.success == 1 || a.storage_conflict > 0,
+             "exactly one success, unless requests gave up (storage_conflict)");
+        rule(counted == a.code_replayed, "failure count == code_replayed answers");
+      } else {
+        rule(a.success <= 1, "at most one success");
+        rule(counted >= a.code_replayed && counted <= a.code_replayed + a.storage_failure,
+             "code_replayed answers <= failure count <= those plus the storage_failure answers");
       }
+      if (a.success > 0) rule(rec && rec->last_step == step, "a code that succeeded has its step stored as the last");
     }
     {  // wrong guesses are all counted
       std::string user;
@@ -477,28 +663,33 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       if (!enrol(user, key, codes)) return;
       const auto tokens = challenges(user);
       const std::string wrong = wrong_code(key);
-      std::atomic<unsigned> rejected{0}, failed{0};
-      race(o.threads, [&](unsigned i) {
-        auto r = svc.complete_login(tokens[i], wrong, factor::totp);
-        if (!r && r.error() == errc::code_mismatch) ++rejected;
-        if (!r && r.error() == errc::storage_failure) ++failed;
+      answer_tally a;
+      const store_errors errs = race(o.threads, [&](unsigned i) {
+        try {
+          a.add(svc.complete_login(tokens[i], wrong, factor::totp));
+        } catch (...) {
+          a.add_thrown();
+        }
       });
       const auto rec = stored_account(user);
       const std::uint32_t counted = rec ? rec->failures : 0;
+      const auto rule = rules(fmt::format("{}{} concurrent wrong guesses: {}; stored: failure count {}; {}; {}", tag,
+                                          o.threads, a.str(), counted, errs.str(), issued));
+      rule(rec.has_value(), "the account record loads");
+      rule(a.total() == o.threads, "one answer per request");
+      rule(a.success + a.code_replayed + a.already_enabled + a.other == 0,
+           "every answer is code_mismatch, storage_failure or storage_conflict");
       if (faults == service_faults::none) {
-        rep.expect(
-            rejected == o.threads && rec && counted == o.threads,
-            fmt::format("{} concurrent wrong guesses: failure count {} (expected {})", o.threads, counted, o.threads));
-      } else if (exact) {
-        rep.expect(rec && counted == rejected,
-                   fmt::format("{}{} concurrent wrong guesses: failure count {}, expected the {} code_mismatch answers "
-                               "({} storage failures)",
-                               tag, o.threads, counted, rejected.load(), failed.load()));
+        rule(a.storage_failure == 0, "no storage_failure without a store error");
+        rule(a.code_mismatch + a.storage_conflict == o.threads, "code_mismatch + storage_conflict == threads");
+      }
+      rule(a.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
+      if (exact) {
+        rule(counted == a.code_mismatch, "failure count == code_mismatch answers (no answered guess uncounted)");
       } else {
-        rep.expect(rec && counted >= rejected && counted <= rejected + failed,
-                   fmt::format("{}{} concurrent wrong guesses: failure count {}, expected between the {} code_mismatch "
-                               "answers and those plus the {} storage failures",
-                               tag, o.threads, counted, rejected.load(), failed.load()));
+        rule(counted >= a.code_mismatch, "failure count >= code_mismatch answers (no answered guess uncounted)");
+        rule(counted <= a.code_mismatch + a.storage_failure,
+             "failure count <= code_mismatch answers + storage_failure answers");
       }
     }
     {  // two enables race
@@ -508,31 +699,43 @@ void check_service(Store& host, const conformance_options& o, conformance_report
       if (!s) return;
       const std::string code = code_at(s->key, clock.unix_time());
       std::array<std::optional<std::vector<backup_code>>, 2> got;
-      race(2, [&](unsigned i) {
-        auto e = svc.enable(user, code);
-        if (e) got[i] = std::move(e->backup_codes);
+      answer_tally a;
+      const store_errors errs = race(2, [&](unsigned i) {
+        try {
+          auto e = svc.enable(user, code);
+          a.add(e);
+          if (e) got[i] = std::move(e->backup_codes);
+        } catch (...) {
+          a.add_thrown();
+        }
       });
-      const int winners = (got[0] ? 1 : 0) + (got[1] ? 1 : 0);
+      const unsigned winners = (got[0] ? 1U : 0U) + (got[1] ? 1U : 0U);
       auto st = svc.status(user);
+      const bool enabled = st && st->totp_enabled;
+      const auto rule =
+          rules(fmt::format("{}two concurrent enables of one code: {}; stored: the account is {}enabled; {}", tag,
+                            a.str(), enabled ? "" : "not ", errs.str()));
+      rule(a.total() == 2, "one answer per request");
+      // the loser decides on the winner's record: already enabled
+      rule(a.code_mismatch + a.other == 0,
+           "every answer is success, already_enabled, code_replayed, storage_failure or storage_conflict");
+      if (faults == service_faults::none) rule(a.storage_failure == 0, "no storage_failure without a store error");
+      rule(a.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
       if (exact) {
-        rep.expect(winners == 1 && st && st->totp_enabled,
-                   fmt::format("{}two concurrent enables: exactly one wins ({} won)", tag, winners));
+        rule(winners == 1 && enabled, "exactly one enable wins, and the account is enabled");
       } else {
-        rep.expect(winners <= 1 && st && st->totp_enabled == (winners == 1),
-                   fmt::format("{}two concurrent enables: {} won, the account is {}enabled: expected one winner with "
-                               "an enabled account, or none with the account not enabled (no codes nobody saw)",
-                               tag, winners, st && st->totp_enabled ? "" : "not "));
+        rule(winners <= 1 && enabled == (winners == 1),
+             "one winner with an enabled account, or none with the account not enabled (no codes nobody saw)");
       }
       if (winners == 1) {
-        const auto& codes = got[0] ? *got[0] : *got[1];
+        const auto& won = got[0] ? *got[0] : *got[1];
         clock.advance(cfg.period);
         auto c = svc.begin_login(user);
-        auto r = c ? svc.complete_login(c->token, codes[3].str(), factor::backup_code)
+        auto r = c ? svc.complete_login(c->token, won[3].str(), factor::backup_code)
                    : result<login_result>(errc::storage_failure);
-        rep.expect(r.has_value(), fmt::format("{}the winner's backup codes are the stored ones", tag));
+        rule(r.has_value(), "the winner's backup codes are the stored ones");
         const auto rec = stored_account(user);
-        rep.expect(rec && unseen(*rec, {codes}) == 0,
-                   fmt::format("{}two concurrent enables: live backup codes the winner did not show", tag));
+        rule(rec && unseen(*rec, {won}) == 0, "no live backup code the winner did not show");
       }
     }
     if (faults == service_faults::lost_answers) {
@@ -580,6 +783,9 @@ void check_service(Store& host, const conformance_options& o, conformance_report
         const std::string what =
             fmt::format("{}{} lands, its answer is lost, and {} writes before the read-back", tag,
                         regenerate ? "a regenerate" : "an enable", regenerate ? "a login" : "a wrong guess");
+        rep.answers.push_back(fmt::format("{}: it answered {}, the other request answered {}", what,
+                                          answer ? answer.message() : "success",
+                                          meanwhile_answer ? meanwhile_answer.message() : "success"));
         const bool other_wrote =
             meanwhile_answer == (regenerate ? std::error_code() : make_error_code(errc::code_mismatch));
         rep.expect(other_wrote, fmt::format("{}: the other request answered {}", what,
@@ -609,18 +815,17 @@ template <record_store Store>
     return rep;
   }
   const std::string run_id = base32_encode(run_id_bytes);
-  // through both loops: the synchronous service and the coroutine loop
   // through both loops (each with users of its own): the synchronous
   // service and the coroutine loop
-  auto through = [&]<template <class...> class Service>(const std::string& users) {
-    detail::check_service<Service>(store, o, rep, users, detail::service_faults::none);
+  auto through = [&]<template <class...> class Service>(const std::string& users, std::string_view loop) {
+    detail::check_service<Service>(store, o, rep, users, detail::service_faults::none, loop);
     if (o.erroring_stores) {
-      detail::check_service<Service>(store, o, rep, users, detail::service_faults::lost_races);
-      detail::check_service<Service>(store, o, rep, users, detail::service_faults::lost_answers);
+      detail::check_service<Service>(store, o, rep, users, detail::service_faults::lost_races, loop);
+      detail::check_service<Service>(store, o, rep, users, detail::service_faults::lost_answers, loop);
     }
   };
-  through.template operator()<service>(run_id);
-  if (o.both_loops) through.template operator()<async_driven_service>(run_id + "-async");
+  through.template operator()<service>(run_id, "service");
+  if (o.both_loops) through.template operator()<async_driven_service>(run_id + "-async", "async_service");
   return rep;
 }
 
