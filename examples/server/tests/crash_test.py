@@ -41,7 +41,7 @@ check before its client sends more, so every other request of the history is
 ordered.
 
     crash_test.py --server PATH [--store sqlite | postgres:CONNINFO] [--workdir DIR]
-                  [--crashes 10 | --long] [--clients 6] [--users 12] [--seed N]
+                  [--crashes 10 | --long] [--clients 6] [--users 8] [--seed N]
 
 --long: 50 crashes. Exit 0 and "PASS: N checks" with zero violations.
 """
@@ -71,6 +71,7 @@ from server_harness import Server, Clock, check  # noqa: E402
 STEP = 30
 TICK_SECONDS = 0.5  # the test clock moves one TOTP step (30 s) every half second of real time
 INVALID_CODE = "Invalid code"
+WRITES = {"verify", "verify-duel", "enable", "setup", "regenerate", "disable"}
 
 # --- the record format (include/mfakit/records.hpp), decoded strictly --------------------
 
@@ -354,9 +355,12 @@ class Test:
         self.stats = {"crashes": 0, "kills": 0, "startup_kills": 0, "checkpoints": 0, "ops": 0,
                       "totp_accepted": 0, "backup_accepted": 0, "reused_refused": 0, "wrong_refused": 0,
                       "duels": 0, "enables": 0, "regenerates": 0, "disables": 0, "setups": 0,
-                      "lost_ops": 0, "lost_landed": 0, "lost_not_landed": 0, "fresh_totp_refused": 0}
+                      "lost_ops": 0, "timed_kills": 0, "rollbacks_tried": 0, "rollbacks_found": 0, "lost_landed": 0, "lost_not_landed": 0, "fresh_totp_refused": 0}
         self.slock = threading.Lock()
         self.old_challenges = set()
+        self.snapshots = {}
+        self.trigger = None  # (server, Event): set when a write has just been sent to that server
+        self.timing = {"restart": 0.0, "check": 0.0}
 
     # --- bookkeeping
 
@@ -423,6 +427,9 @@ class Test:
                 return Lost(False, repr(e))
             try:
                 conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+                trigger = self.trigger
+                if trigger is not None and trigger[0] == i and op in WRITES:
+                    trigger[1].set()  # a kill timed to this write (see run)
                 res = conn.getresponse()
                 payload = res.read()
                 status = res.status
@@ -562,6 +569,7 @@ class Test:
             self.bump("reused_refused" if not valid else "wrong_refused", len(refused))
         self.note_failure(user, len(refused))  # after the reset of a win: its losers came second
         if unknown:
+            f_if_not = user.flo  # the count if none of the lost ones landed
             if valid and not wins:
                 user.flo = 0  # one of them may have won and reset the count
                 if kind == "backup":
@@ -570,7 +578,7 @@ class Test:
                     user.last_steps = set(user.last_steps) | {step}
             user.fhi += len(unknown)
             self.freeze(user, {"op": "verify", "kind": kind, "code": code, "step": step, "valid": valid,
-                               "won": bool(wins), "secret": user.secret})
+                               "won": bool(wins), "secret": user.secret, "f_if_not": f_if_not})
 
     def enable(self, rnd, user, wrong=False):
         s = self.clock.now() // STEP
@@ -718,9 +726,9 @@ class Test:
             if step is not None and rnd.random() < 0.4:
                 return self.verify(rnd, user, "totp", totp_code(user.secret, step), step, duel=True)
             return self.verify(rnd, user, "backup", rnd.choice(present), duel=True)
-        if x < 0.86:
+        if x < 0.81:
             return self.regenerate(rnd, user)
-        if x < 0.93:
+        if x < 0.86:
             return self.disable(rnd, user)
         r = self.call(rnd, user, "status", "GET", "/api/v1/me/mfa/status", token=user.token)
         if not isinstance(r, Lost) and r[0] == 200 and not r[1].get("totpEnabled"):
@@ -873,14 +881,34 @@ class Test:
                 m = dict(base, batch=None, state={})
             else:
                 m = found[1]
+                if final:
+                    self.rollback_check(u, m, rec)
                 if u.frozen is not None and u.frozen["op"] != "verify":  # (a lost verify: counted in resync)
                     landed = found[0].endswith(" landed") and not found[0].endswith("not landed")
                     self.bump("lost_landed" if landed else "lost_not_landed")
                     if landed and u.frozen["op"] in ("regenerate", "disable"):
                         u.spent |= set(u.batch or [])  # that set was replaced
+            self.snapshots.setdefault(u.idx, []).append(rec)
             self.resync(u, m, rec)
             if not final:
                 self.http_check(u, rec)
+
+    @staticmethod
+    def essence(rec):
+        if rec is None or rec["status"] == "disabled":
+            return ("disabled", rec["failures"] if rec else 0)
+        return (rec["status"], rec["failures"], rec["last_step"] if rec["status"] == "enabled" else None,
+                tuple(rec["digests"]))
+
+    def rollback_check(self, u, m, rec):
+        """The checker's own test: each earlier state of the record (a write rolled back, as a lost
+        commit would look) must be found against the final history."""
+        for old in self.snapshots.get(u.idx, []):
+            if self.essence(old) == self.essence(rec):
+                continue
+            self.stats["rollbacks_tried"] += 1
+            if self.problems(u, m, old):
+                self.stats["rollbacks_found"] += 1
 
     def resync(self, u, m, rec):
         op = u.frozen
@@ -909,6 +937,8 @@ class Test:
                 landed = True
             if op["kind"] == "backup" and op["valid"] and not op["won"] and op["code"] in u.spent:
                 landed = True
+            if (rec["failures"] if rec else 0) != op["f_if_not"]:
+                landed = True  # a failure (or a reset) no answer reported
             self.bump("lost_landed" if landed else "lost_not_landed")
         if op is not None and op["op"] == "enable" and u.status == "enabled" and op["valid"]:
             u.secret = op["secret"]
@@ -939,10 +969,10 @@ class Test:
         for x in range(3):  # the TOTP here against oathtool
             check(totp_code("JBSWY3DPEHPK3PXP", 55000000 + x) == h.totp("JBSWY3DPEHPK3PXP", (55000000 + x) * 30),
                   "TOTP codes agree with oathtool")
-        self.old_challenges = {k for k, _, _ in self.db.rows() if k.startswith(b"mfakit/challenge/")} \
-            if self.args.store != "sqlite" else set()
         self.start(0)
         self.start(1)
+        # a shared PostgreSQL database may hold other tests' challenges: only this test's are checked
+        self.old_challenges = {k for k, _, _ in self.db.rows() if k.startswith(b"mfakit/challenge/")}
         threads = [threading.Thread(target=self.client, args=(c,), name=f"client{c}", daemon=True)
                    for c in range(self.args.clients)]
         tick = threading.Thread(target=self.ticker, daemon=True)
@@ -955,11 +985,19 @@ class Test:
                 time.sleep(crash_rnd.uniform(0.3, 1.2))
                 x = crash_rnd.random()
                 victims = [0] if x < 0.4 else [1] if x < 0.8 else [0, 1]
+                if crash_rnd.random() < 0.5:  # half the kills: 0 to 40 ms after a write reached the victim
+                    sent = threading.Event()
+                    self.trigger = (victims[0], sent)
+                    if sent.wait(5):
+                        time.sleep(crash_rnd.uniform(0.0, 0.04))
+                        self.bump("timed_kills")
+                    self.trigger = None
                 self.history.write({"event": "kill", "t": time.time(), "servers": victims, "crash": n + 1})
                 for v in victims:
                     self.kill(v)
                 self.bump("crashes")
                 time.sleep(crash_rnd.uniform(0.0, 0.3))  # the survivor (if any) serves alone a while
+                t_restart = time.time()
                 for v in victims:
                     if crash_rnd.random() < 0.15:  # killed again during its own start-up
                         srv = self.start(v, wait=False)
@@ -969,9 +1007,12 @@ class Test:
                         self.bump("startup_kills")
                     self.start(v)
                 self.history.write({"event": "restarted", "t": time.time(), "servers": victims})
+                self.timing["restart"] += time.time() - t_restart
                 time.sleep(crash_rnd.uniform(0.0, 0.2))
+                t_check = time.time()
                 self.pause()
                 self.checkpoint()
+                self.timing["check"] += time.time() - t_check
                 self.history.write({"event": "checked", "t": time.time(), "crash": n + 1})
                 self.resume()
             time.sleep(0.5)
@@ -990,7 +1031,8 @@ class Test:
         self.history.close()
         c = self.history.counts
         s = self.stats
-        print(f"crashes: {s['crashes']} ({s['kills']} processes killed, {s['startup_kills']} during start-up), "
+        print(f"crashes: {s['crashes']} ({s['kills']} processes killed, {s['startup_kills']} during start-up, "
+              f"{s['timed_kills']} timed 0-40 ms after a write was sent), "
               f"checks after each restart and at the end: {s['checkpoints']}")
         print(f"requests: {c['requests']} ({c['answered']} answered, {c['lost']} answers lost in crashes, "
               f"{c['refused']} refused (never sent), {c['5xx']} answered 5xx); ops {s['ops']}")
@@ -1000,11 +1042,16 @@ class Test:
               f"{s['reused_refused']} reused codes, {s['wrong_refused']} wrong guesses, {s['fresh_totp_refused']} "
               f"fresh TOTP codes under a moving clock; {s['duels']} duels, {s['enables']} enables, "
               f"{s['regenerates']} regenerates, {s['disables']} disables, {s['setups']} setups")
+        print(f"the checker itself: {s['rollbacks_found']} of {s['rollbacks_tried']} earlier states of the records "
+              f"(each a write rolled back) found against the final history")
         print(f"violations: {len(self.violations)}")
         for v in self.violations[:30]:
             print(f"  {v}")
-        print(f"history: {os.path.join(self.work, 'history.jsonl')}, {time.time() - started:.1f} s")
+        print(f"history: {os.path.join(self.work, 'history.jsonl')}, {time.time() - started:.1f} s "
+              f"({self.timing['restart']:.1f} s restarting, {self.timing['check']:.1f} s pausing and checking)")
         check(s["crashes"] >= self.args.crashes, "all crashes done")
+        check(s["rollbacks_tried"] > 0 and s["rollbacks_found"] == s["rollbacks_tried"],
+              "the checker finds every earlier state of a record (a rolled-back write) against the final history")
         return not self.violations
 
 
@@ -1016,7 +1063,7 @@ def main():
     ap.add_argument("--crashes", type=int, default=10)
     ap.add_argument("--long", action="store_true", help="50 crashes")
     ap.add_argument("--clients", type=int, default=6)
-    ap.add_argument("--users", type=int, default=12)
+    ap.add_argument("--users", type=int, default=8)
     ap.add_argument("--seed", type=int, default=None)
     args = ap.parse_args()
     if args.long:
