@@ -44,6 +44,9 @@ ordered.
                   [--crashes 10 | --long] [--clients 6] [--users 8] [--seed N]
 
 --long: 50 crashes. Exit 0 and "PASS: N checks" with zero violations.
+--inject-rollback (SQLite): the checker's own test; the database files copied at the first crash
+are put back at the third (both servers down, as a disk that lost every write between them would
+look), and the run passes only if the checks find it.
 """
 import argparse
 import base64
@@ -352,13 +355,16 @@ class Test:
         self.stop = False
         self.violations = []
         self.vlock = threading.Lock()
-        self.stats = {"crashes": 0, "kills": 0, "startup_kills": 0, "checkpoints": 0, "ops": 0,
-                      "totp_accepted": 0, "backup_accepted": 0, "reused_refused": 0, "wrong_refused": 0,
-                      "duels": 0, "enables": 0, "regenerates": 0, "disables": 0, "setups": 0,
-                      "lost_ops": 0, "lost_undecided": 0, "timed_kills": 0, "rollbacks_tried": 0, "rollbacks_found": 0, "lost_landed": 0, "lost_not_landed": 0, "fresh_totp_refused": 0}
+        self.stats = dict.fromkeys((
+            "crashes", "kills", "startup_kills", "checkpoints", "ops", "totp_accepted", "backup_accepted",
+            "reused_refused", "wrong_refused", "duels", "enables", "regenerates", "disables", "setups", "lost_ops",
+            "duel_losers", "lost_undecided", "timed_kills", "rollbacks_tried", "rollbacks_found", "lost_landed",
+            "lost_not_landed", "fresh_totp_refused",
+        ), 0)
         self.slock = threading.Lock()
         self.old_challenges = set()
         self.snapshots = {}
+        self.reported = set()
         self.trigger = None  # (server, Event): set when a write has just been sent to that server
         self.timing = {"restart": 0.0, "check": 0.0}
 
@@ -393,6 +399,22 @@ class Test:
         srv.proc.wait()
         srv.kill()
         self.bump("kills")
+
+    def rollback_files(self, save):
+        """--inject-rollback (SQLite, both servers down): the files copied at the first crash are put
+        back at the third, as if every write between them had never reached the disk."""
+        saved = os.path.join(self.work, "saved")
+        os.makedirs(saved, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            src, copy = self.sqlite_path + suffix, os.path.join(saved, "crash.sqlite" + suffix)
+            if save and os.path.exists(src):
+                shutil.copy2(src, copy)
+            elif not save:
+                if os.path.exists(src):
+                    os.remove(src)
+                if os.path.exists(copy):
+                    shutil.copy2(copy, src)
+        self.history.write({"event": "files saved" if save else "files rolled back", "t": time.time()})
 
     def pick(self, rnd, prefer=None):
         with self.slot_lock:
@@ -520,9 +542,10 @@ class Test:
         user.flo = user.fhi = 0
         self.bump("backup_accepted")
 
-    def verify(self, rnd, user, kind, code, step=None, duel=False, fresh=False):
+    def verify(self, rnd, user, kind, code, step=None, duel=False, fresh=False, intent="valid"):
         """One login with one code (or the same code on both processes at once); fresh: a fresh TOTP
-        step chosen once the challenges are there, right before the code is sent."""
+        step chosen once the challenges are there, right before the code is sent; intent: valid, reuse
+        (a code already used, on purpose) or wrong (a guess)."""
         tokens = []
         for slot in ((0, 1) if duel else (None,)):
             t = self.password_login(rnd, user, slot)
@@ -572,7 +595,7 @@ class Test:
         if kind == "totp" and refused and valid and not wins and not unknown:
             self.bump("fresh_totp_refused")  # the clock moved twice under it: allowed, counted
         if refused:
-            self.bump("reused_refused" if not valid else "wrong_refused", len(refused))
+            self.bump({"reuse": "reused_refused", "wrong": "wrong_refused"}.get(intent, "duel_losers"), len(refused))
         self.note_failure(user, len(refused))  # after the reset of a win: its losers came second
         if unknown:
             f_if_not = user.flo  # the count if none of the lost ones landed
@@ -620,6 +643,10 @@ class Test:
             user.token = None
         elif status in (400, 409):
             self.violation(user, f"enable answered {status} {body} while the history says pending")
+            if status == 409:  # go on from what the server says
+                user.status, user.secret, user.batch, user.state = "enabled", None, None, {}
+            else:
+                self.disabled(user)
 
     def setup(self, rnd, user):
         r = self.call(rnd, user, "setup", "POST", "/api/v1/me/mfa/totp/setup", token=user.token)
@@ -636,6 +663,7 @@ class Test:
             user.token = None
         elif r[0] == 409:
             self.violation(user, f"setup answered 409 while the history says {user.status}")
+            user.status, user.secret, user.batch, user.state = "enabled", None, None, {}  # go on from there
 
     def regenerate(self, rnd, user):
         r = self.call(rnd, user, "regenerate", "POST", "/api/v1/me/mfa/backup-codes/regenerate",
@@ -654,6 +682,7 @@ class Test:
             user.token = None
         elif r[0] == 400:
             self.violation(user, f"regenerate answered 400 {r[1]} after an answered enable")
+            self.disabled(user)
 
     def disable(self, rnd, user):
         r = self.call(rnd, user, "disable", "POST", "/api/v1/me/mfa/totp/disable", {"password": user.password},
@@ -670,6 +699,7 @@ class Test:
             user.token = None
         elif r[0] == 400:
             self.violation(user, f"disable answered 400 {r[1]} after an answered enable")
+            self.disabled(user)
 
     def disabled(self, user):
         user.spent |= set(user.batch or [])
@@ -714,20 +744,20 @@ class Test:
             last = user.max_step()
             s = self.clock.now() // STEP
             if last is not None and last >= s and rnd.random() < 0.5:
-                return self.verify(rnd, user, "totp", totp_code(user.secret, last), last)
+                return self.verify(rnd, user, "totp", totp_code(user.secret, last), last, intent="reuse")
             if spent:
-                return self.verify(rnd, user, "backup", rnd.choice(spent))
+                return self.verify(rnd, user, "backup", rnd.choice(spent), intent="reuse")
             return None
         if x < 0.62 and user.fhi < 4:  # a wrong guess
             if rnd.random() < 0.5:
                 s = self.clock.now() // STEP
                 bad = {totp_code(user.secret, y) for y in range(s - 2, s + 4)}
                 code = next(c for c in ("%06d" % rnd.randrange(10**6) for _ in range(100)) if c not in bad)
-                return self.verify(rnd, user, "totp", code)
+                return self.verify(rnd, user, "totp", code, intent="wrong")
             alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
             code = "".join(rnd.choice(alphabet) for _ in range(4)) + "-" + \
                    "".join(rnd.choice(alphabet) for _ in range(4))
-            return self.verify(rnd, user, "backup", code)
+            return self.verify(rnd, user, "backup", code, intent="wrong")
         if x < 0.74:  # one code on both processes at once
             if step is not None and rnd.random() < 0.4:
                 return self.verify(rnd, user, "totp", None, duel=True, fresh=True)
@@ -961,7 +991,8 @@ class Test:
             u.accepted_steps[op["secret"]] = op["step"]
         if u.status == "enabled" and rec["last_step"] is not None and u.secret is not None:
             prev = u.accepted_steps.get(u.secret)
-            if prev is not None and rec["last_step"] < prev:
+            if prev is not None and rec["last_step"] < prev and (u.idx, prev) not in self.reported:
+                self.reported.add((u.idx, prev))  # (once: it stays so until a later step is accepted)
                 self.violation(u, f"stored TOTP last step {rec['last_step']} below the accepted step {prev}")
         u.frozen = None
 
@@ -1001,6 +1032,8 @@ class Test:
                 time.sleep(crash_rnd.uniform(0.3, 1.2))
                 x = crash_rnd.random()
                 victims = [0] if x < 0.4 else [1] if x < 0.8 else [0, 1]
+                if self.args.inject_rollback and n in (0, 2):
+                    victims = [0, 1]
                 if crash_rnd.random() < 0.5:  # half the kills: 0 to 40 ms after a write reached the victim
                     sent = threading.Event()
                     self.trigger = (victims[0], sent)
@@ -1012,6 +1045,8 @@ class Test:
                 for v in victims:
                     self.kill(v)
                 self.bump("crashes")
+                if self.args.inject_rollback and n in (0, 2):
+                    self.rollback_files(save=n == 0)
                 time.sleep(crash_rnd.uniform(0.0, 0.3))  # the survivor (if any) serves alone a while
                 t_restart = time.time()
                 for v in victims:
@@ -1057,7 +1092,8 @@ class Test:
               f"of an unknown set, which the record cannot tell apart)")
         print(f"accepted: {s['totp_accepted']} TOTP steps, {s['backup_accepted']} backup codes; refused: "
               f"{s['reused_refused']} reused codes, {s['wrong_refused']} wrong guesses, {s['fresh_totp_refused']} "
-              f"fresh TOTP codes under a moving clock; {s['duels']} duels, {s['enables']} enables, "
+              f"fresh TOTP codes under a moving clock; {s['duels']} duels ({s['duel_losers']} losers refused), "
+              f"{s['enables']} enables, "
               f"{s['regenerates']} regenerates, {s['disables']} disables, {s['setups']} setups")
         print(f"the checker itself: {s['rollbacks_found']} of {s['rollbacks_tried']} earlier states of the records "
               f"(each a write rolled back) found against the final history")
@@ -1082,9 +1118,14 @@ def main():
     ap.add_argument("--clients", type=int, default=6)
     ap.add_argument("--users", type=int, default=8)
     ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--inject-rollback", action="store_true",
+                    help="the checker's own test (SQLite): the database files of the first crash put back at the "
+                         "third; passes when that is found")
     args = ap.parse_args()
     if args.long:
         args.crashes = max(args.crashes, 50)
+    if args.inject_rollback and (args.store != "sqlite" or args.crashes < 3):
+        ap.error("--inject-rollback needs --store sqlite and at least 3 crashes")
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1 << 30)
     print(f"seed {args.seed} (--seed {args.seed} repeats the schedule of kills and requests, not their timing)")
@@ -1099,6 +1140,12 @@ def main():
                        for p in sorted(glob.glob(os.path.join(test.work, "*.stderr")))[-4:])
         print(f"FAIL after {h.checks} checks: {e!r}{logs}")
         return 1
+    if args.inject_rollback:
+        if ok:
+            print(f"FAIL: the writes rolled back at the third crash went unnoticed ({h.checks} checks)")
+            return 1
+        print(f"PASS: {h.checks} checks, the rolled-back files found: {len(test.violations)} violations")
+        return 0
     if not ok:
         print(f"FAIL: {len(test.violations)} violations after {h.checks} checks")
         return 1
