@@ -948,7 +948,10 @@ class Test:
 
     def rollback_check(self, u, m, rec):
         """The checker's own test: each earlier state of the record (a write rolled back, as a lost
-        commit would look) must be found against the final history."""
+        commit would look) must be found against the final history, where the history knows the record
+        exactly (no set whose codes no answer showed, an exact failure count)."""
+        if (m["status"] == "enabled" and m["batch"] is None) or m["flo"] != m["fhi"] or len(m["last_steps"]) != 1:
+            return
         for old in self.snapshots.get(u.idx, []):
             if self.essence(old) == self.essence(rec):
                 continue
@@ -1103,8 +1106,10 @@ class Test:
         print(f"history: {os.path.join(self.work, 'history.jsonl')}, {time.time() - started:.1f} s "
               f"({self.timing['restart']:.1f} s restarting, {self.timing['check']:.1f} s pausing and checking)")
         check(s["crashes"] >= self.args.crashes, "all crashes done")
-        check(s["rollbacks_tried"] > 0 and s["rollbacks_found"] == s["rollbacks_tried"],
-              "the checker finds every earlier state of a record (a rolled-back write) against the final history")
+        if not self.args.inject_rollback:  # (there the final history itself went on from a rolled-back file)
+            check(s["rollbacks_tried"] > 0 and s["rollbacks_found"] == s["rollbacks_tried"],
+                  "the checker finds every earlier state of a record (a rolled-back write) against the final "
+                  "history")
         return not self.violations
 
 
