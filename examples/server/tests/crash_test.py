@@ -34,6 +34,12 @@ strictly) and compared with the history:
   - GET status over HTTP agrees with the raw row;
   - every start (also one killed during its own start-up, then started
     again) comes up without any repair.
+Kills: one process, the other or both, after 0.3 to 1.2 s of traffic; half of
+them 0 to 40 ms after a write was sent to the victim; some restarts are killed
+again during their own start-up. The test clock (--clock-offset-file, pinned)
+moves one TOTP step every 12 ops, so TOTP codes are deterministic whatever the
+machine's speed.
+
 A request whose answer was lost (or answered 5xx, which may also have landed)
 may have landed or not: the check allows both, resolves which from the
 database, and counts them. A user with such a request waits for the next
@@ -861,6 +867,8 @@ class Test:
             out.append(f"failure count {failures} below the {m['flo']} wrong guesses answered since the last reset")
         if failures > m["fhi"]:
             out.append(f"failure count {failures} above the {m['fhi']} the requests could have added")
+        if status == "pending" and (rec["last_step"] is not None or rec["digests"]):
+            out.append("a pending record with a TOTP step or backup codes (setup writes neither)")
         if status == "enabled":
             if m["last_steps"] is not None and rec["last_step"] not in m["last_steps"]:
                 out.append(f"stored TOTP last step {rec['last_step']}, the history says one of {m['last_steps']}"
@@ -891,13 +899,11 @@ class Test:
         if ok != "ok":
             self.violation(None, f"SQLite integrity_check: {ok}")
         by_key = {k: d for k, d, _ in rows}
-        emails = {u.email for u in self.users}
-        for k, d, _ in rows:
+        for k, d, _ in rows:  # (on PostgreSQL other tests' challenges may be there too: they must decode as well)
             if k.startswith(b"mfakit/challenge/") and k not in self.old_challenges:
                 try:
-                    who = decode_challenge(d)
+                    decode_challenge(d)
                     h.checks += 1
-                    check(who in emails, f"challenge of one of the test's users ({who})")
                 except Malformed as e:
                     self.violation(None, f"challenge record {k.decode(errors='replace')} does not decode: {e}")
         for u in self.users:
@@ -909,6 +915,7 @@ class Test:
                     h.checks += 1
                 except Malformed as e:
                     self.violation(u, f"account record does not decode: {e}")
+                    u.frozen = None
                     continue
             base = {"status": u.status, "secret": u.secret, "last_steps": u.last_steps, "batch": u.batch,
                     "state": u.state, "flo": u.flo, "fhi": u.fhi}
