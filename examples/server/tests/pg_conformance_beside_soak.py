@@ -7,7 +7,7 @@ answers by kind, summed over the runs. Not part of CI (it takes N x ~35 s).
                                   [--two-process] [--hogs N] [--keep-going]
 
 BUILD_DIR is a configured and built tree (examples ON) with
-demo_postgres_store_test and mfakit_demo_server. The cluster is the one CTest
+mfakit_postgresql_store_test and mfakit_demo_server. The cluster is the one CTest
 starts for that tree (start-postgres.sh, the same port); it is started if it
 is not running and left running. Each run starts the soak (the command of
 demo_server_soak_postgres), and, while it runs, the two conformance test cases
@@ -63,7 +63,7 @@ def main():
     pg_dir = f"/tmp/mfakit-pg-{port}"
     conninfo = f"host={pg_dir} port={port} dbname=mfakit_test user=postgres"
     server = os.path.join(build, "examples/server/mfakit_demo_server")
-    test = os.path.join(build, "examples/server/tests/demo_postgres_store_test")
+    test = os.path.join(build, "tests/stores/mfakit_postgresql_store_test")
     for exe in (server, test):
         if not os.access(exe, os.X_OK):
             sys.exit(f"not built: {exe}")
