@@ -50,14 +50,14 @@ FLOW_OPS = [
     ("flow/verify_totp_bare", "mfakit::verify_totp from raw key bytes, SHA-1, ±1, accepted: the reference and the control"),
 ]
 FLOW_REFERENCE = "flow/verify_totp_bare"
-FLOW_VERIFY_TARGET = 3.0      # service verify / bare verify, CPU time, 1 thread (issue 3's form: ended blocked)
-FLOW_VERIFY_UNSEAL_TARGET = 3.0  # service verify / (bare verify + one unseal): issue 8's restated form
-FLOW_VERIFY_ABSOLUTE_NS = 1000.0  # issue 8: a step-up verify through the service within 1.0 µs
+FLOW_VERIFY_TARGET = 3.0      # service verify / bare verify, CPU time, 1 thread (the plain form)
+FLOW_VERIFY_UNSEAL_TARGET = 3.0  # service verify / (bare verify + one unseal): the form with one unseal
+FLOW_VERIFY_ABSOLUTE_NS = 1000.0  # a step-up verify through the service within 1.0 µs
 FLOW_SCALING_TARGET = 0.9     # (2-thread / 1-thread ops/s) relative to the control's
 FLOW_CONTROL_MIN = 1.5        # below this the machine did not give a second core: not measurable
 RECORD_BYTES_TARGET = 512
 SELF_TEST_ROW = "self_test/run"
-SELF_TEST_TARGET_US = 100.0  # issue 10: the known-answer self-test under 100 µs
+SELF_TEST_TARGET_US = 100.0  # the known-answer self-test under 100 µs
 RECORD_ROW = "flow/record_bytes"
 RECORD_COUNTERS = [("account_SHA1_B", "account record, enabled, SHA-1 (20-byte secret), 10 backup codes"),
                    ("account_SHA512_B", "account record, enabled, SHA-512 (64-byte secret), 10 backup codes"),
@@ -212,7 +212,7 @@ def flow_target_rows(rows):
         if unseal is not None:
             parts += f" (an AES-256-GCM open alone, in a loop: {fmt_time(unseal['ns'])} = {unseal['ns'] / bare['ns']:.2f}x)"
         out.append(f"| login verify through the service (service::verify: load, unseal, verify, compare-and-swap), "
-                   f"1 thread, against a bare verify_totp (issue 3's form, which ended blocked on it) (SHA-1, ±1, key schedule included) "
+                   f"1 thread, against a bare verify_totp (SHA-1, ±1, key schedule included) "
                    f"| {fmt_time(svc['ns'])} / {fmt_time(bare['ns'])} = {ratio:.2f}x{parts} | ≤ {FLOW_VERIFY_TARGET:.0f}x "
                    f"| {'yes' if ok else '**NO**'} |")
         if unseal is not None:
@@ -220,12 +220,12 @@ def flow_target_rows(rows):
             r2 = svc["ns"] / both
             ok2 = r2 <= FLOW_VERIFY_UNSEAL_TARGET
             verdicts.append(ok2)
-            out.append(f"| the same against a bare verify_totp plus one unseal (issue 8's restated form) "
+            out.append(f"| the same against a bare verify_totp plus one unseal (the form with one unseal) "
                        f"| {fmt_time(svc['ns'])} / ({fmt_time(bare['ns'])} + {fmt_time(unseal['ns'])}) = {r2:.2f}x "
                        f"| ≤ {FLOW_VERIFY_UNSEAL_TARGET:.0f}x | {'yes' if ok2 else '**NO**'} |")
         ok3 = svc["ns"] <= FLOW_VERIFY_ABSOLUTE_NS
         verdicts.append(ok3)
-        out.append(f"| the same in absolute time (issue 8; depends on the machine: compare the bare verify with "
+        out.append(f"| the same in absolute time (depends on the machine: compare the bare verify with "
                    f"README's OTP table) | {fmt_time(svc['ns'])} | ≤ {fmt_time(FLOW_VERIFY_ABSOLUTE_NS)} "
                    f"| {'yes' if ok3 else '**NO**'} |")
     ctl = flow_scaling(rows, FLOW_REFERENCE)

@@ -1,4 +1,4 @@
-// Authorship (issue 8): the service reports a success, or hands out backup
+// Authorship: the service reports a success, or hands out backup
 // codes, only for a write it can prove is its own, whatever the store
 // answers. store.hpp allows a store to report a failure as an error or an
 // exception, and real ones answer a lost race that way (PostgreSQL under

@@ -1,4 +1,4 @@
-// "Your device's clock looks off" (issue 10): each accepted TOTP code's
+// "Your device's clock looks off": each accepted TOTP code's
 // offset is kept in the account, and three in a row a step behind (or
 // ahead) is reported by status and by one clock_drift event, with a phone
 // whose clock drifts. The window stays what the configuration says; a

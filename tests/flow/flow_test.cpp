@@ -1,4 +1,4 @@
-// Every behaviour of the flow (../shared/spec/flows.md and issue #3), one
+// Every behaviour of the flow (the API of ../shared/spec/flows.md), one
 // test each, through the service on memory_store with a hand-moved clock.
 #include <mfakit/http.hpp>
 #include <mfakit/service.hpp>

@@ -27,7 +27,7 @@
 //                     is live in the store unless a request handed it out;
 //                     service.hpp documents that an ambiguous commit of enable
 //                     or regenerate may leave one, so it is off by default.
-// A violation aborts with its name. The double spend of issue 8 (a request
+// A violation aborts with its name. The double spend the write ids prevent (a request
 // whose compare-and-swap failed takes a concurrent request's identical bytes
 // for its own write) shows as accepted_twice / no_write / uncounted.
 #include <mfakit/service.hpp>

@@ -1,5 +1,5 @@
 /*
- * mfakit's storage protocol, for Spin (issue 10, part 1). README.md in this
+ * mfakit's storage protocol, for Spin. README.md in this
  * folder says how to run it, what each property means and what the buggy
  * variant's counterexample looks like.
  *

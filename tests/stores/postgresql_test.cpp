@@ -55,7 +55,7 @@ TEST_CASE("postgres store: a server that is not there fails at construction") {
   CHECK_THROWS_AS(mfakit::postgresql_store(o), std::runtime_error);
 }
 
-// Issue 8: a PostgreSQL server (or database, or role) whose
+// A PostgreSQL server (or database, or role) whose
 // default_transaction_isolation is REPEATABLE READ or SERIALIZABLE answers
 // the second of two concurrent UPDATEs of one row with SQLSTATE 40001
 // instead of re-checking its WHERE. That is a lost race, and must reach the
