@@ -7,6 +7,8 @@
 //    with sync_wait.
 // A host's own tests can use them the same way: its suites, written against
 // mfakit::service, also check the coroutine loop.
+// For tests only: a program that uses mfakit never needs this header at run
+// time (it is installed so a host's tests can use it).
 #pragma once
 
 #include <optional>

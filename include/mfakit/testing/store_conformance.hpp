@@ -28,6 +28,9 @@
 // named `prefix` + a random run id, whose records live where the service
 // keeps accounts and challenges (mfakit/account/..., mfakit/challenge/...).
 // Run it against a test database, not production.
+// For tests only: a program that uses mfakit never needs this header at run
+// time (it is installed so a host's tests can run the suite on its adapter;
+// its manual_clock is a clock a test moves by hand).
 #pragma once
 
 #include <algorithm>
