@@ -148,7 +148,7 @@ template <random_source R>
   if (reuse != nullptr && *reuse) return backup_batch{(*reuse)->codes, (*reuse)->digests};
   auto codes = generate_backup_codes(cfg.backup_code_count, rng);
   if (!codes) return codes.error();
-  auto digests = cfg.hasher.digest(*codes, rng);
+  auto digests = cfg.hasher.digest(*codes, cfg.box.backup_code_peppers(), rng);
   if (!digests) return digests.error();
   backup_batch batch{std::move(*codes), std::move(*digests)};
   if (reuse != nullptr) *reuse = backup_batch{batch.codes, batch.digests};
@@ -265,7 +265,7 @@ template <random_source R>
       ec = matched.error();
     }
   } else {
-    auto index = cfg.hasher.match(r.backup, code);
+    auto index = cfg.hasher.match(r.backup, code, cfg.box.backup_code_peppers());
     if (index) {
       used = *index;
     } else {
