@@ -192,7 +192,7 @@ namespace detail {
 /// platform mounts secrets group-readable reads the file itself and calls
 /// sealing_key_from_hex().
 [[nodiscard]] inline result<sealing_key> sealing_key_from_file(const std::filesystem::path& path, std::uint32_t id = 1) {
-  constexpr std::size_t max_bytes = 4096;  // a key with comments or a BOM fits; a wrong file does not
+  constexpr std::size_t max_bytes = 4096;  // a key file is under 100 bytes: a larger one is the wrong file
   std::array<char, max_bytes + 1> buf{};
   std::size_t n = 0;
 #ifndef _WIN32
