@@ -1,5 +1,6 @@
 // Backup codes (backup_codes.hpp): generation without modulo bias, parsing,
-// and salted scrypt digests with an optional host key.
+// and salted scrypt digests keyed with a pepper: derived from the sealing
+// key by default, a host key, or none when the host says so.
 #include <mfakit/backup_codes.hpp>
 
 #include <algorithm>
@@ -267,7 +268,7 @@ TEST_CASE("parse: a NUL byte is not accepted", "[backup_codes][parse]") {
 TEST_CASE("digest and match with a cheap cost", "[backup_codes][digest]") {
   auto codes = mfakit::generate_backup_codes();
   REQUIRE(codes);
-  const backup_code_hasher hasher(cheap);
+  const auto hasher = backup_code_hasher::unsafe_without_pepper(cheap);
   CHECK(hasher.cost() == cheap);
   auto d = hasher.digest(*codes);
   REQUIRE(d);
@@ -323,7 +324,7 @@ TEST_CASE("digest and match with a cheap cost", "[backup_codes][digest]") {
     for (const auto& c : *codes) CHECK(hasher.match(swapped, c.str()).error() == errc::code_mismatch);
   }
   SECTION("the stored cost is used, not the hasher's") {
-    const backup_code_hasher other_cost(mfakit::scrypt_params{2048, 8, 1});
+    const auto other_cost = backup_code_hasher::unsafe_without_pepper(mfakit::scrypt_params{2048, 8, 1});
     CHECK(*other_cost.match(*d, (*codes)[5].str()) == 5);
     auto changed = *d;
     changed.cost = mfakit::scrypt_params{2048, 8, 1};
@@ -349,7 +350,7 @@ TEST_CASE("digest and match with a cheap cost", "[backup_codes][digest]") {
 TEST_CASE("the same code under two salts gives different digests", "[backup_codes][digest]") {
   const std::array<std::uint8_t, 8> idx{1, 2, 3, 4, 5, 6, 7, 8};
   const std::vector<backup_code> one{backup_code::from_indices(idx)};
-  const backup_code_hasher hasher(cheap);
+  const auto hasher = backup_code_hasher::unsafe_without_pepper(cheap);
   auto a = hasher.digest(one);
   auto b = hasher.digest(one);
   REQUIRE(a);
@@ -371,7 +372,7 @@ TEST_CASE("the digest is scrypt(symbols, salt) without a host key", "[backup_cod
   const std::array<std::uint8_t, 8> idx{0, 1, 2, 3, 4, 5, 6, 7};
   const std::vector<backup_code> one{backup_code::from_indices(idx)};
   mfakit_test::scripted_random fixed{std::vector<unsigned char>(16, 0x22)};
-  auto d = backup_code_hasher(cheap).digest(one, fixed);
+  auto d = backup_code_hasher::unsafe_without_pepper(cheap).digest(one, fixed);
   REQUIRE(d);
   std::array<unsigned char, 32> want{};
   REQUIRE(mfakit::scrypt(mfakit_test::ascii("abcdefgh"), d->salt, cheap, want));
@@ -387,16 +388,18 @@ TEST_CASE("host key (pepper)", "[backup_codes][digest]") {
   auto d = with_a.digest(*codes);
   REQUIRE(d);
   for (std::size_t i = 0; i < codes->size(); ++i) CHECK(*with_a.match(*d, (*codes)[i].str()) == i);
-  const backup_code_hasher without(cheap);
+  const auto without = backup_code_hasher::unsafe_without_pepper(cheap);
   const backup_code_hasher with_b(cheap, key_b);
   for (const auto& c : *codes) {
-    CHECK(without.match(*d, c.str()).error() == errc::code_mismatch);
+    CHECK(without.match(*d, c.str()).error() == errc::seal_failure);  // the set needs a host key
     CHECK(with_b.match(*d, c.str()).error() == errc::code_mismatch);
   }
-  // and the other way round: a set made without a key is not matched with one
+  // and the other way round: a set made without a key is refused by a
+  // hasher with one (never weaker than configured: someone who can write
+  // the database could otherwise store unpeppered digests of codes of theirs)
   auto plain = without.digest(*codes);
   REQUIRE(plain);
-  CHECK(with_a.match(*plain, (*codes)[0].str()).error() == errc::code_mismatch);
+  CHECK(with_a.match(*plain, (*codes)[0].str()).error() == errc::seal_failure);
   CHECK(*without.match(*plain, (*codes)[0].str()) == 0);
 }
 
@@ -404,20 +407,20 @@ TEST_CASE("digest: failures", "[backup_codes][digest]") {
   auto codes = mfakit::generate_backup_codes(2);
   REQUIRE(codes);
   SECTION("a failing source for the salt") {
-    CHECK(backup_code_hasher(cheap).digest(*codes, mfakit_test::failing_random{}).error() == errc::random_failure);
+    CHECK(backup_code_hasher::unsafe_without_pepper(cheap).digest(*codes, mfakit_test::failing_random{}).error() == errc::random_failure);
   }
   SECTION("an invalid cost") {
     const mfakit::scrypt_params bad = GENERATE(mfakit::scrypt_params{1000, 8, 1}, mfakit::scrypt_params{0, 8, 1},
                                                mfakit::scrypt_params{1024, 0, 1}, mfakit::scrypt_params{1024, 8, 0});
-    CHECK(backup_code_hasher(bad).digest(*codes).error() == errc::invalid_argument);
+    CHECK(backup_code_hasher::unsafe_without_pepper(bad).digest(*codes).error() == errc::invalid_argument);
     // a stored set with a corrupt cost is an error, not a mismatch
-    auto d = backup_code_hasher(cheap).digest(*codes);
+    auto d = backup_code_hasher::unsafe_without_pepper(cheap).digest(*codes);
     REQUIRE(d);
     d->cost = bad;
-    CHECK(backup_code_hasher(cheap).match(*d, (*codes)[0].str()).error() == errc::invalid_argument);
+    CHECK(backup_code_hasher::unsafe_without_pepper(cheap).match(*d, (*codes)[0].str()).error() == errc::invalid_argument);
   }
   SECTION("zero codes: a salt and no digests") {
-    auto d = backup_code_hasher(cheap).digest(std::span<const backup_code>{});
+    auto d = backup_code_hasher::unsafe_without_pepper(cheap).digest(std::span<const backup_code>{});
     REQUIRE(d);
     CHECK(d->remaining() == 0);
   }
@@ -425,7 +428,7 @@ TEST_CASE("digest: failures", "[backup_codes][digest]") {
 
 TEST_CASE("salts are distinct over many sets", "[backup_codes][digest]") {
   std::set<std::array<unsigned char, mfakit::backup_code_salt_bytes>> salts;
-  const backup_code_hasher hasher(cheap);
+  const auto hasher = backup_code_hasher::unsafe_without_pepper(cheap);
   for (int i = 0; i < 10000; ++i) {
     auto d = hasher.digest(std::span<const backup_code>{});
     REQUIRE(d);
@@ -438,10 +441,183 @@ TEST_CASE("digest and match at the default cost", "[backup_codes][digest][slow]"
   const backup_code_hasher hasher;
   CHECK(hasher.cost() == backup_code_hasher::default_cost);
   CHECK(backup_code_hasher::default_cost == mfakit::scrypt_params{8192, 8, 1});
+  mfakit::detail::pepper_ring ring;
+  REQUIRE(ring.add(1, std::vector<unsigned char>(32, 0x5C)));
+  ring.set_current(1);
   auto codes = mfakit::generate_backup_codes(2);
   REQUIRE(codes);
-  auto d = hasher.digest(*codes);
+  auto d = hasher.digest(*codes, &ring);
   REQUIRE(d);
   CHECK(d->cost == backup_code_hasher::default_cost);
-  CHECK(*hasher.match(*d, (*codes)[1].str()) == 1);
+  CHECK(*hasher.match(*d, (*codes)[1].str(), &ring) == 1);
+}
+
+namespace {
+using mfakit::backup_pepper;
+using mfakit::detail::pepper_ring;
+
+std::vector<unsigned char> sealing_bytes(unsigned char seed) {
+  std::vector<unsigned char> k(32);
+  for (std::size_t i = 0; i < k.size(); ++i) k[i] = static_cast<unsigned char>(seed + 7 * i);
+  return k;
+}
+
+void add_key(pepper_ring& ring, std::uint32_t id, unsigned char seed) { REQUIRE(ring.add(id, sealing_bytes(seed))); }
+}  // namespace
+
+TEST_CASE("the default pepper is derived from the sealing key", "[backup_codes][digest][pepper]") {
+  pepper_ring ring;
+  add_key(ring, 7, 1);
+  ring.set_current(7);
+  const backup_code_hasher hasher(cheap);  // the default: no host key, no opt-out
+  CHECK(hasher.pepper() == backup_code_hasher::pepper_source::sealing_key);
+  CHECK_FALSE(hasher.problem());
+  auto codes = mfakit::generate_backup_codes(3);
+  REQUIRE(codes);
+  auto d = hasher.digest(*codes, &ring);
+  REQUIRE(d);
+  CHECK(d->pepper == backup_pepper::sealing_key);
+  CHECK(d->pepper_key_id == 7);
+  for (std::size_t i = 0; i < codes->size(); ++i) CHECK(*hasher.match(*d, (*codes)[i].str(), &ring) == i);
+
+  // the digest is scrypt(HMAC(HMAC(sealing key, label), symbols), salt)
+  auto pepper = mfakit::hmac_sha256(sealing_bytes(1), mfakit_test::ascii("mfakit/backup-code-pepper/v1"));
+  REQUIRE(pepper);
+  const auto sym = (*codes)[0].symbols();
+  auto keyed = mfakit::hmac_sha256(*pepper, mfakit_test::ascii(std::string_view(sym.data(), sym.size())));
+  REQUIRE(keyed);
+  mfakit::backup_code_digest want{};
+  REQUIRE(mfakit::scrypt(*keyed, d->salt, cheap, want));
+  CHECK(d->digests[0] == want);
+
+  // so neither an unpeppered hasher nor another sealing key finds the codes
+  const auto none = backup_code_hasher::unsafe_without_pepper(cheap);
+  pepper_ring other;
+  add_key(other, 7, 2);  // the same id, another key
+  other.set_current(7);
+  for (const auto& c : *codes) {
+    CHECK(hasher.match(*d, c.str(), &other).error() == errc::code_mismatch);
+    mfakit::backup_code_digests unpeppered = *d;
+    unpeppered.pepper = backup_pepper::none;
+    CHECK(none.match(unpeppered, c.str()).error() == errc::code_mismatch);
+  }
+}
+
+TEST_CASE("the default pepper needs the keyring", "[backup_codes][digest][pepper]") {
+  auto codes = mfakit::generate_backup_codes(1);
+  REQUIRE(codes);
+  const backup_code_hasher hasher(cheap);
+  // never an unpeppered set by omission
+  CHECK(hasher.digest(*codes).error() == errc::invalid_argument);
+  pepper_ring ring;
+  add_key(ring, 1, 3);
+  ring.set_current(1);
+  auto d = hasher.digest(*codes, &ring);
+  REQUIRE(d);
+  CHECK(hasher.match(*d, (*codes)[0].str()).error() == errc::seal_failure);
+  // a host that moved to a key of its own still checks the sets made with
+  // the derived pepper while the ring holds their key
+  const backup_code_hasher with_host(cheap, std::vector<unsigned char>(32, 0xA1));
+  CHECK(*with_host.match(*d, (*codes)[0].str(), &ring) == 0);
+  CHECK(with_host.match(*d, (*codes)[0].str()).error() == errc::seal_failure);
+  // and an unpeppered set is refused where the ring has keys: a forged set
+  // (digests of codes someone chose, written into the database) is not a login
+  auto forged = backup_code_hasher::unsafe_without_pepper(cheap).digest(*codes);
+  REQUIRE(forged);
+  CHECK(hasher.match(*forged, (*codes)[0].str(), &ring).error() == errc::seal_failure);
+  CHECK(with_host.match(*forged, (*codes)[0].str(), &ring).error() == errc::seal_failure);
+}
+
+TEST_CASE("sets stay verifiable across a key rotation while their key is in the ring", "[backup_codes][pepper]") {
+  auto codes = mfakit::generate_backup_codes(2);
+  REQUIRE(codes);
+  const backup_code_hasher hasher(cheap);
+  pepper_ring before;
+  add_key(before, 1, 10);
+  before.set_current(1);
+  auto old_set = hasher.digest(*codes, &before);
+  REQUIRE(old_set);
+
+  pepper_ring rotated;  // key 2 is current, key 1 still held
+  add_key(rotated, 1, 10);
+  add_key(rotated, 2, 20);
+  rotated.set_current(2);
+  CHECK(*hasher.match(*old_set, (*codes)[1].str(), &rotated) == 1);
+  auto new_set = hasher.digest(*codes, &rotated);
+  REQUIRE(new_set);
+  CHECK(new_set->pepper_key_id == 2);
+  CHECK(*hasher.match(*new_set, (*codes)[0].str(), &rotated) == 0);
+
+  pepper_ring retired;  // key 1 gone: its sets no longer verify, and say why
+  add_key(retired, 2, 20);
+  retired.set_current(2);
+  CHECK(hasher.match(*old_set, (*codes)[0].str(), &retired).error() == errc::seal_failure);
+  CHECK(*hasher.match(*new_set, (*codes)[0].str(), &retired) == 0);
+}
+
+TEST_CASE("a ring without keys makes unpeppered sets", "[backup_codes][pepper]") {
+  // secret_box::unsafe_plaintext's ring: the database already holds every
+  // secret in the clear, so a pepper would protect nothing
+  const pepper_ring empty;
+  auto codes = mfakit::generate_backup_codes(1);
+  REQUIRE(codes);
+  auto d = backup_code_hasher(cheap).digest(*codes, &empty);
+  REQUIRE(d);
+  CHECK(d->pepper == backup_pepper::none);
+  CHECK(*backup_code_hasher::unsafe_without_pepper(cheap).match(*d, (*codes)[0].str()) == 0);
+}
+
+TEST_CASE("host key and opt-out sets name their pepper", "[backup_codes][pepper]") {
+  auto codes = mfakit::generate_backup_codes(1);
+  REQUIRE(codes);
+  const backup_code_hasher with_host(cheap, std::vector<unsigned char>(32, 0xA1));
+  CHECK(with_host.pepper() == backup_code_hasher::pepper_source::host_key);
+  auto h = with_host.digest(*codes);
+  REQUIRE(h);
+  CHECK(h->pepper == backup_pepper::host_key);
+  // a host key set needs the host key: the default hasher cannot check it
+  pepper_ring ring;
+  add_key(ring, 1, 4);
+  ring.set_current(1);
+  CHECK(backup_code_hasher(cheap).match(*h, (*codes)[0].str(), &ring).error() == errc::seal_failure);
+
+  const auto none = backup_code_hasher::unsafe_without_pepper(cheap);
+  CHECK(none.pepper() == backup_code_hasher::pepper_source::none);
+  auto n = none.digest(*codes, &ring);  // the opt-out holds even with a ring at hand
+  REQUIRE(n);
+  CHECK(n->pepper == backup_pepper::none);
+  CHECK(*none.match(*n, (*codes)[0].str(), &ring) == 0);
+  CHECK(backup_code_hasher(cheap).match(*n, (*codes)[0].str(), &ring).error() == errc::seal_failure);
+}
+
+TEST_CASE("sets stored before sets named their pepper are still checked", "[backup_codes][pepper]") {
+  auto codes = mfakit::generate_backup_codes(2);
+  REQUIRE(codes);
+  pepper_ring ring;
+  add_key(ring, 1, 5);
+  ring.set_current(1);
+  // the old default (no host key): unpeppered digests
+  auto plain = backup_code_hasher::unsafe_without_pepper(cheap).digest(*codes);
+  REQUIRE(plain);
+  plain->pepper = backup_pepper::host_key_if_any;
+  CHECK(*backup_code_hasher(cheap).match(*plain, (*codes)[1].str(), &ring) == 1);
+  // the old host key route (the pepper a host gave): still the host key
+  const std::vector<unsigned char> key(32, 0xC3);
+  auto keyed = backup_code_hasher(cheap, key).digest(*codes);
+  REQUIRE(keyed);
+  keyed->pepper = backup_pepper::host_key_if_any;
+  CHECK(*backup_code_hasher(cheap, key).match(*keyed, (*codes)[0].str()) == 0);
+  CHECK(backup_code_hasher(cheap).match(*keyed, (*codes)[0].str(), &ring).error() == errc::code_mismatch);
+}
+
+TEST_CASE("a host key shorter than 16 bytes is refused", "[backup_codes][pepper]") {
+  auto codes = mfakit::generate_backup_codes(1);
+  REQUIRE(codes);
+  const backup_code_hasher short_key(cheap, std::vector<unsigned char>(15, 0x11));
+  REQUIRE(short_key.problem());
+  CHECK(std::string(*short_key.problem()).find("16 bytes") != std::string::npos);
+  CHECK(short_key.digest(*codes).error() == errc::invalid_argument);
+  const backup_code_hasher empty_key(cheap, {});
+  CHECK(empty_key.problem());
+  CHECK_FALSE(backup_code_hasher(cheap, std::vector<unsigned char>(16, 0x11)).problem());
 }

@@ -147,7 +147,7 @@ template <random_source R>
 [[nodiscard]] result<void> make_backup_batch(const flow_config& cfg, R& rng, std::optional<backup_batch>& out) {
   auto codes = generate_backup_codes(cfg.backup_code_count, rng);
   if (!codes) return codes.error();
-  auto digests = cfg.hasher.digest(*codes, rng);
+  auto digests = cfg.hasher.digest(*codes, cfg.box.backup_code_peppers(), rng);
   if (!digests) return digests.error();
   out = backup_batch{std::move(*codes), std::move(*digests)};
   return {};
@@ -287,7 +287,8 @@ namespace detail {
   } else {
     if (guess != nullptr && !guess->for_set(r.backup) && backup_code_hasher::needs_kdf(r.backup, code))
       return std::nullopt;
-    auto index = guess != nullptr ? cfg.hasher.match(r.backup, code, *guess) : cfg.hasher.match(r.backup, code);
+    auto index = guess != nullptr ? cfg.hasher.match(r.backup, code, *guess)
+                                  : cfg.hasher.match(r.backup, code, cfg.box.backup_code_peppers());
     if (index) {
       used = *index;
     } else {

@@ -37,7 +37,7 @@ struct flow_config {
   drift_window window{};  ///< {1, 1}: previous, current and next step
   std::size_t secret_bytes = default_secret_bytes;
   std::size_t backup_code_count = default_backup_code_count;
-  backup_code_hasher hasher{};
+  backup_code_hasher hasher{};  ///< peppered with a key derived from the box's sealing key unless told otherwise
   throttle_policy throttle = throttle_policy::nist();
   std::int64_t challenge_ttl = 300;  ///< seconds a login challenge lives
   std::uint32_t challenge_max_attempts = 5;
@@ -53,7 +53,7 @@ struct flow_config {
     if (window.behind > max_window || window.ahead > max_window) return "window must be at most 32 steps each way";
     if (secret_bytes < min_secret_bytes || secret_bytes > max_secret_bytes) return "secret_bytes must be 16..64";
     if (backup_code_count < 1 || backup_code_count > max_backup_code_count) return "backup_code_count must be 1..64";
-    if (!valid(hasher.cost())) return "hasher cost is not a valid scrypt setting";
+    if (auto p = hasher.problem()) return p;
     if (throttle.base_delay < 0 || throttle.lock_duration < 0 || throttle.max_delay < 0)
       return "throttle durations must not be negative";
     if (challenge_ttl < 1) return "challenge_ttl must be at least 1 second";

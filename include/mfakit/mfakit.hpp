@@ -17,6 +17,7 @@
 #include "mfakit/flow_types.hpp"
 #include "mfakit/hmac.hpp"
 #include "mfakit/http.hpp"
+#include "mfakit/key_loading.hpp"
 #include "mfakit/key_uri.hpp"
 #include "mfakit/operation.hpp"
 #include "mfakit/operations/account.hpp"

@@ -102,7 +102,8 @@ struct challenge_record {
 inline constexpr std::size_t max_user_id_bytes = 512;
 
 namespace detail {
-inline constexpr unsigned char record_format = 3;             ///< what encode() writes
+inline constexpr unsigned char record_format = 4;             ///< what encode() writes
+inline constexpr unsigned char record_format_no_pepper = 3;   ///< still read: format 4 without the backup codes' pepper
 inline constexpr unsigned char record_format_no_offsets = 2;  ///< still read: format 3 without the trailing offsets
 inline constexpr unsigned char record_format_no_writer = 1;   ///< still read: format 2 without the trailing write id
 inline constexpr unsigned char challenge_format = 1;
@@ -112,7 +113,7 @@ inline constexpr unsigned char tag_challenge = 'C';
 
 /// Encodes an account record (a few hundred bytes with ten backup codes).
 [[nodiscard]] inline std::string encode(const account_record& r) {
-  // fixed fields and varints take at most 83 bytes: one allocation
+  // fixed fields and varints take at most 89 bytes: one allocation
   detail::record_writer w(96 + write_id_bytes + r.sealed_secret.size() + r.backup.salt.size() +
                           r.backup.digests.size() * backup_code_digest_bytes);
   w.u8(detail::tag_account);
@@ -133,6 +134,8 @@ inline constexpr unsigned char tag_challenge = 'C';
     w.varint(r.backup.cost.n);
     w.varint(r.backup.cost.r);
     w.varint(r.backup.cost.p);
+    w.u8(static_cast<unsigned>(r.backup.pepper));
+    if (r.backup.pepper == backup_pepper::sealing_key) w.varint(r.backup.pepper_key_id);
     w.varint(r.backup.digests.size());
     for (const auto& d : r.backup.digests) w.raw(d);
   }
@@ -157,8 +160,8 @@ inline constexpr unsigned char tag_challenge = 'C';
   unsigned tag = 0, format = 0, status = 0, alg = 0, digits = 0, has_step = 0, has_codes = 0, offsets = 0;
   std::uint64_t step = 0, failures = 0;
   if (!in.u8(tag) || tag != detail::tag_account || !in.u8(format) ||
-      (format != detail::record_format && format != detail::record_format_no_offsets &&
-       format != detail::record_format_no_writer))
+      (format != detail::record_format && format != detail::record_format_no_pepper &&
+       format != detail::record_format_no_offsets && format != detail::record_format_no_writer))
     return errc::malformed_record;
   if (!in.u8(status) || status > 2 || !in.u8(alg) || alg > 2 || !in.u8(digits) ||
       !detail::valid_digits(static_cast<int>(digits)) || !in.svarint(r.period) || r.period < 1 || !in.u8(has_step) ||
@@ -176,10 +179,21 @@ inline constexpr unsigned char tag_challenge = 'C';
   r.digits = static_cast<int>(digits);
   r.failures = static_cast<std::uint32_t>(failures);
   if (has_codes == 1) {
-    std::uint64_t n = 0, rr = 0, p = 0, count = 0;
-    if (!in.raw(r.backup.salt) || !in.varint(n) || !in.varint(rr) || !in.varint(p) || !in.varint(count) || count == 0 ||
-        count > max_backup_code_count || rr > 0xFFFFFFFFU || p > 0xFFFFFFFFU)
+    std::uint64_t n = 0, rr = 0, p = 0, count = 0, pepper_key = 0;
+    unsigned pepper = 0;  // formats before 4: backup_pepper::host_key_if_any
+    if (!in.raw(r.backup.salt) || !in.varint(n) || !in.varint(rr) || !in.varint(p))
       return errc::malformed_record;
+    if (format == detail::record_format) {
+      // (host_key_if_any too: a set of an older record, written back as it was made)
+      if (!in.u8(pepper) || pepper > static_cast<unsigned>(backup_pepper::sealing_key)) return errc::malformed_record;
+      if (pepper == static_cast<unsigned>(backup_pepper::sealing_key) &&
+          (!in.varint(pepper_key) || pepper_key > 0xFFFFFFFFU))
+        return errc::malformed_record;
+    }
+    if (!in.varint(count) || count == 0 || count > max_backup_code_count || rr > 0xFFFFFFFFU || p > 0xFFFFFFFFU)
+      return errc::malformed_record;
+    r.backup.pepper = static_cast<backup_pepper>(pepper);
+    r.backup.pepper_key_id = static_cast<std::uint32_t>(pepper_key);
     r.backup.cost = scrypt_params{n, static_cast<std::uint32_t>(rr), static_cast<std::uint32_t>(p)};
     if (!valid(r.backup.cost)) return errc::malformed_record;
     r.backup.digests.resize(count);
@@ -187,8 +201,9 @@ inline constexpr unsigned char tag_challenge = 'C';
       if (!in.raw(d)) return errc::malformed_record;
   }
   // format 1 ends here; format 2 adds the write id, format 3 the offsets
+  // (and format 4 the backup codes' pepper, above)
   if (format != detail::record_format_no_writer && !in.raw(r.written_by)) return errc::malformed_record;
-  if (format == detail::record_format) {
+  if (format == detail::record_format || format == detail::record_format_no_pepper) {
     if (!in.u8(offsets) || !offset_history::well_formed(offsets)) return errc::malformed_record;
     r.offsets.packed = static_cast<std::uint8_t>(offsets);
   }

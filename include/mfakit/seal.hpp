@@ -2,7 +2,8 @@
 // (OpenSSL EVP), bound to the user id as associated data, under a key id so
 // keys can rotate: a keyring seals with its current key and opens records
 // sealed under any key it still holds. The only unsealed alternative is named
-// secret_box::unsafe_plaintext().
+// secret_box::unsafe_plaintext(). The box also derives, per key, the pepper
+// that backup-code digests are keyed with by default (detail/pepper_ring.hpp).
 #pragma once
 
 #include <algorithm>
@@ -11,12 +12,14 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "mfakit/crypto.hpp"
+#include "mfakit/detail/pepper_ring.hpp"
 #include "mfakit/detail/seal_context.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/secret.hpp"
@@ -24,12 +27,23 @@
 
 namespace mfakit {
 
-/// One AES-256 key of a keyring.
+/// One AES-256 key of a keyring. key_loading.hpp loads one from hex,
+/// base64 or a file, with an error instead of an exception.
 struct sealing_key {
   std::uint32_t id = 0;
   std::array<unsigned char, 32> bytes{};
   sealing_key() = default;
-  sealing_key(std::uint32_t key_id, std::span<const unsigned char, 32> key) : id(key_id) {
+  /// Any 32 contiguous bytes (a std::vector, a span); std::invalid_argument
+  /// for another size.
+  sealing_key(std::uint32_t key_id, byte_view key) : id(key_id) {
+    if (key.size() != bytes.size())
+      throw std::invalid_argument("mfakit: a sealing key is 32 bytes, not " + std::to_string(key.size()));
+    std::copy(key.begin(), key.end(), bytes.begin());
+  }
+  /// A std::array: its size is checked where it is compiled.
+  template <std::size_t N>
+  sealing_key(std::uint32_t key_id, const std::array<unsigned char, N>& key) : id(key_id) {
+    static_assert(N == 32, "mfakit::sealing_key: an AES-256 key is 32 bytes");
     std::copy(key.begin(), key.end(), bytes.begin());
   }
   sealing_key(const sealing_key&) = default;
@@ -60,11 +74,16 @@ class secret_box {
     b.scheme_ = scheme_aes_256_gcm;
     b.current_ = current;
     b.keys_.reserve(keys.size());
+    auto peppers = std::make_shared<detail::pepper_ring>();
     for (const auto& k : keys) {
       auto pool = detail::gcm_context_pool::make(k.id, k.bytes);
       if (!pool) return errc::crypto_failure;
       b.keys_.push_back(std::move(pool));
+      if (!peppers->add(k.id, k.bytes)) return errc::crypto_failure;
     }
+    peppers->set_current(current);
+    cleanse_vector_registers();  // the HMAC of each key (crypto.hpp says why)
+    b.peppers_ = std::move(peppers);
     return b;
   }
 
@@ -73,6 +92,7 @@ class secret_box {
   [[nodiscard]] static secret_box unsafe_plaintext() {
     secret_box b;
     b.scheme_ = scheme_unsafe_plaintext;
+    b.peppers_ = std::make_shared<const detail::pepper_ring>();  // no keys: backup codes unpeppered too
     return b;
   }
 
@@ -164,6 +184,11 @@ class secret_box {
   }
 
   [[nodiscard]] bool is_unsafe_plaintext() const noexcept { return scheme_ == scheme_unsafe_plaintext; }
+
+  /// The backup-code peppers derived from this box's keys, one per key id
+  /// (none for unsafe_plaintext): what backup_code_hasher's default pepper
+  /// takes. Shared by every copy of the box (null only in a moved-from one).
+  [[nodiscard]] const detail::pepper_ring* backup_code_peppers() const noexcept { return peppers_.get(); }
   [[nodiscard]] std::uint32_t current_key_id() const noexcept { return current_; }
 
  private:
@@ -179,6 +204,7 @@ class secret_box {
   std::uint32_t current_ = 0;
   /// One context pool per key of the ring, shared by every copy of the box.
   std::vector<std::shared_ptr<const detail::gcm_context_pool>> keys_;
+  std::shared_ptr<const detail::pepper_ring> peppers_;
 };
 
 }  // namespace mfakit

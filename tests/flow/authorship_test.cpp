@@ -209,7 +209,7 @@ struct world {
     return *r;
   }
   [[nodiscard]] bool live(const mfakit::account_record& r, std::string_view code) const {
-    return cfg.hasher.match(r.backup, code).has_value();
+    return cfg.hasher.match(r.backup, code, cfg.box.backup_code_peppers()).has_value();
   }
   /// How many stored digests no code in `shown` matches: live codes nobody saw.
   [[nodiscard]] std::size_t unseen(const mfakit::account_record& r,
@@ -217,7 +217,7 @@ struct world {
     std::set<std::size_t> seen;
     for (const auto& set : shown)
       for (const auto& c : set)
-        if (auto i = cfg.hasher.match(r.backup, c)) seen.insert(*i);
+        if (auto i = cfg.hasher.match(r.backup, c, cfg.box.backup_code_peppers())) seen.insert(*i);
     return r.backup.digests.size() - seen.size();
   }
 };
@@ -524,7 +524,7 @@ void regenerate_raced_by_logins() {
           const bool stored = std::any_of(sets.begin(), sets.end(), [&](const auto& s) {
             return s.digests.size() == regen_codes[i].size() &&
                    std::all_of(regen_codes[i].begin(), regen_codes[i].end(),
-                               [&](const std::string& c) { return w.cfg.hasher.match(s, c).has_value(); });
+                               [&](const std::string& c) { return w.cfg.hasher.match(s, c, w.cfg.box.backup_code_peppers()).has_value(); });
           });
           expect(stored, fmt::format("{}: regenerate {} succeeded, yet no stored record ever held its codes ({})", ctx,
                                      i, answers));

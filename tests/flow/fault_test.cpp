@@ -373,8 +373,8 @@ void check_codes_persisted(world& w, const outcome& o) {
   REQUIRE(it != stored.end());
   const auto rec = mfakit::decode_account(it->second.bytes).value();
   REQUIRE(rec.backup.digests.size() == o.codes.size());
-  const mfakit::backup_code_hasher hasher(mfakit::scrypt_params{16, 1, 1});
-  for (const auto& c : o.codes) CHECK(hasher.match(rec.backup, c));
+  const mfakit::flow_config& cfg = w.svc->config();  // the codes are peppered with its box's key
+  for (const auto& c : o.codes) CHECK(cfg.hasher.match(rec.backup, c, cfg.box.backup_code_peppers()));
 }
 
 /// Two snapshots equal but for the write id of the account record (and the

@@ -362,7 +362,12 @@ TEST_CASE("only secrets of a usable length are sealed", "[seal]") {
   }
   // a plaintext blob of a length no secret has does not open (whatever the error says)
   const secret_box plain = secret_box::unsafe_plaintext();
-  CHECK_FALSE(plain.open("alice", std::string(1, '\0') + std::string(15, 'k')));
-  CHECK_FALSE(plain.open("alice", std::string(1, '\0') + std::string(65, 'k')));
+  // (each built in place, not std::string(1, '\0') + std::string(n, 'k'): g++ 12
+  // warns a false -Warray-bounds on that operator+, GCC bug 105651)
+  for (std::size_t n : {std::size_t{15}, std::size_t{65}}) {
+    std::string blob(1 + n, 'k');
+    blob[0] = '\0';
+    CHECK_FALSE(plain.open("alice", blob));
+  }
   CHECK_FALSE(plain.open("alice", std::string(1, '\0')));
 }

@@ -3,10 +3,10 @@
 // refuses with errc::malformed_record, or returns a record that satisfies the
 // format's invariants and whose encoding is exactly the input: one encoding
 // per record and format, so no two byte strings of a format can stand for the
-// same record and a decoded record always writes back unchanged (a format-1
-// record, from before write ids, writes back as format 3 with no writer and
-// no offsets; a format-2 record, from before the offsets, as format 3 with
-// none).
+// same record and a decoded record always writes back unchanged (a record
+// of formats 1-3 writes back as format 4: its set's pepper byte 0, and for
+// format 1, from before write ids, no writer and no offsets; for format 2,
+// from before the offsets, none).
 #include <mfakit/records.hpp>
 
 #include <cstddef>
@@ -22,19 +22,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   auto a = mfakit::decode_account(in);
   if (a) {
-    if (in.size() > 1 && (in[1] == 1 || in[1] == 2)) {
-      // format 1 (before write ids): read as an unknown writer; format 2
-      // (before the offsets): read with an empty history; both written back
-      // as format 3; one encoding per format
-      std::string upgraded(in);
-      upgraded[1] = 3;
-      if (in[1] == 1) {
-        upgraded.append(mfakit::write_id_bytes, '\0');
-        FUZZ_CHECK(a->written_by == mfakit::write_id{});
+    if (in.size() > 1 && in[1] >= 1 && in[1] <= 3) {
+      // formats 1-3 (before sets named their pepper) are written back as
+      // format 4: the set's pepper byte (0, host_key_if_any) after its cost,
+      // format 1 (before write ids) with an unknown writer, formats 1 and 2
+      // (before the offsets) with an empty history; one encoding per format
+      FUZZ_CHECK(a->backup.pepper == mfakit::backup_pepper::host_key_if_any);
+      std::string down = mfakit::encode(*a);
+      FUZZ_CHECK(down.size() > 1 && down[1] == 4);
+      if (a->status != mfakit::account_status::disabled && !a->backup.digests.empty()) {
+        // the pepper byte, before the count (one byte: at most 64 codes) and the digests
+        const std::size_t at = down.size() - 1 - mfakit::write_id_bytes -
+                               mfakit::backup_code_digest_bytes * a->backup.digests.size() - 1 - 1;
+        FUZZ_CHECK(down[at] == '\0');
+        down.erase(at, 1);
       }
-      upgraded.push_back('\0');
-      FUZZ_CHECK(a->offsets == mfakit::offset_history{});
-      FUZZ_CHECK(mfakit::encode(*a) == upgraded);
+      down[1] = in[1];
+      if (in[1] <= 2) {
+        FUZZ_CHECK(a->offsets == mfakit::offset_history{});
+        down.pop_back();
+      }
+      if (in[1] == 1) {
+        FUZZ_CHECK(a->written_by == mfakit::write_id{});
+        down.resize(down.size() - mfakit::write_id_bytes);
+      }
+      FUZZ_CHECK(down == in);
     } else {
       FUZZ_CHECK(mfakit::encode(*a) == in);
     }

@@ -84,7 +84,8 @@ class verify_operation : public detail::account_update<verify_operation<Ctx>, lo
   /// A backup code's KDF run, under the set of the record it is checked against.
   [[nodiscard]] result<void> run_job(const std::optional<account_record>& current) {
     if (!current) return {};
-    return this->ctx().cfg->hasher.digest_guess(current->backup, code_, guess_);
+    return this->ctx().cfg->hasher.digest_guess(current->backup, code_, this->ctx().cfg->box.backup_code_peppers(),
+                                                guess_);
   }
   std::string_view user_, code_;
   factor via_;

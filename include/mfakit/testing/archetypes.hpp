@@ -4,6 +4,8 @@
 // every part of the library; tests/compile instantiates the services, both
 // loops and every operation with these, so a concept that asks too little
 // (the library uses something the concept does not promise) fails the build.
+// For tests and compile-time checks only: a program that uses mfakit never
+// needs this header at run time (it is installed so a host's tests can use it).
 #pragma once
 
 #include <chrono>

@@ -12,6 +12,8 @@
 //    with sync_wait.
 // A host's own tests can use them the same way: its suites, written against
 // mfakit::service, also check the coroutine loop and its offload.
+// For tests only: a program that uses mfakit never needs this header at run
+// time (it is installed so a host's tests can use it).
 #pragma once
 
 #include <condition_variable>

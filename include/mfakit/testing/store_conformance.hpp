@@ -41,6 +41,9 @@
 // named `prefix` + a random run id, whose records live where the service
 // keeps accounts and challenges (mfakit/account/..., mfakit/challenge/...).
 // Run it against a test database, not production.
+// For tests only: a program that uses mfakit never needs this header at run
+// time (it is installed so a host's tests can run the suite on its adapter;
+// its manual_clock is a clock a test moves by hand).
 #pragma once
 
 #include <algorithm>
@@ -469,7 +472,7 @@ void check_service(Store& host, const conformance_options& o, conformance_report
     std::vector<bool> seen(rec.backup.digests.size(), false);
     for (const auto& set : shown)
       for (const auto& c : set)
-        if (auto i = cfg.hasher.match(rec.backup, c.str())) seen[*i] = true;
+        if (auto i = cfg.hasher.match(rec.backup, c.str(), cfg.box.backup_code_peppers())) seen[*i] = true;
     return static_cast<std::size_t>(std::count(seen.begin(), seen.end(), false));
   };
 
@@ -614,7 +617,8 @@ void check_service(Store& host, const conformance_options& o, conformance_report
              "code_mismatch answers <= failure count <= those plus the storage_failure answers");
       }
       if (rec && a.success > 0)
-        rule(!cfg.hasher.match(rec->backup, codes[0].str()), "a code that succeeded is no longer live");
+        rule(!cfg.hasher.match(rec->backup, codes[0].str(), cfg.box.backup_code_peppers()),
+             "a code that succeeded is no longer live");
     }
     {  // one TOTP code, many submitters
       std::string user;
