@@ -228,7 +228,9 @@ function* casesFor(alg, fmt) {
   const adLen = authData({ flags: 0, counter: 0, attested: attestedData(cred) }).length;
   for (let k = 0; k < 12; ++k) {  // bytes of the authenticator data, the statement signed over the changed bytes
     const i = k < 3 ? [32, 33, 36][k] : rand() % adLen;
-    yield R(`ad.byte_signed`, { editAuthData: (ad) => flipAt(ad, i), byte: i });
+    const region = i < 32 ? 'rp_id_hash' : i === 32 ? 'flags' : i < 37 ? 'counter' : i < 53 ? 'aaguid'
+      : i < 55 ? 'credential_id_length' : i < 55 + cred.id.length ? 'credential_id' : 'credential_key';
+    yield R(`ad.byte_signed.${region}`, { editAuthData: (ad) => flipAt(ad, i), byte: i });
   }
   if (fmt === 'packed') {
     const plain = authData({ flags: UP | UV | AT, counter: 0, attested: attestedData(cred) });
@@ -274,7 +276,8 @@ function* casesFor(alg, fmt) {
   yield A('ad.counter.max', { counter: 0xffffffff });
   yield A('ad.trailing_byte', { editAuthData: (ad) => Buffer.concat([ad, Buffer.from([0])]) });
   yield A('ad.truncated', { editAuthData: (ad) => ad.subarray(0, 36) });
-  for (let i = 0; i < 37; ++i) yield A('ad.byte_signed', { editAuthData: (ad) => flipAt(ad, i), byte: i });
+  for (let i = 0; i < 37; ++i)
+    yield A(`ad.byte_signed.${i < 32 ? 'rp_id_hash' : i === 32 ? 'flags' : 'counter'}`, { editAuthData: (ad) => flipAt(ad, i), byte: i });
   yield A('ad.byte_unsigned', { editSig: (s) => s, editAuthData: undefined, unsignedFlip: true });
   yield A('sig.flip', { editSig: (s) => flipAt(s, rand() % s.length) });
   yield A('sig.truncate', { editSig: (s) => s.subarray(0, s.length - 1) });
@@ -315,6 +318,16 @@ const INTENDED = {
   'cbor.att.duplicate_fmt': ['refuse', 'duplicate map keys are refused'],
   'cbor.att.trailing_byte': ['refuse', 'no bytes after the attestation object'],
   'ad.flags.be_lost': ['refuse', 'a credential stored backup eligible that answers without BE is refused (§7.2 step 19 leaves it to the RP: mfakit\'s policy); SimpleWebAuthn keeps no BE in its credential'],
+  'json.rawId_other': ['refuse', 'rawId must be the attested credential ID (registration) and the stored credential\'s ID (§7.2 step 6); SimpleWebAuthn leaves both to the application (here it was handed the credential as found by the response\'s id)'],
+  'ad.byte_signed.credential_id': ['refuse', 'the changed attested credential ID no longer equals the response\'s rawId: see json.rawId_other'],
+  'ad.byte_signed.credential_key': ['refuse', 'the credential key is validated at registration (an EC point off the curve, a broken COSE map); SimpleWebAuthn with attestation none stores what it got'],
+  'json.userHandle_other': ['refuse', 'the response\'s user handle must be the stored credential\'s user (§7.2 step 6); SimpleWebAuthn leaves it to the application'],
+  'ad.truncated': ['refuse', 'a credential key cut short is a malformed COSE key; SimpleWebAuthn\'s CBOR decoder takes the truncated item'],
+  'cbor.att.truncated': ['refuse', 'a truncated attestation object does not decode; SimpleWebAuthn\'s CBOR decoder takes it'],
+  'cbor.cose.alg_mismatch': ['refuse', 'key type, curve and alg must agree (an EC2 P-256 key under -8 and the like); SimpleWebAuthn with attestation none takes the key as given'],
+  'cbor.cose.missing_key': ['refuse', 'a COSE key without one of its coordinates is refused at registration; SimpleWebAuthn with attestation none stores it'],
+  'sig.append': ['refuse', 'a signature with bytes after its DER encoding (ES256) is refused: OpenSSL\'s strict DER; SimpleWebAuthn unwraps the DER and ignores the rest'],
+  'stmt.alg_other': ['refuse', 'packed self attestation: the statement\'s alg must be the credential key\'s (§8.2 verification procedure); SimpleWebAuthn does not compare them'],
   'ad.extension_flag_noncanonical_map': ['refuse', 'extension outputs are CBOR too: canonical key order'],
 };
 
