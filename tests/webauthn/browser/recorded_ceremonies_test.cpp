@@ -115,7 +115,7 @@ std::vector<registration_case> registrations() {
   return out;
 }
 
-wa::result<wa::registered_credential> register_(const registration_case& c, const wa::relying_party& party,
+mfakit::result<wa::registered_credential> register_(const registration_case& c, const wa::relying_party& party,
                                                 const wa::registration_policy& policy, wa::check* failed,
                                                 const bytes* attestation_object = nullptr,
                                                 const bytes* challenge = nullptr) {
@@ -127,7 +127,7 @@ wa::result<wa::registered_credential> register_(const registration_case& c, cons
 
 // The offset of the flags byte inside an attestation object: right after the rpIdHash.
 std::size_t flags_offset(const bytes& att, const std::string& rp_id) {
-  auto h = mfakit::sha256(wa::as_bytes(rp_id));
+  auto h = mfakit::sha256(mfakit::as_bytes(rp_id));
   REQUIRE(h.has_value());
   const bytes hash(h->begin(), h->end());
   for (std::size_t i = 0; i + hash.size() < att.size(); ++i)
@@ -175,31 +175,31 @@ TEST_CASE("recorded registrations, each deliberately broken", "[webauthn][browse
     if (!c.good) continue;
     INFO(c.name);
     wa::check failed = wa::check::none;
-    SECTION("another challenge") {
+    DYNAMIC_SECTION(c.name << ": another challenge") {
       bytes other = c.challenge;
       other[0] ^= 1U;
       CHECK_FALSE(register_(c, party, {}, &failed, nullptr, &other).has_value());
       CHECK(failed == wa::check::challenge);
     }
-    SECTION("another origin") {
+    DYNAMIC_SECTION(c.name << ": another origin") {
       auto p = party;
       p.origins = {"http://localhost:1"};
       CHECK_FALSE(register_(c, p, {}, &failed).has_value());
       CHECK(failed == wa::check::origin);
     }
-    SECTION("another RP ID") {
+    DYNAMIC_SECTION(c.name << ": another RP ID") {
       auto p = party;
       p.id = "example.org";
       CHECK_FALSE(register_(c, p, {}, &failed).has_value());
       CHECK(failed == wa::check::rp_id_hash);
     }
-    SECTION("the flags") {
+    DYNAMIC_SECTION(c.name << ": the flags") {
       const std::size_t at = flags_offset(c.response.attestation_object, party.id);
       const std::map<unsigned, wa::check> must_fail{{0x01, wa::check::user_present},
                                                      {0x04, wa::check::user_verified},
                                                      {0x10, wa::check::backup_state},
-                                                     {0x40, wa::check::attestation_object},
-                                                     {0x80, wa::check::attestation_object}};
+                                                     {0x40, wa::check::authenticator_data},
+                                                     {0x80, wa::check::authenticator_data}};
       for (const auto& [bit, check] : must_fail) {
         INFO("flag " << bit);
         bytes att = c.response.attestation_object;
@@ -214,7 +214,7 @@ TEST_CASE("recorded registrations, each deliberately broken", "[webauthn][browse
       REQUIRE(r.has_value());
       CHECK(r->backup_eligible);
     }
-    SECTION("the RP ID hash") {
+    DYNAMIC_SECTION(c.name << ": the RP ID hash") {
       bytes att = c.response.attestation_object;
       att[flags_offset(att, party.id) - 1] ^= 0x80U;
       CHECK_FALSE(register_(c, party, {}, &failed, &att).has_value());
@@ -255,7 +255,7 @@ struct assertion_case {
   wa::authentication_response response;
 };
 
-wa::result<wa::assertion_result> assert_(const replayed& reg, const assertion_case& a, std::uint32_t stored_counter,
+mfakit::result<wa::assertion_result> assert_(const replayed& reg, const assertion_case& a, std::uint32_t stored_counter,
                                          const wa::relying_party& party, wa::check* failed,
                                          const wa::assertion_policy& policy = {},
                                          const wa::authentication_response* edited = nullptr,
@@ -337,25 +337,25 @@ TEST_CASE("recorded assertions, each deliberately broken", "[webauthn][browser]"
     const std::uint32_t before = counter_of(a.response.authenticator_data) - 1;  // what the record held
     REQUIRE(assert_(reg, a, before, party, nullptr).has_value());
     wa::check failed = wa::check::none;
-    SECTION("another challenge") {
+    DYNAMIC_SECTION(a.name << ": another challenge") {
       bytes other = a.challenge;
       other.back() ^= 1U;
       CHECK_FALSE(assert_(reg, a, before, party, &failed, {}, nullptr, &other).has_value());
       CHECK(failed == wa::check::challenge);
     }
-    SECTION("another origin") {
+    DYNAMIC_SECTION(a.name << ": another origin") {
       auto p = party;
       p.origins = {"http://localhost"};
       CHECK_FALSE(assert_(reg, a, before, p, &failed).has_value());
       CHECK(failed == wa::check::origin);
     }
-    SECTION("another RP ID") {
+    DYNAMIC_SECTION(a.name << ": another RP ID") {
       auto p = party;
       p.id = "localhost.example";
       CHECK_FALSE(assert_(reg, a, before, p, &failed).has_value());
       CHECK(failed == wa::check::rp_id_hash);
     }
-    SECTION("every flag") {
+    DYNAMIC_SECTION(a.name << ": every flag") {
       for (unsigned bit = 0; bit < 8; ++bit) {
         INFO("flag bit " << bit);
         auto edited = a.response;
@@ -365,7 +365,7 @@ TEST_CASE("recorded assertions, each deliberately broken", "[webauthn][browser]"
         CHECK(failed != wa::check::none);
       }
     }
-    SECTION("every byte of the RP ID hash") {
+    DYNAMIC_SECTION(a.name << ": every byte of the RP ID hash") {
       for (std::size_t i = 0; i < 32; ++i) {
         auto edited = a.response;
         edited.authenticator_data[i] ^= 0x01U;
@@ -374,7 +374,7 @@ TEST_CASE("recorded assertions, each deliberately broken", "[webauthn][browser]"
         CHECK(failed == wa::check::rp_id_hash);
       }
     }
-    SECTION("one signature byte") {
+    DYNAMIC_SECTION(a.name << ": one signature byte") {
       for (std::size_t i : {std::size_t{0}, a.response.signature.size() / 2, a.response.signature.size() - 1}) {
         auto edited = a.response;
         edited.signature[i] ^= 0x01U;
@@ -383,7 +383,7 @@ TEST_CASE("recorded assertions, each deliberately broken", "[webauthn][browser]"
         CHECK(failed == wa::check::signature);
       }
     }
-    SECTION("the counter: replayed, or behind the record") {
+    DYNAMIC_SECTION(a.name << ": the counter: replayed, or behind the record") {
       const std::uint32_t now = counter_of(a.response.authenticator_data);
       for (std::uint32_t stored : {now, now + 1, now + 1000}) {
         failed = wa::check::none;
