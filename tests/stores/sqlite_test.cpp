@@ -352,12 +352,12 @@ bool any_has(const std::vector<std::string>& failures, std::string_view what) {
 TEST_CASE("sqlite store: the conformance verdict tells a failing store from one that loses a counted guess") {
   const std::string path = fresh_sqlite_path("sqlite-verdicts");
   {
-    mfakit_examples::sqlite_store::options o;
+    mfakit::sqlite_store::options o;
     o.path = path;
     o.busy_timeout = contended_busy_timeout;
-    mfakit_examples::sqlite_store store(o);
+    mfakit::sqlite_store store(o);
     {
-      failing_loads<mfakit_examples::sqlite_store> flaky{store, 13};  // at least one in each race's 16 loads
+      failing_loads<mfakit::sqlite_store> flaky{store, 13};  // at least one in each race's 16 loads
       const auto failures = quick_failures(flaky);
       for (const auto& f : failures) UNSCOPED_INFO(f);
       CHECK(any_has(failures, "concurrent wrong guesses"));
@@ -368,7 +368,7 @@ TEST_CASE("sqlite store: the conformance verdict tells a failing store from one 
       CHECK_FALSE(any_has(failures, "broken rule: failure count == code_mismatch answers"));  // none uncounted
     }
     {
-      forgetful_updates<mfakit_examples::sqlite_store> forgetful{store, 7};
+      forgetful_updates<mfakit::sqlite_store> forgetful{store, 7};
       const auto failures = quick_failures(forgetful);
       for (const auto& f : failures) UNSCOPED_INFO(f);
       CHECK(any_has(failures, "concurrent wrong guesses"));
