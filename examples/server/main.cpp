@@ -1179,9 +1179,9 @@ class app {
       if (row.failures > 0 || row.locked_until > 0)
         (void)co_await store_pool_.run([&] { return db_.login_succeeded(email, network).has_value(); });
       if (!ran.value->new_hash.empty()) {
-        const bool stored = (co_await store_pool_.run([&] {
-                              return db_.rehash(email, *row.password_hash, ran.value->new_hash).has_value();
-                            })).value_or(false);
+        auto rehashed = co_await store_pool_.run(
+            [&] { return db_.rehash(email, *row.password_hash, ran.value->new_hash).has_value(); });
+        const bool stored = rehashed.value_or(false);
         if (stored) log_auth("password_rehashed", email, &p);
       }
       co_return std::nullopt;
@@ -1463,9 +1463,8 @@ class app {
       return secret_reply(mhttp::enable_body(*r));
     });
     if (!enabled) co_return done;
-    if (auto failed = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
-        failed.status != 200)
-      co_return failed;
+    reply moved = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
+    if (moved.status != 200) co_return moved;
     co_return done;
   }
 
@@ -1508,7 +1507,11 @@ class app {
       if (!r) return error_for(mhttp::endpoint::verify, r.error(), info);
       return {};
     };
-    reply checked = *via == mfakit::factor::totp ? co_await on(store_pool_, check) : co_await on_kdf(p, claims.sub, check);
+    reply checked;  // (no co_await inside ?: : GCC 12 miscompiles it)
+    if (*via == mfakit::factor::totp)
+      checked = co_await on(store_pool_, check);
+    else
+      checked = co_await on_kdf(p, claims.sub, check);
     if (checked.status != 200) co_return checked;
     co_return std::nullopt;
   }
@@ -1545,9 +1548,8 @@ class app {
       return secret_reply(mhttp::regenerate_body(*r));
     });
     if (!made) co_return done;
-    if (auto failed = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
-        failed.status != 200)
-      co_return failed;
+    reply moved = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
+    if (moved.status != 200) co_return moved;
     co_return done;
   }
 

@@ -77,7 +77,7 @@ def enable_totp(srv, token, at):
     setup = expect(srv.request("POST", "/api/v1/me/mfa/totp/setup", token=token), 200, "setup")
     body = expect(srv.request("POST", "/api/v1/me/mfa/totp/enable", {"code": totp(setup["secret"], at)},
                               token=token), 200, "enable")
-    return setup["secret"], body["backup_codes"]
+    return setup["secret"], body["backupCodes"]
 
 
 def mfa_login(srv, who, secret, at):
@@ -118,7 +118,7 @@ def test_takeover(binary, work):
         fresh = expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate",
                                    {"password": ALICE[1], "code": totp(secret, clock.now())},
                                    token=rotated["token"]), 200, "regenerate with the password and a fresh code")
-        check(len(fresh["backup_codes"]) == 10, "ten new codes")
+        check(len(fresh["backupCodes"]) == 10, "ten new codes")
         # the thief, with the password only: a challenge, and no session
         got = expect(login(srv, ALICE), 200, "the thief's new password login")
         check(got.get("mfa_required") and "token" not in got, "the password alone now gives a challenge only")

@@ -728,7 +728,8 @@ def test_kdf(binary, work):
         # how many are queued depends on the measured job time too (the wait bound): at least the running one
         check(codes.count(401) >= 2 and codes.count(503) >= 1 and codes.count(401) + codes.count(503) == len(codes),
               f"12 concurrent logins on a 1-thread, 4-deep pool: 401s and 503s only ({codes})")
-        check(all(r[1] == "1" for r in results if r[0] == 503), "a full pool answers 503 with Retry-After: 1")
+        check(all(r[1] is not None and int(r[1]) >= 1 for r in results if r[0] == 503),
+              "a full pool answers 503 with Retry-After")
         if not h.sanitized(binary):
             check(peak[0] < 400 * 1024,
                   f"memory stays bounded: peak RSS {peak[0] // 1024} MiB (128 MiB per running scrypt)")
