@@ -7,13 +7,15 @@
 // Each job names up to two keys (the client's network, the user). A free
 // thread takes the waiting job whose keys have the least load: jobs of the
 // key running now plus the work the key had done recently (decaying with a
-// half-life of 10 s), the oldest first among equals. So a client who
-// has not used the pool lately goes next, whatever others have queued.
+// half-life of 30 s), the oldest first among equals. Work that succeeded
+// (a right password, an enable) is given back with credit(), so the load
+// is the work a key wasted: a client who has not failed lately goes next,
+// whatever others have queued.
 //
 // A job is refused at once (no queueing) when
-//  - its expected wait (the jobs that would go before it, running or
-//    waiting, times the measured average job time, over the threads) is
-//    beyond max_wait: the pool could not start it in time;
+//  - jobs wait that would go before it, and its expected wait (those, and
+//    half of each running one, times the measured average job time, over
+//    the threads) is beyond max_wait: the pool could not start it in time;
 //  - one of its keys already has `share` jobs waiting or running;
 //  - `max_queued` jobs wait or run (a bound on memory).
 // A job that waited beyond max_wait anyway (jobs of lighter keys went
@@ -125,6 +127,21 @@ class fair_pool {
     co_return out;
   }
 
+  /// The last job of these keys did useful work: it does not count against them.
+  void credit(const std::array<std::string, 2>& keys) {
+    const auto now = clock::now();
+    const std::lock_guard lock(mutex_);
+    for (const auto& k : keys) {
+      if (k.empty()) continue;
+      auto it = keys_.find(k);
+      if (it == keys_.end()) continue;
+      auto& st = it->second;
+      const double age = std::chrono::duration<double>(now - st.at).count();
+      st.served = std::max(0.0, st.served * std::exp2(-age / half_life_s) - 1.0);
+      st.at = now;
+    }
+  }
+
   void join() {
     {
       const std::lock_guard lock(mutex_);
@@ -163,7 +180,7 @@ class fair_pool {
     std::unique_ptr<task_base> task;
   };
 
-  static constexpr double half_life_s = 10.0;
+  static constexpr double half_life_s = 30.0;
 
   [[nodiscard]] double load_locked(const std::string& k, clock::time_point now) const {
     if (k.empty()) return 0;
@@ -189,12 +206,14 @@ class fair_pool {
         return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(avg_us_ * 1e-6)));
     }
     const double mine = priority_locked(keys, now);
-    std::size_t ahead = running_;
+    std::size_t ahead = 0;
     for (const auto& j : jobs_)
       if (priority_locked(j.keys, now) <= mine) ++ahead;
-    const double wait_us = static_cast<double>(ahead) / static_cast<double>(opt_.threads) * avg_us_;
+    // the running jobs are half done on average; a job with none ahead is always taken (it goes next)
+    const double wait_us = (0.5 * static_cast<double>(running_) + static_cast<double>(ahead)) /
+                           static_cast<double>(opt_.threads) * avg_us_;
     const double max_us = static_cast<double>(opt_.max_wait.count()) * 1000.0;
-    if (ahead >= opt_.threads && wait_us > max_us)
+    if (ahead > 0 && wait_us > max_us)
       return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((wait_us - max_us) * 1e-6)));
     for (const auto& k : keys)
       if (!k.empty()) ++keys_[k].in_system;
@@ -274,7 +293,7 @@ class fair_pool {
       --running_;
       const double us = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
       avg_us_ = 0.8 * avg_us_ + 0.2 * us;
-      release_locked(j.keys, true, avg_us_ > 0 ? us / avg_us_ : 1.0, t1);
+      release_locked(j.keys, true, 1.0, t1);  // one job's worth, whatever it cost (credit() gives back as much)
     }
   }
 

@@ -1169,13 +1169,13 @@ class app {
       out.ok = match;
       return out;
     });
-    if (!ran.value) {
-      limiter_.refund(address);
+    if (!ran.value) {  // refused by the pool: still an attempt of the address (a flood ignoring Retry-After ends in 429)
       co_return busy(ran.retry_after);
     }
     const std::string network = web::network_key(p.address);
     if (ran.value->ok) {
       limiter_.refund(address);
+      kdf_pool_.credit(kdf_keys(p, email));
       if (row.failures > 0 || row.locked_until > 0)
         (void)co_await store_pool_.run([&] { return db_.login_succeeded(email, network).has_value(); });
       if (!ran.value->new_hash.empty()) {
@@ -1463,6 +1463,7 @@ class app {
       return secret_reply(mhttp::enable_body(*r));
     });
     if (!enabled) co_return done;
+    kdf_pool_.credit(kdf_keys(p, claims->sub));
     reply moved = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
     if (moved.status != 200) co_return moved;
     co_return done;
