@@ -245,11 +245,9 @@ def test_kdf_fair(binary, work):
 
 def wrk_rate(port, token, seconds=3, conns=8):
     """Requests per second of GET status over `conns` keep-alive connections (wrk)."""
-    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "status.lua")
     out = subprocess.run(["wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "-H", f"Authorization: Bearer {token}",
                           f"http://127.0.0.1:{port}/api/v1/me/mfa/status"], capture_output=True, text=True,
                          timeout=seconds + 30).stdout
-    del script
     rate = [x for x in out.splitlines() if x.startswith("Requests/sec:")]
     check(rate, f"wrk printed a rate: {out[-300:]}")
     bad = [x for x in out.splitlines() if "Non-2xx" in x]
