@@ -149,7 +149,7 @@ struct options {
   unsigned kdf_share = 4;
   unsigned qr_threads = 1;
   std::chrono::milliseconds setup_reuse{30'000};
-  unsigned session_max_inflight = 8;
+  unsigned session_max_inflight = 64;
   std::int64_t account_max_failures = 100;
   std::int64_t totp_max_delay = 900;
   web::limits limits;
@@ -836,7 +836,7 @@ struct app_settings {
   std::chrono::milliseconds session_cache_ttl{1'000};
   std::vector<net::ip::address> trusted_proxies;  ///< whose X-Forwarded-For is believed
   std::chrono::milliseconds setup_reuse{30'000};
-  std::size_t session_max_inflight = 8;
+  std::size_t session_max_inflight = 64;
   std::int64_t account_max_failures = 100;
   mfakit::scrypt_params password_cost = mfakit_examples::password_cost;  ///< what a login rehashes to
 };
