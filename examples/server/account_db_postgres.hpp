@@ -68,10 +68,11 @@ class postgres_account_db final : public account_db {
     return out;
   }
 
-  mfakit::result<login_row> login(std::string_view email) override {
+  mfakit::result<login_row> login(std::string_view email, std::string_view network) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
-    auto r = run(c, "acct_login", {text(email)});
+    const std::string key = throttle_key(email, network);
+    auto r = run(c, "acct_login", {text(email), text(key)});
     if (!tuples_ok(c, r) || PQntuples(r.get()) != 1) return mfakit::errc::storage_failure;
     login_row row;
     if (PQgetisnull(r.get(), 0, 0) == 0) row.password_hash = value(r, 0, 0);
@@ -80,64 +81,91 @@ class postgres_account_db final : public account_db {
     return row;
   }
 
-  mfakit::result<bool> session_valid(std::string_view user, std::string_view jti) override {
+  mfakit::result<bool> session_valid(std::string_view user, std::string_view jti, std::string_view family) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
-    auto r = run(c, "acct_session", {text(user), text(jti)});
+    auto r = run(c, "acct_session", {text(user), text(jti), text(family)});
     if (!tuples_ok(c, r) || PQntuples(r.get()) != 1) return mfakit::errc::storage_failure;
     return value(r, 0, 0) == "t";
   }
 
-  mfakit::result<std::int64_t> login_failed(std::string_view email, std::int64_t now) override {
+  mfakit::result<std::int64_t> login_failed(std::string_view email, std::string_view network, std::int64_t now,
+                                            std::int64_t account_free) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     const std::string at = std::to_string(now);
-    auto r = run(c, "acct_bump_failures", {text(email), text(at)});
-    if (!tuples_ok(c, r) || PQntuples(r.get()) != 1) return mfakit::errc::storage_failure;
-    const std::int64_t failures = std::stoll(value(r, 0, 0));
-    const std::int64_t lock_s = password_throttle::lock_after(failures);
-    if (lock_s == 0) return std::int64_t{0};
-    const std::string until = std::to_string(now + lock_s);
-    auto u = run(c, "acct_lock", {text(email), text(until)});
-    if (!command_ok(c, u)) return mfakit::errc::storage_failure;
-    return now + lock_s;
+    const std::string per_network = throttle_key(email, network);
+    std::int64_t until = 0;
+    for (const bool whole : {false, true}) {
+      const std::string_view key = whole ? email : std::string_view(per_network);
+      auto r = run(c, "acct_bump_failures", {text(key), text(at)});
+      if (!tuples_ok(c, r) || PQntuples(r.get()) != 1) return mfakit::errc::storage_failure;
+      const std::int64_t failures = std::stoll(value(r, 0, 0));
+      const std::int64_t free = whole ? account_free : password_throttle::free_failures;
+      const std::int64_t lock_s = password_throttle::lock_after(failures, free);
+      if (lock_s == 0) continue;
+      const std::string lock_until = std::to_string(now + lock_s);
+      auto u = run(c, "acct_lock", {text(key), text(lock_until)});
+      if (!command_ok(c, u)) return mfakit::errc::storage_failure;
+      until = std::max(until, now + lock_s);
+    }
+    return until;
   }
 
-  mfakit::result<void> login_succeeded(std::string_view email) override {
+  mfakit::result<void> login_succeeded(std::string_view email, std::string_view network) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
-    auto r = run(c, "acct_clear_failures", {text(email)});
+    const std::string key = throttle_key(email, network);
+    auto r = run(c, "acct_clear_failures", {text(email), text(key)});
     if (!command_ok(c, r)) return mfakit::errc::storage_failure;
     return {};
   }
 
   mfakit::result<void> add_refresh(std::string_view hash, std::string_view user, std::string_view family,
-                                   std::int64_t expires_at) override {
+                                   std::int64_t expires_at, std::string_view amr) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     const std::string exp = std::to_string(expires_at);
-    auto r = run(c, "acct_add_refresh", {text(hash), text(user), text(family), text(exp)});
+    auto r = run(c, "acct_add_refresh", {text(hash), text(user), text(family), text(exp), text(amr)});
     if (!command_ok(c, r)) return mfakit::errc::storage_failure;
     return {};
   }
 
   mfakit::result<refresh_result> rotate_refresh(std::string_view old_hash, std::string_view new_hash,
-                                                std::int64_t now, std::int64_t expires_at) override {
+                                                std::int64_t now) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     const std::string at = std::to_string(now);
-    const std::string exp = std::to_string(expires_at);
-    auto r = run(c, "acct_rotate", {text(old_hash), text(new_hash), text(at), text(exp)});
+    auto r = run(c, "acct_rotate", {text(old_hash), text(new_hash), text(at)});
     if (!tuples_ok(c, r)) return mfakit::errc::storage_failure;
-    if (PQntuples(r.get()) == 1) return refresh_result{refresh_outcome::rotated, value(r, 0, 0)};
+    if (PQntuples(r.get()) == 1)
+      return refresh_result{refresh_outcome::rotated, value(r, 0, 0), value(r, 0, 1), value(r, 0, 2)};
     auto s = run(c, "acct_refresh_state", {text(old_hash)});
     if (!tuples_ok(c, s)) return mfakit::errc::storage_failure;
-    if (PQntuples(s.get()) == 0) return refresh_result{refresh_outcome::unknown, {}};
+    if (PQntuples(s.get()) == 0) return refresh_result{};
     const bool used = value(s, 0, 0) == "t";
+    const bool stale = value(s, 0, 2) == "t";  // from before the user's epoch
     const std::string family = value(s, 0, 1);
-    auto d = used ? run(c, "acct_delete_family", {text(family)}) : run(c, "acct_delete_refresh", {text(old_hash)});
+    auto d = used || stale ? run(c, "acct_delete_family", {text(family)})
+                           : run(c, "acct_delete_refresh", {text(old_hash)});
     if (!command_ok(c, d)) return mfakit::errc::storage_failure;
-    return refresh_result{used ? refresh_outcome::reused : refresh_outcome::expired, {}};
+    return refresh_result{used ? refresh_outcome::reused : refresh_outcome::expired, {}, {}, {}};
+  }
+
+  mfakit::result<void> bump_epoch(std::string_view user, std::string_view keep_family) override {
+    lease c(pool_);
+    if (!c) return mfakit::errc::storage_failure;
+    auto r = run(c, "acct_bump_epoch", {text(user), text(keep_family)});
+    if (!command_ok(c, r)) return mfakit::errc::storage_failure;
+    return {};
+  }
+
+  mfakit::result<void> rehash(std::string_view email, std::string_view old_hash, std::string_view new_hash) override {
+    lease c(pool_);
+    if (!c) return mfakit::errc::storage_failure;
+    auto r = run(c, "acct_rehash", {text(email), text(old_hash), text(new_hash)});
+    if (!command_ok(c, r)) return mfakit::errc::storage_failure;
+    return {};
   }
 
   mfakit::result<void> revoke_refresh(std::string_view hash) override {
@@ -203,13 +231,13 @@ class postgres_account_db final : public account_db {
 
   /// Text parameters must not hold NUL bytes: PostgreSQL text cannot.
   [[nodiscard]] static pg_result run(lease& c, const char* name, std::initializer_list<param> ps) {
-    std::array<std::string, 4> copies;  // text values NUL-terminated
-    std::array<const char*, 4> values{};
-    std::array<int, 4> lengths{};
-    std::array<int, 4> formats{};
+    std::array<std::string, 5> copies;  // text values NUL-terminated
+    std::array<const char*, 5> values{};
+    std::array<int, 5> lengths{};
+    std::array<int, 5> formats{};
     int n = 0;
     for (const param& p : ps) {
-      if (n == 4) return nullptr;
+      if (n == 5) return nullptr;
       const auto i = static_cast<std::size_t>(n);
       if (p.format == 0) {
         if (p.v.find('\0') != std::string_view::npos) return nullptr;
@@ -270,23 +298,30 @@ class postgres_account_db final : public account_db {
           "CREATE TABLE IF NOT EXISTS mfakit_revoked_tokens (jti text PRIMARY KEY, expires_at bigint NOT NULL);"
           "CREATE TABLE IF NOT EXISTS mfakit_login_throttle (email text PRIMARY KEY, failures bigint NOT NULL,"
           " locked_until bigint NOT NULL, updated_at bigint NOT NULL);"
+          "ALTER TABLE mfakit_users ADD COLUMN IF NOT EXISTS session_epoch bigint NOT NULL DEFAULT 0;"
+          "ALTER TABLE mfakit_refresh_tokens ADD COLUMN IF NOT EXISTS epoch bigint NOT NULL DEFAULT 0;"
+          "ALTER TABLE mfakit_refresh_tokens ADD COLUMN IF NOT EXISTS amr text NOT NULL DEFAULT '';"
           "COMMIT;";
       pg_result r(PQexec(pg, sql.c_str()));
       if (!r || PQresultStatus(r.get()) != PGRES_COMMAND_OK) return fail();
     }
     const std::string& t = opt_.records_table;
-    const std::array<std::pair<const char*, std::string>, 20> statements{{
+    const std::array<std::pair<const char*, std::string>, 22> statements{{
         {"acct_user_hash", "SELECT password_hash FROM mfakit_users WHERE email = $1::text"},
         {"acct_put_user",
          "INSERT INTO mfakit_users (email, password_hash, created_at) VALUES ($1::text, $2::text, $3::bigint)"
-         " ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash"},
+         " ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash,"
+         " session_epoch = mfakit_users.session_epoch + 1"},
         {"acct_emails", "SELECT email FROM mfakit_users ORDER BY email"},
         {"acct_login",
          "SELECT (SELECT password_hash FROM mfakit_users WHERE email = $1::text),"
-         " coalesce((SELECT failures FROM mfakit_login_throttle WHERE email = $1::text), 0),"
-         " coalesce((SELECT locked_until FROM mfakit_login_throttle WHERE email = $1::text), 0)"},
+         " coalesce((SELECT failures FROM mfakit_login_throttle WHERE email = $2::text), 0),"
+         " GREATEST(coalesce((SELECT locked_until FROM mfakit_login_throttle WHERE email = $2::text), 0),"
+         " coalesce((SELECT locked_until FROM mfakit_login_throttle WHERE email = $1::text), 0))"},
         {"acct_session",
-         "SELECT EXISTS (SELECT 1 FROM mfakit_users WHERE email = $1::text)"
+         "SELECT coalesce((SELECT CASE WHEN $3::text = '' THEN u.session_epoch = 0 ELSE EXISTS (SELECT 1 FROM"
+         " mfakit_refresh_tokens r WHERE r.family = $3::text AND r.user_email = $1::text"
+         " AND r.epoch >= u.session_epoch) END FROM mfakit_users u WHERE u.email = $1::text), false)"
          " AND NOT EXISTS (SELECT 1 FROM mfakit_revoked_tokens WHERE jti = $2::text)"},
         {"acct_bump_failures",
          "INSERT INTO mfakit_login_throttle AS t (email, failures, locked_until, updated_at)"
@@ -294,17 +329,28 @@ class postgres_account_db final : public account_db {
          " SET failures = t.failures + 1, updated_at = $2::bigint RETURNING t.failures"},
         {"acct_lock",
          "UPDATE mfakit_login_throttle SET locked_until = GREATEST(locked_until, $2::bigint) WHERE email = $1::text"},
-        {"acct_clear_failures", "DELETE FROM mfakit_login_throttle WHERE email = $1::text"},
+        {"acct_clear_failures", "DELETE FROM mfakit_login_throttle WHERE email IN ($1::text, $2::text)"},
         {"acct_add_refresh",
-         "INSERT INTO mfakit_refresh_tokens (token_hash, user_email, family, expires_at)"
-         " VALUES ($1::text, $2::text, $3::text, $4::bigint)"},
+         "INSERT INTO mfakit_refresh_tokens (token_hash, user_email, family, expires_at, epoch, amr)"
+         " SELECT $1::text, $2::text, $3::text, $4::bigint,"
+         " coalesce((SELECT session_epoch FROM mfakit_users WHERE email = $2::text), 0), $5::text"},
+        // a token no one was given is answered by the UPDATE's index lookup, without a row lock
         {"acct_rotate",
-         "WITH old AS (UPDATE mfakit_refresh_tokens SET used_at = $3::bigint WHERE token_hash = $1::text"
-         " AND used_at IS NULL AND expires_at > $3::bigint RETURNING user_email, family)"
-         " INSERT INTO mfakit_refresh_tokens (token_hash, user_email, family, expires_at)"
-         " SELECT $2::text, user_email, family, $4::bigint FROM old RETURNING user_email"},
+         "WITH old AS (UPDATE mfakit_refresh_tokens r SET used_at = $3::bigint WHERE token_hash = $1::text"
+         " AND used_at IS NULL AND expires_at > $3::bigint AND epoch >= coalesce((SELECT session_epoch FROM"
+         " mfakit_users WHERE email = r.user_email), 1::bigint << 62)"
+         " RETURNING user_email, family, expires_at, epoch, amr)"
+         " INSERT INTO mfakit_refresh_tokens (token_hash, user_email, family, expires_at, epoch, amr)"
+         " SELECT $2::text, user_email, family, expires_at, epoch, amr FROM old RETURNING user_email, family, amr"},
         {"acct_refresh_state",
-         "SELECT used_at IS NOT NULL, family FROM mfakit_refresh_tokens WHERE token_hash = $1::text"},
+         "SELECT used_at IS NOT NULL, family, epoch < coalesce((SELECT session_epoch FROM mfakit_users"
+         " WHERE email = r.user_email), 1::bigint << 62) FROM mfakit_refresh_tokens r WHERE token_hash = $1::text"},
+        {"acct_bump_epoch",
+         "WITH u AS (UPDATE mfakit_users SET session_epoch = session_epoch + 1 WHERE email = $1::text"
+         " RETURNING session_epoch) UPDATE mfakit_refresh_tokens SET epoch = (SELECT session_epoch FROM u)"
+         " WHERE family = $2::text AND user_email = $1::text AND EXISTS (SELECT 1 FROM u)"},
+        {"acct_rehash",
+         "UPDATE mfakit_users SET password_hash = $3::text WHERE email = $1::text AND password_hash = $2::text"},
         {"acct_delete_refresh", "DELETE FROM mfakit_refresh_tokens WHERE token_hash = $1::text"},
         {"acct_delete_family", "DELETE FROM mfakit_refresh_tokens WHERE family = $1::text"},
         {"acct_delete_family_of",

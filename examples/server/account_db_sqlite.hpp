@@ -73,11 +73,13 @@ class sqlite_account_db final : public account_db {
     return out;
   }
 
-  mfakit::result<login_row> login(std::string_view email) override {
+  mfakit::result<login_row> login(std::string_view email, std::string_view network) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
+    const std::string key = throttle_key(email, network);
     stmt s(c->login);
     s.text(1, email);
+    s.text(2, key);
     const int rc = s.step();
     login_row r;
     if (rc == SQLITE_DONE) return r;
@@ -88,59 +90,72 @@ class sqlite_account_db final : public account_db {
     return r;
   }
 
-  mfakit::result<bool> session_valid(std::string_view user, std::string_view jti) override {
+  mfakit::result<bool> session_valid(std::string_view user, std::string_view jti, std::string_view family) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     stmt s(c->session);
     s.text(1, user);
     s.text(2, jti);
+    s.text(3, family);
     if (s.step() != SQLITE_ROW) return mfakit::errc::storage_failure;
     return sqlite3_column_int(s.get(), 0) == 1;
   }
 
-  mfakit::result<std::int64_t> login_failed(std::string_view email, std::int64_t now) override {
+  mfakit::result<std::int64_t> login_failed(std::string_view email, std::string_view network, std::int64_t now,
+                                            std::int64_t account_free) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     if (!exec(*c, c->begin.get())) return mfakit::errc::storage_failure;
     transaction tx(*c);
-    std::int64_t failures = 0;
-    {
-      stmt s(c->bump_failures);
-      s.text(1, email);
-      s.int64(2, now);
-      if (s.step() != SQLITE_ROW) return mfakit::errc::storage_failure;
-      failures = sqlite3_column_int64(s.get(), 0);
-      if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
-    }
-    std::int64_t locked_until = 0;
-    if (const std::int64_t lock_s = password_throttle::lock_after(failures); lock_s > 0) {
-      locked_until = now + lock_s;
-      stmt s(c->lock_account);
-      s.text(1, email);
-      s.int64(2, locked_until);
-      if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
+    const std::string per_network = throttle_key(email, network);
+    std::int64_t until = 0;
+    for (const bool whole : {false, true}) {
+      const std::string_view key = whole ? email : std::string_view(per_network);
+      std::int64_t failures = 0;
+      {
+        stmt s(c->bump_failures);
+        s.text(1, key);
+        s.int64(2, now);
+        if (s.step() != SQLITE_ROW) return mfakit::errc::storage_failure;
+        failures = sqlite3_column_int64(s.get(), 0);
+        if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
+      }
+      const std::int64_t free = whole ? account_free : password_throttle::free_failures;
+      if (const std::int64_t lock_s = password_throttle::lock_after(failures, free); lock_s > 0) {
+        until = std::max(until, now + lock_s);
+        stmt s(c->lock_account);
+        s.text(1, key);
+        s.int64(2, now + lock_s);
+        if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
+      }
     }
     if (!tx.commit()) return mfakit::errc::storage_failure;
-    return locked_until;
+    return until;
   }
 
-  mfakit::result<void> login_succeeded(std::string_view email) override {
-    return write(&connection::clear_failures, email);
+  mfakit::result<void> login_succeeded(std::string_view email, std::string_view network) override {
+    return write(&connection::clear_failures, email, std::string_view(throttle_key(email, network)));
   }
 
   mfakit::result<void> add_refresh(std::string_view hash, std::string_view user, std::string_view family,
-                                   std::int64_t expires_at) override {
-    return write(&connection::add_refresh, hash, user, family, expires_at);
+                                   std::int64_t expires_at, std::string_view amr) override {
+    return write(&connection::add_refresh, hash, user, family, expires_at, amr);
   }
 
   mfakit::result<refresh_result> rotate_refresh(std::string_view old_hash, std::string_view new_hash,
-                                                std::int64_t now, std::int64_t expires_at) override {
+                                                std::int64_t now) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
+    {  // an unknown token (most of a flood of made-up ones) without the write lock
+      stmt s(c->refresh_state);
+      s.text(1, old_hash);
+      const int rc = s.step();
+      if (rc == SQLITE_DONE) return refresh_result{};
+      if (rc != SQLITE_ROW) return mfakit::errc::storage_failure;
+    }
     if (!exec(*c, c->begin.get())) return mfakit::errc::storage_failure;
     transaction tx(*c);
     refresh_result out;
-    std::string family;
     {
       stmt s(c->use_refresh);
       s.int64(1, now);
@@ -148,7 +163,8 @@ class sqlite_account_db final : public account_db {
       const int rc = s.step();
       if (rc == SQLITE_ROW) {
         out.user = s.column_text(0);
-        family = s.column_text(1);
+        out.family = s.column_text(1);
+        out.amr = s.column_text(2);
         if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
         out.outcome = refresh_outcome::rotated;
       } else if (rc != SQLITE_DONE) {
@@ -156,11 +172,9 @@ class sqlite_account_db final : public account_db {
       }
     }
     if (out.outcome == refresh_outcome::rotated) {
-      stmt s(c->add_refresh);
+      stmt s(c->next_refresh);
       s.text(1, new_hash);
-      s.text(2, out.user);
-      s.text(3, family);
-      s.int64(4, expires_at);
+      s.text(2, old_hash);
       if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
     } else {
       stmt s(c->refresh_state);
@@ -172,17 +186,37 @@ class sqlite_account_db final : public account_db {
         return mfakit::errc::storage_failure;
       } else {
         const bool used = sqlite3_column_type(s.get(), 0) != SQLITE_NULL;
-        family = s.column_text(1);
+        const bool stale = sqlite3_column_int(s.get(), 2) == 1;  // from before the user's epoch
+        const std::string family = s.column_text(1);
         s.reset();
         out.outcome = used ? refresh_outcome::reused : refresh_outcome::expired;
-        stmt d(used ? c->delete_family : c->delete_refresh);
-        d.text(1, used ? std::string_view(family) : old_hash);
+        stmt d(used || stale ? c->delete_family : c->delete_refresh);
+        d.text(1, used || stale ? std::string_view(family) : old_hash);
         if (d.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
       }
     }
     if (!tx.commit()) return mfakit::errc::storage_failure;
-    out.user = out.outcome == refresh_outcome::rotated ? out.user : std::string();
+    if (out.outcome != refresh_outcome::rotated) out = refresh_result{out.outcome, {}, {}, {}};
     return out;
+  }
+
+  mfakit::result<void> bump_epoch(std::string_view user, std::string_view keep_family) override {
+    lease c(pool_);
+    if (!c) return mfakit::errc::storage_failure;
+    if (!exec(*c, c->begin.get())) return mfakit::errc::storage_failure;
+    transaction tx(*c);
+    for (const stmt_ptr* statement : {&c->bump_epoch, &c->keep_family}) {
+      stmt s(*statement);
+      s.text(1, user);
+      if (statement == &c->keep_family) s.text(2, keep_family);
+      if (s.step() != SQLITE_DONE) return mfakit::errc::storage_failure;
+    }
+    if (!tx.commit()) return mfakit::errc::storage_failure;
+    return {};
+  }
+
+  mfakit::result<void> rehash(std::string_view email, std::string_view old_hash, std::string_view new_hash) override {
+    return write(&connection::rehash, email, old_hash, new_hash);
   }
 
   mfakit::result<void> revoke_refresh(std::string_view hash) override {
@@ -234,7 +268,7 @@ class sqlite_account_db final : public account_db {
     sqlite_util::busy_wait busy;
     sqlite_util::db_ptr db;  // statements below are finalized first
     stmt_ptr begin, commit, rollback, user_hash, put_user, emails, login, session, bump_failures, lock_account,
-        clear_failures, add_refresh, use_refresh, refresh_state, delete_refresh, delete_family, delete_family_of,
+        clear_failures, add_refresh, use_refresh, next_refresh, refresh_state, bump_epoch, keep_family, rehash, delete_refresh, delete_family, delete_family_of,
         revoke, challenges, sweep_refresh, sweep_revoked, sweep_throttle;
   };
   using pool = connection_pool<connection>;
@@ -332,6 +366,18 @@ class sqlite_account_db final : public account_db {
       sqlite3_free(err);
       return fail(msg.c_str());
     }
+    // columns a database made by an older server lacks (a duplicate column is no error here)
+    for (const char* column :
+         {"ALTER TABLE mfakit_users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0",
+          "ALTER TABLE mfakit_refresh_tokens ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0",
+          "ALTER TABLE mfakit_refresh_tokens ADD COLUMN amr TEXT NOT NULL DEFAULT ''"}) {
+      if (sqlite3_exec(raw, column, nullptr, nullptr, &err) != SQLITE_OK) {
+        const std::string msg = err != nullptr ? err : sqlite3_errmsg(raw);
+        sqlite3_free(err);
+        err = nullptr;
+        if (msg.find("duplicate column") == std::string::npos) return fail(msg.c_str());
+      }
+    }
     bool ok = true;
     const auto prepare = [&](stmt_ptr& out, const std::string& sql) {
       if (ok) ok = sqlite_util::prepare(raw, out, sql);
@@ -342,26 +388,42 @@ class sqlite_account_db final : public account_db {
     prepare(c->user_hash, "SELECT password_hash FROM mfakit_users WHERE email = ?1");
     prepare(c->put_user,
             "INSERT INTO mfakit_users (email, password_hash, created_at) VALUES (?1, ?2, ?3)"
-            " ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash");
+            " ON CONFLICT (email) DO UPDATE SET password_hash = excluded.password_hash,"
+            " session_epoch = session_epoch + 1");
     prepare(c->emails, "SELECT email FROM mfakit_users ORDER BY email");
     prepare(c->login,
             "SELECT (SELECT password_hash FROM mfakit_users WHERE email = ?1),"
-            " coalesce((SELECT failures FROM mfakit_login_throttle WHERE email = ?1), 0),"
-            " coalesce((SELECT locked_until FROM mfakit_login_throttle WHERE email = ?1), 0)");
+            " coalesce((SELECT failures FROM mfakit_login_throttle WHERE email = ?2), 0),"
+            " max(coalesce((SELECT locked_until FROM mfakit_login_throttle WHERE email = ?2), 0),"
+            " coalesce((SELECT locked_until FROM mfakit_login_throttle WHERE email = ?1), 0))");
     prepare(c->session,
-            "SELECT EXISTS (SELECT 1 FROM mfakit_users WHERE email = ?1)"
+            "SELECT coalesce((SELECT CASE WHEN ?3 = '' THEN u.session_epoch = 0 ELSE EXISTS (SELECT 1 FROM"
+            " mfakit_refresh_tokens r WHERE r.family = ?3 AND r.user_email = ?1 AND r.epoch >= u.session_epoch) END"
+            " FROM mfakit_users u WHERE u.email = ?1), 0)"
             " AND NOT EXISTS (SELECT 1 FROM mfakit_revoked_tokens WHERE jti = ?2)");
     prepare(c->bump_failures,
             "INSERT INTO mfakit_login_throttle (email, failures, locked_until, updated_at) VALUES (?1, 1, 0, ?2)"
             " ON CONFLICT (email) DO UPDATE SET failures = failures + 1, updated_at = ?2 RETURNING failures");
     prepare(c->lock_account, "UPDATE mfakit_login_throttle SET locked_until = max(locked_until, ?2) WHERE email = ?1");
-    prepare(c->clear_failures, "DELETE FROM mfakit_login_throttle WHERE email = ?1");
+    prepare(c->clear_failures, "DELETE FROM mfakit_login_throttle WHERE email IN (?1, ?2)");
     prepare(c->add_refresh,
-            "INSERT INTO mfakit_refresh_tokens (token_hash, user_email, family, expires_at) VALUES (?1, ?2, ?3, ?4)");
+            "INSERT INTO mfakit_refresh_tokens (token_hash, user_email, family, expires_at, epoch, amr)"
+            " SELECT ?1, ?2, ?3, ?4, coalesce((SELECT session_epoch FROM mfakit_users WHERE email = ?2), 0), ?5");
     prepare(c->use_refresh,
             "UPDATE mfakit_refresh_tokens SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL"
-            " AND expires_at > ?1 RETURNING user_email, family");
-    prepare(c->refresh_state, "SELECT used_at, family FROM mfakit_refresh_tokens WHERE token_hash = ?1");
+            " AND expires_at > ?1 AND epoch >= coalesce((SELECT session_epoch FROM mfakit_users"
+            " WHERE email = mfakit_refresh_tokens.user_email), 1 << 62) RETURNING user_email, family, amr");
+    prepare(c->next_refresh,
+            "INSERT INTO mfakit_refresh_tokens (token_hash, user_email, family, expires_at, epoch, amr)"
+            " SELECT ?1, user_email, family, expires_at, epoch, amr FROM mfakit_refresh_tokens WHERE token_hash = ?2");
+    prepare(c->refresh_state,
+            "SELECT used_at, family, epoch < coalesce((SELECT session_epoch FROM mfakit_users"
+            " WHERE email = mfakit_refresh_tokens.user_email), 1 << 62) FROM mfakit_refresh_tokens WHERE token_hash = ?1");
+    prepare(c->bump_epoch, "UPDATE mfakit_users SET session_epoch = session_epoch + 1 WHERE email = ?1");
+    prepare(c->keep_family,
+            "UPDATE mfakit_refresh_tokens SET epoch = (SELECT session_epoch FROM mfakit_users WHERE email = ?1)"
+            " WHERE family = ?2 AND user_email = ?1");
+    prepare(c->rehash, "UPDATE mfakit_users SET password_hash = ?3 WHERE email = ?1 AND password_hash = ?2");
     prepare(c->delete_refresh, "DELETE FROM mfakit_refresh_tokens WHERE token_hash = ?1");
     prepare(c->delete_family, "DELETE FROM mfakit_refresh_tokens WHERE family = ?1");
     prepare(c->delete_family_of,

@@ -9,17 +9,23 @@
 //    after a protocol error, on shutdown, or when the handler asks;
 //  - framing: a Transfer-Encoding that does not end in chunked, or an
 //    HTTP/1.1 request without Host, is answered 400 and the connection closed;
-//  - limits: header block (8 KiB: 431), body (64 KiB: 413), connections,
-//    connections per client address (default a quarter of them); when all
-//    are taken (or all of an address's), the connection idle the longest
-//    (of that address) is closed to make room for the newcomer;
+//  - limits: header block (8 KiB: 431), body (16 KiB: 413; the largest real
+//    body, a passkey registration, is well under it), connections,
+//    connections per client address (an IPv4 address or an IPv6 /64; default
+//    a quarter of them); when all are taken (or all of an address's), a
+//    connection makes room for the newcomer: the one idle the longest, else
+//    the one still reading a request that has sent the fewest bytes of it
+//    (then the oldest); a connection whose request is being answered stays;
 //  - timeouts: a new connection must send its first byte within
 //    request_timeout; a kept-alive one may sit idle between requests for
-//    idle_timeout; once the first byte of a request arrives, the whole request (headers
-//    and body) must arrive within request_timeout, and a response must be
-//    taken within write_timeout. A slow-loris client dripping bytes holds a
-//    socket for at most request_timeout, and never a thread: a waiting
-//    connection is a suspended coroutine;
+//    idle_timeout; once the first byte of a request arrives, its headers
+//    must arrive within header_timeout, the whole request within
+//    request_timeout, and at min_bytes_per_second on average after a grace
+//    of 2 s; a response must be taken within write_timeout. A slow-loris
+//    client dripping bytes holds a socket for at most header_timeout, and
+//    never a thread: a waiting connection is a suspended coroutine;
+//  - addresses: an IPv4-mapped IPv6 peer (a dual-stack listener's IPv4
+//    client) is reported and counted as its IPv4 address;
 //  - request bodies live in a string whose allocator wipes every block it
 //    frees; the body, the Authorization header and the connection's read
 //    buffer are wiped after each request, a response body after it is sent;
@@ -50,6 +56,7 @@
 
 #include <mfakit/crypto.hpp>
 
+#include "client_network.hpp"
 #include "log.hpp"
 
 namespace mfakit_examples::web {
@@ -99,9 +106,11 @@ using handler_fn = std::function<net::awaitable<reply>(request&, const peer&)>;
 
 struct limits {
   std::size_t header_bytes = 8 * 1024;
-  std::size_t body_bytes = 64 * 1024;
+  std::size_t body_bytes = 16 * 1024;
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds request_timeout{10'000};
+  std::chrono::milliseconds header_timeout{5'000};  ///< from a request's first byte to its last header byte
+  std::size_t min_bytes_per_second = 256;           ///< a request's average, after the first 2 s; 0: none
   std::chrono::milliseconds write_timeout{10'000};
   std::size_t max_connections = 10'000;
   /// Per client address (socket peer); 0: max_connections / 4. Addresses in
@@ -171,6 +180,7 @@ class server {
     std::size_t connections = 0;        ///< under per_address_mutex_
     std::size_t pending_evictions = 0;  ///< under per_address_mutex_
     std::atomic<std::size_t> idle{0};
+    std::atomic<std::size_t> reading{0};
   };
   struct connection {
     explicit connection(tcp::socket s) : stream(std::move(s)) {}
@@ -180,7 +190,26 @@ class server {
     bool reading = false;  ///< a request's first byte arrived, the request is not complete yet
     bool evicted = false;
     std::chrono::steady_clock::time_point idle_since;
+    std::size_t progress = 0;  ///< bytes of the request being read so far
+    std::chrono::steady_clock::time_point request_start;
   };
+  /// Which connection makes room first: idle ones (the longest idle), then
+  /// ones reading a request (the fewest bytes of it, then the oldest).
+  struct victim_rank {
+    int reading = 0;
+    std::size_t progress = 0;
+    std::chrono::steady_clock::time_point since;
+    [[nodiscard]] bool operator<(const victim_rank& o) const {
+      if (reading != o.reading) return reading < o.reading;
+      if (progress != o.progress) return progress < o.progress;
+      return since < o.since;
+    }
+  };
+  [[nodiscard]] static victim_rank rank_of(const connection& c) {
+    if (c.idle) return {0, 0, c.idle_since};
+    return {1, c.progress, c.request_start};
+  }
+  [[nodiscard]] static bool evictable(const connection& c) { return (c.idle || c.reading) && !c.evicted; }
   /// One io_context and the connections it runs (touched only on its thread).
   struct shard {
     explicit shard(net::io_context* c) : ctx(c), shutdown_timer(*c) {}
@@ -205,10 +234,12 @@ class server {
       }
       boost::system::error_code ignored;
       const auto remote = socket.remote_endpoint(ignored);
-      std::string addr = ignored ? std::string() : remote.address().to_string();
+      const auto remote_address = unmapped(remote.address());
+      std::string addr = ignored ? std::string() : address_key(remote_address.to_string());
       // one address may not hold more than its share; at its cap, its own
-      // connection idle the longest makes room (if it has none, the newcomer goes)
-      const admission adm = admit(addr, remote.address());
+      // connection idle the longest (or reading with the least progress)
+      // makes room (if it has none, the newcomer goes)
+      const admission adm = admit(addr, remote_address);
       if (!adm.ok) {
         socket.close(ignored);
         continue;
@@ -216,8 +247,9 @@ class server {
       if (adm.evict) evict_oldest_idle(next % shards_.size(), adm.slot, addr);
       if (live_.load(std::memory_order_relaxed) >= lim_.max_connections) {
         // full: close the connection idle the longest (a kept-alive one, or
-        // one that never sent a byte) to make room, rather than the newcomer
-        std::size_t idle = idle_.load(std::memory_order_relaxed);
+        // one that never sent a byte), else the one reading a request with
+        // the least progress, to make room, rather than the newcomer
+        std::size_t idle = idle_.load(std::memory_order_relaxed) + reading_.load(std::memory_order_relaxed);
         std::size_t pending = pending_evictions_.load(std::memory_order_relaxed);
         if (idle <= pending) {
           leave(addr);
@@ -247,7 +279,8 @@ class server {
       ++e.connections;
       return {true, false, &e};
     }
-    if (e.idle.load(std::memory_order_relaxed) <= e.pending_evictions) return {};
+    if (e.idle.load(std::memory_order_relaxed) + e.reading.load(std::memory_order_relaxed) <= e.pending_evictions)
+      return {};
     ++e.pending_evictions;
     ++e.connections;
     return {true, true, &e};
@@ -279,21 +312,20 @@ class server {
   [[nodiscard]] static connection* oldest_idle(shard& sh, const address_slot* only) {
     connection* victim = nullptr;
     for (connection* c : sh.live)
-      if (c->idle && !c->evicted && (only == nullptr || c->slot == only) &&
-          (victim == nullptr || c->idle_since < victim->idle_since))
+      if (evictable(*c) && (only == nullptr || c->slot == only) && (victim == nullptr || rank_of(*c) < rank_of(*victim)))
         victim = c;
     return victim;
   }
 
-  void scan_idle(std::size_t i, std::size_t visited, std::size_t best, std::chrono::steady_clock::time_point best_since,
-                 const address_slot* only, std::string addr) {
-    net::post(*shards_[i]->ctx, [this, i, visited, best, best_since, only, addr = std::move(addr)]() mutable {
+  void scan_idle(std::size_t i, std::size_t visited, std::size_t best, victim_rank best_rank, const address_slot* only,
+                 std::string addr) {
+    net::post(*shards_[i]->ctx, [this, i, visited, best, best_rank, only, addr = std::move(addr)]() mutable {
       std::size_t b = best;
-      auto since = best_since;
+      auto since = best_rank;
       if (connection* c = oldest_idle(*shards_[i], only);
-          c != nullptr && (b == shards_.size() || c->idle_since < since)) {
+          c != nullptr && (b == shards_.size() || rank_of(*c) < since)) {
         b = i;
-        since = c->idle_since;
+        since = rank_of(*c);
       }
       if (visited + 1 < shards_.size())
         return scan_idle((i + 1) % shards_.size(), visited + 1, b, since, only, std::move(addr));
@@ -408,7 +440,7 @@ class server {
     boost::system::error_code ec;
     c.stream.socket().set_option(tcp::no_delay(true), ec);
     peer p;
-    if (auto ep = c.stream.socket().remote_endpoint(ec); !ec) p.address = ep.address().to_string();
+    if (auto ep = c.stream.socket().remote_endpoint(ec); !ec) p.address = unmapped(ep.address()).to_string();
     read_buffer buffer(lim_.header_bytes + lim_.body_bytes + 16 * 1024);
 
     bool first = true;
@@ -430,12 +462,38 @@ class server {
       }
       first = false;
       c.reading = true;
-      c.stream.expires_after(stopping() ? std::min(lim_.request_timeout, lim_.shutdown_read_timeout)
-                                        : lim_.request_timeout);
+      c.progress = buffer.size();
+      c.request_start = std::chrono::steady_clock::now();
+      reading_.fetch_add(1, std::memory_order_relaxed);
+      if (c.slot != nullptr) c.slot->reading.fetch_add(1, std::memory_order_relaxed);
       http::request_parser<secure_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(lim_.header_bytes));
       parser.body_limit(lim_.body_bytes);
-      auto [e, n] = co_await http::async_read_header(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+      // the next byte is due by: the request's end (request_timeout), the
+      // headers' end (header_timeout) while they arrive, and the time at
+      // which the bytes so far fall below min_bytes_per_second
+      const auto due = [&] {
+        auto end = c.request_start + (stopping() ? std::min(lim_.request_timeout, lim_.shutdown_read_timeout)
+                                                 : lim_.request_timeout);
+        if (!parser.is_header_done()) end = std::min(end, c.request_start + lim_.header_timeout);
+        if (lim_.min_bytes_per_second > 0) {
+          const auto allowed = std::chrono::seconds(2) + std::chrono::milliseconds(
+                                                             c.progress * 1000 / lim_.min_bytes_per_second);
+          end = std::min(end, c.request_start + allowed);
+        }
+        return end;
+      };
+      boost::system::error_code e;
+      std::size_t n = 0;
+      // one read at a time, so the connection's progress is known (eviction)
+      const auto read_some = [&]() -> net::awaitable<void> {
+        const std::size_t before = buffer.size();
+        c.stream.expires_at(due());
+        std::tie(e, n) = co_await http::async_read_some(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+        c.progress += buffer.size() + n - before;  // read = left in the buffer + parsed - what was there
+        if (!e && c.evicted) e = net::error::operation_aborted;
+      };
+      while (!e && !parser.is_header_done()) co_await read_some();
       if (!e) {
         const auto& head = parser.get();
         // RFC 9112 6.3: a Transfer-Encoding whose final coding is not chunked
@@ -449,10 +507,13 @@ class server {
       }
       if (!e && !parser.is_done() && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
         http::response<http::empty_body> cont{http::status::continue_, parser.get().version()};
+        c.stream.expires_at(due());
         auto [we, wn] = co_await http::async_write(c.stream, cont, as_tuple(net::use_awaitable));
         e = we;
       }
-      if (!e && !parser.is_done()) std::tie(e, n) = co_await http::async_read(c.stream, buffer, parser, as_tuple(net::use_awaitable));
+      while (!e && !parser.is_done()) co_await read_some();
+      reading_.fetch_sub(1, std::memory_order_relaxed);
+      if (c.slot != nullptr) c.slot->reading.fetch_sub(1, std::memory_order_relaxed);
       c.reading = false;
       if (e) {
         // the request dies here: wipe what was read of it (a bearer token in
@@ -509,6 +570,7 @@ class server {
   std::atomic<bool> stopping_{false};
   std::atomic<std::size_t> live_{0};
   std::atomic<std::size_t> idle_{0};               ///< connections waiting for a request's first byte
+  std::atomic<std::size_t> reading_{0};            ///< connections reading a request
   std::atomic<std::size_t> pending_evictions_{0};  ///< evictions posted, not yet done
   std::atomic<std::size_t> evicted_{0};
   std::mutex per_address_mutex_;

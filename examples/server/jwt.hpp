@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <boost/json.hpp>
 #include <openssl/core_names.h>
@@ -44,7 +45,11 @@ struct claims {
   std::int64_t iat = 0;
   std::int64_t nbf = 0;
   std::int64_t exp = 0;
+  std::string fam;                ///< the refresh family (session) it belongs to; empty when none
+  std::vector<std::string> amr;   ///< how the login was made (RFC 8176): "pwd", "otp", ...
 };
+
+inline constexpr std::size_t max_amr = 4;
 
 enum class error : std::uint8_t {
   none,
@@ -190,6 +195,15 @@ class hs256 {
     payload += ",\"iat\":" + std::to_string(c.iat);
     payload += ",\"nbf\":" + std::to_string(c.nbf);
     payload += ",\"exp\":" + std::to_string(c.exp);
+    if (!c.fam.empty()) payload += ",\"fam\":" + mfakit::http::json_string(c.fam);
+    if (!c.amr.empty()) {
+      payload += ",\"amr\":[";
+      for (std::size_t i = 0; i < c.amr.size(); ++i) {
+        if (i != 0) payload += ',';
+        payload += mfakit::http::json_string(c.amr[i]);
+      }
+      payload += ']';
+    }
     payload += '}';
     // base64url of {"alg":"HS256","typ":"JWT"}
     std::string token = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.";
@@ -197,9 +211,13 @@ class hs256 {
     detail::append_base64url(token, reinterpret_cast<const unsigned char*>(payload.data()),  // NOLINT
                              payload.size());
     std::array<unsigned char, 32> mac{};
-    if (!hmac(token, mac)) throw std::runtime_error("HMAC failed");
+    if (!hmac(token, mac)) {
+      mfakit::cleanse(mac.data(), mac.size());
+      throw std::runtime_error("HMAC failed");
+    }
     token.push_back('.');
     detail::append_base64url(token, mac.data(), mac.size());
+    mfakit::cleanse(mac.data(), mac.size());  // the raw signature is not left on the stack
     return token;
   }
 
@@ -229,11 +247,15 @@ class hs256 {
 
     // 2. the signature, in constant time, before the payload is even parsed
     std::string sig;
-    if (!detail::decode_base64url(sig_b64, sig)) return out;
+    // (both buffers wiped: the raw signature is not left in freed memory)
+    const bool decoded = detail::decode_base64url(sig_b64, sig);
     std::array<unsigned char, 32> mac{};
-    if (!hmac(token.substr(0, dot2), mac)) return out.err = error::bad_signature, out;
-    const bool same = sig.size() == mac.size() && CRYPTO_memcmp(sig.data(), mac.data(), mac.size()) == 0;
+    const bool ran = decoded && hmac(token.substr(0, dot2), mac);
+    const bool same = ran && sig.size() == mac.size() && CRYPTO_memcmp(sig.data(), mac.data(), mac.size()) == 0;
     mfakit::cleanse(mac.data(), mac.size());
+    mfakit::cleanse(sig.data(), sig.size());
+    if (!decoded) return out;
+    if (!ran) return out.err = error::bad_signature, out;
     if (!same) return out.err = error::bad_signature, out;
 
     // 3. the claims
@@ -260,6 +282,18 @@ class hs256 {
     if (const auto* jti = body->if_contains("jti"); jti != nullptr) {
       if (!jti->is_string() || jti->get_string().size() > 128) return out.err = error::bad_claims, out;
       out.c.jti = std::string(jti->get_string());
+    }
+    if (const auto* fam = body->if_contains("fam"); fam != nullptr) {
+      if (!fam->is_string() || fam->get_string().size() > 128) return out.err = error::bad_claims, out;
+      out.c.fam = std::string(fam->get_string());
+    }
+    if (const auto* amr = body->if_contains("amr"); amr != nullptr) {
+      if (!amr->is_array() || amr->get_array().size() > max_amr) return out.err = error::bad_claims, out;
+      for (const auto& m : amr->get_array()) {
+        if (!m.is_string() || m.get_string().empty() || m.get_string().size() > 16)
+          return out.err = error::bad_claims, out;
+        out.c.amr.emplace_back(m.get_string());
+      }
     }
     if (now - leeway >= out.c.exp) return out.err = error::expired, out;
     if (out.c.nbf != 0 && now + leeway < out.c.nbf) return out.err = error::not_yet_valid, out;

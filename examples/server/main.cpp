@@ -51,12 +51,15 @@
 #include "account_db.hpp"
 #include "account_db_postgres.hpp"
 #include "account_db_sqlite.hpp"
+#include "client_network.hpp"
+#include "fair_pool.hpp"
 #include "http_server.hpp"
 #include "json_body.hpp"
 #include "jwt.hpp"
 #include "log.hpp"
 #include "passwords.hpp"
 #include "qr_png.hpp"
+#include "session_limits.hpp"
 #include "worker_pool.hpp"
 
 namespace demo_assets {
@@ -72,6 +75,7 @@ namespace web = mfakit_examples::web;
 namespace mhttp = mfakit::http;
 using mfakit_examples::json_body;
 using mfakit_examples::line_logger;
+using mfakit_examples::fair_pool;
 using mfakit_examples::worker_pool;
 using web::peer;
 using web::reply;
@@ -115,8 +119,11 @@ constexpr std::string_view usage_text =
     "usage: mfakit_demo_server --listen HOST:PORT --db memory|sqlite:PATH|postgresql://...|postgres:CONNINFO\n"
     "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]... [--demo-users]\n"
     "         [--key-file P] [--threads N] [--db-threads N] [--kdf-threads N] [--kdf-queue N]\n"
+    "         [--kdf-max-wait-ms N] [--kdf-share N] [--qr-threads N] [--setup-reuse-ms N]\n"
+    "         [--session-max-inflight N] [--account-max-failures N] [--totp-max-delay-s N]\n"
     "         [--max-connections N] [--max-connections-per-address N] [--idle-timeout-ms N]\n"
-    "         [--request-timeout-ms N] [--shutdown-grace-ms N]\n"
+    "         [--request-timeout-ms N] [--header-timeout-ms N] [--min-bytes-per-s N] [--max-body-bytes N]\n"
+    "         [--shutdown-grace-ms N]\n"
     "         [--sweep-interval-ms N] [--session-cache-ms N] [--trusted-proxy IP]... [--no-access-log]\n"
     "         [--log-buffer-kib N]\n"
     "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
@@ -138,6 +145,13 @@ struct options {
   unsigned db_threads = 0;
   unsigned kdf_threads = 0;
   unsigned kdf_queue = 256;
+  long kdf_max_wait_ms = 0;  ///< 0: the request timeout
+  unsigned kdf_share = 4;
+  unsigned qr_threads = 1;
+  std::chrono::milliseconds setup_reuse{30'000};
+  unsigned session_max_inflight = 64;
+  std::int64_t account_max_failures = 100;
+  std::int64_t totp_max_delay = 900;
   web::limits limits;
   std::chrono::milliseconds shutdown_grace{10'000};
   std::chrono::milliseconds sweep_interval{60'000};
@@ -232,6 +246,26 @@ void set_listen(options& o, std::string_view v) {
       o.kdf_threads = parse_number<unsigned>(a, value(), 1, 64);
     } else if (a == "--kdf-queue") {
       o.kdf_queue = parse_number<unsigned>(a, value(), 1, 1'000'000);
+    } else if (a == "--kdf-max-wait-ms") {
+      o.kdf_max_wait_ms = parse_number<long>(a, value(), 1, 3'600'000);
+    } else if (a == "--kdf-share") {
+      o.kdf_share = parse_number<unsigned>(a, value(), 1, 1'000'000);
+    } else if (a == "--qr-threads") {
+      o.qr_threads = parse_number<unsigned>(a, value(), 1, 64);
+    } else if (a == "--setup-reuse-ms") {
+      o.setup_reuse = std::chrono::milliseconds(parse_number<long>(a, value(), 0, 3'600'000));
+    } else if (a == "--session-max-inflight") {
+      o.session_max_inflight = parse_number<unsigned>(a, value(), 1, 1'000'000);
+    } else if (a == "--account-max-failures") {
+      o.account_max_failures = parse_number<std::int64_t>(a, value(), 1, 1'000'000'000);
+    } else if (a == "--totp-max-delay-s") {
+      o.totp_max_delay = parse_number<std::int64_t>(a, value(), 0, 86'400 * 365);
+    } else if (a == "--header-timeout-ms") {
+      o.limits.header_timeout = ms(value());
+    } else if (a == "--min-bytes-per-s") {
+      o.limits.min_bytes_per_second = parse_number<std::size_t>(a, value(), 0, 1U << 30U);
+    } else if (a == "--max-body-bytes") {
+      o.limits.body_bytes = parse_number<std::size_t>(a, value(), 256, 64U << 20U);
     } else if (a == "--max-connections") {
       o.limits.max_connections = parse_number<std::size_t>(a, value(), 1, 1'000'000);
     } else if (a == "--max-connections-per-address") {
@@ -251,6 +285,7 @@ void set_listen(options& o, std::string_view v) {
       boost::system::error_code ec;
       auto addr = net::ip::make_address(std::string(value()), ec);
       if (ec) usage_error("--trusted-proxy wants an IP address");
+      addr = web::unmapped(addr);  // ::ffff:a.b.c.d is a.b.c.d (a dual-stack listener's peers are unmapped too)
       o.trusted_proxies.push_back(addr);
       o.limits.unlimited.push_back(addr);  // a proxy carries many clients: no per-address connection cap
     } else if (a == "--log-buffer-kib") {
@@ -634,9 +669,9 @@ class account_gate {
   return r;
 }
 [[nodiscard]] reply unavailable() { return web::error_reply(503, "Service unavailable"); }
-[[nodiscard]] reply busy() {
+[[nodiscard]] reply busy(std::int64_t retry_after = 1) {
   reply r = web::error_reply(503, "Server busy; try again");
-  r.retry_after = 1;
+  r.retry_after = std::max<std::int64_t>(1, retry_after);
   return r;
 }
 [[nodiscard]] reply too_many(std::int64_t wait) {
@@ -698,17 +733,33 @@ class session_cache {
     const std::lock_guard lock(mutex_);
     auto it = map_.find(k);
     if (it == map_.end()) return nullptr;
-    if (it->second.until <= now || revoked_locked(k, now)) {
+    if (it->second.until <= now || revoked_locked(k, now) || user_changed_locked(it->second.claims->sub, now)) {
       map_.erase(it);
       return nullptr;
     }
     return it->second.claims;
   }
+  /// After the user's session epoch moved: the user's tokens out of the
+  /// cache, and none cached for ttl + 60 s (every check that raced the
+  /// change is over by then), so each is checked against the new epoch.
+  void user_changed(const std::string& user) {
+    if (!enabled()) return;
+    const auto now = std::chrono::steady_clock::now();
+    const std::lock_guard lock(mutex_);
+    std::erase_if(map_, [&](const auto& kv) { return kv.second.claims->sub == user; });
+    if (changed_.size() >= max_) sweep_locked(now);
+    if (changed_.size() >= max_) {
+      map_.clear();
+      no_caching_until_ = now + ttl_ + std::chrono::seconds(60);
+      return;
+    }
+    changed_.insert_or_assign(user, now + ttl_ + std::chrono::seconds(60));
+  }
   void put(const key_type& k, std::shared_ptr<const mfakit_examples::jwt::claims> c) {
     if (!enabled()) return;
     const auto now = std::chrono::steady_clock::now();
     const std::lock_guard lock(mutex_);
-    if (now < no_caching_until_ || revoked_locked(k, now)) return;
+    if (now < no_caching_until_ || revoked_locked(k, now) || user_changed_locked(c->sub, now)) return;
     if (map_.size() >= max_) sweep_locked(now);
     if (map_.size() >= max_) return;
     map_.insert_or_assign(k, entry{std::move(c), now + ttl_});
@@ -748,15 +799,22 @@ class session_cache {
     auto it = revoked_.find(k);
     return it != revoked_.end() && it->second > now;
   }
+  [[nodiscard]] bool user_changed_locked(const std::string& user, std::chrono::steady_clock::time_point now) const {
+    if (changed_.empty()) return false;
+    auto it = changed_.find(user);
+    return it != changed_.end() && it->second > now;
+  }
   void sweep_locked(std::chrono::steady_clock::time_point now) {
     std::erase_if(map_, [&](const auto& kv) { return kv.second.until <= now; });
     std::erase_if(revoked_, [&](const auto& kv) { return kv.second <= now; });
+    std::erase_if(changed_, [&](const auto& kv) { return kv.second <= now; });
   }
   std::chrono::milliseconds ttl_;
   std::size_t max_;
   std::mutex mutex_;
   std::unordered_map<key_type, entry, hasher> map_;
   std::unordered_map<key_type, std::chrono::steady_clock::time_point, hasher> revoked_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> changed_;
   std::chrono::steady_clock::time_point no_caching_until_{};
 };
 
@@ -766,6 +824,7 @@ struct session {
   std::shared_ptr<const mfakit_examples::jwt::claims> claims;
   session_cache::key_type key{};
   bool checked = false;
+  std::optional<mfakit_examples::inflight_limiter::guard> slot;  ///< none: the session is over its limit
 };
 
 struct app_settings {
@@ -776,23 +835,30 @@ struct app_settings {
   std::chrono::milliseconds sweep_interval{60'000};
   std::chrono::milliseconds session_cache_ttl{1'000};
   std::vector<net::ip::address> trusted_proxies;  ///< whose X-Forwarded-For is believed
+  std::chrono::milliseconds setup_reuse{30'000};
+  std::size_t session_max_inflight = 64;
+  std::int64_t account_max_failures = 100;
+  mfakit::scrypt_params password_cost = mfakit_examples::password_cost;  ///< what a login rehashes to
 };
 
 class app {
  public:
   app(demo_service& svc, mfakit::any_record_store& store, mfakit_examples::account_db& db,
-      const mfakit_examples::jwt::hs256& jwt, worker_pool& store_pool, worker_pool& kdf_pool, demo_clock clock,
-      std::string dummy_hash, app_settings s)
+      const mfakit_examples::jwt::hs256& jwt, worker_pool& store_pool, fair_pool& kdf_pool, worker_pool& qr_pool,
+      demo_clock clock, std::string dummy_hash, app_settings s)
       : svc_(svc),
         store_(store),
         db_(db),
         jwt_(jwt),
         store_pool_(store_pool),
         kdf_pool_(kdf_pool),
+        qr_pool_(qr_pool),
         clock_(std::move(clock)),
         dummy_hash_(std::move(dummy_hash)),
         settings_(std::move(s)),
-        sessions_(settings_.session_cache_ttl) {}
+        sessions_(settings_.session_cache_ttl),
+        inflight_(settings_.session_max_inflight),
+        setups_(settings_.setup_reuse) {}
 
   net::awaitable<reply> handle(request& req, const peer& p) {
     const std::string_view target = req.target();
@@ -881,7 +947,7 @@ class app {
   [[nodiscard]] std::string client_address(const request& req, const peer& p) const {
     boost::system::error_code ec;
     const auto socket_peer = net::ip::make_address(p.address, ec);
-    if (ec || !trusted(socket_peer)) return p.address;
+    if (ec || !trusted(web::unmapped(socket_peer))) return p.address;
     std::string chain;
     for (const auto& f : req) {
       if (!web::beast::iequals(f.name_string(), "x-forwarded-for")) continue;
@@ -896,7 +962,7 @@ class app {
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(0, comma);
       while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
       while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-      const auto a = net::ip::make_address(std::string(item), ec);
+      const auto a = web::unmapped(net::ip::make_address(std::string(item), ec));
       if (ec) return client;  // garbage: stop at the last address we could trust
       client = a.to_string();
       if (!trusted(a)) return client;
@@ -908,8 +974,10 @@ class app {
 
   /// The session of a valid "Authorization: Bearer <JWT>": from the cache,
   /// or checked here on the io thread (an HMAC and two small JSON parses)
-  /// with the database part (user exists, token not revoked) left to
-  /// session_refused, on the store pool.
+  /// with the database part (user exists, token not revoked, its family
+  /// alive at the user's session epoch) left to session_refused, on the
+  /// store pool. The session's in-flight slot is taken here (none: over
+  /// its limit, see busy_session()).
   [[nodiscard]] std::optional<session> bearer(const request& req) {
     auto it = req.find(web::http::field::authorization);
     if (it == req.end()) return std::nullopt;
@@ -933,19 +1001,26 @@ class app {
       if (t >= hit->exp || (hit->nbf != 0 && t < hit->nbf)) return std::nullopt;
       s.claims = std::move(hit);
       s.checked = true;
-      return s;
+    } else {
+      auto r = jwt_.verify(v, t, settings_.jwt_leeway);
+      // a jti is required: it is what logout revokes (this server always sets one)
+      if (!r || r.c.jti.empty()) return std::nullopt;
+      s.claims = std::make_shared<const mfakit_examples::jwt::claims>(std::move(r.c));
     }
-    auto r = jwt_.verify(v, t, settings_.jwt_leeway);
-    // a jti is required: it is what logout revokes (this server always sets one)
-    if (!r || r.c.jti.empty()) return std::nullopt;
-    s.claims = std::make_shared<const mfakit_examples::jwt::claims>(std::move(r.c));
+    s.slot = inflight_.acquire(std::string(reinterpret_cast<const char*>(s.key.data()), s.key.size()));  // NOLINT
     return s;
+  }
+
+  [[nodiscard]] static reply busy_session() {
+    reply r = web::error_reply(429, "Too many requests of this session in flight");
+    r.retry_after = 1;
+    return r;
   }
 
   /// On a pool thread: nullopt when the session is good, else the reply.
   [[nodiscard]] std::optional<reply> session_refused(session& s) {
     if (s.checked) return std::nullopt;
-    auto ok = db_.session_valid(s.claims->sub, s.claims->jti);
+    auto ok = db_.session_valid(s.claims->sub, s.claims->jti, s.claims->fam);
     if (!ok) return unavailable();
     if (!*ok) return unauthorized();
     s.checked = true;
@@ -960,16 +1035,51 @@ class app {
     if (!r) co_return busy();
     co_return std::move(*r);
   }
+  /// Runs f() on the KDF pool for the client's network and a user; refused:
+  /// 503 with the pool's Retry-After.
+  template <class F>
+  net::awaitable<reply> on_kdf(const peer& p, std::string_view user, F f) {
+    auto r = co_await kdf_pool_.run(kdf_keys(p, user), std::move(f));
+    if (!r.value) co_return busy(r.retry_after);
+    co_return std::move(*r.value);
+  }
+  [[nodiscard]] static std::array<std::string, 2> kdf_keys(const peer& p, std::string_view user) {
+    return {"net:" + web::network_key(p.address), user.empty() ? std::string() : "user:" + std::string(user)};
+  }
+
+  [[nodiscard]] static std::string join_amr(const std::vector<std::string>& amr) {
+    std::string out;
+    for (const auto& m : amr) {
+      if (!out.empty()) out.push_back(' ');
+      out += m;
+    }
+    return out;
+  }
+  [[nodiscard]] static std::vector<std::string> split_amr(std::string_view s) {
+    std::vector<std::string> out;
+    while (!s.empty() && out.size() < mfakit_examples::jwt::max_amr) {
+      const std::size_t sp = s.find(' ');
+      if (sp != 0) out.emplace_back(s.substr(0, sp));
+      s = sp == std::string_view::npos ? std::string_view{} : s.substr(sp + 1);
+    }
+    return out;
+  }
+  /// Whether the session passed a second factor at its login.
+  [[nodiscard]] static bool second_factor(const mfakit_examples::jwt::claims& c) {
+    return std::any_of(c.amr.begin(), c.amr.end(), [](const std::string& m) { return m == "otp" || m == "backup"; });
+  }
 
   /// On a pool thread: a JWT and a refresh token for the user (the refresh
-  /// token's hash stored), as the reply body.
-  [[nodiscard]] reply issue_tokens(const std::string& user, std::string family = {}) {
+  /// token's hash stored, a new family at the user's session epoch), as the
+  /// reply body.
+  [[nodiscard]] reply issue_tokens(const std::string& user, std::vector<std::string> amr) {
     const std::int64_t t = now();
-    if (family.empty()) family = random_hex<16>();
-    mfakit_examples::jwt::claims c{user, random_hex<16>(), t, t, t + settings_.access_ttl};
+    const std::string family = random_hex<16>();
+    const std::string amr_text = join_amr(amr);
+    mfakit_examples::jwt::claims c{user, random_hex<16>(), t, t, t + settings_.access_ttl, family, std::move(amr)};
     std::string access = jwt_.sign(c, settings_.issuer);
     std::string refresh = random_hex<32>();
-    if (!db_.add_refresh(sha256_hex(refresh), user, family, t + settings_.refresh_ttl)) {
+    if (!db_.add_refresh(sha256_hex(refresh), user, family, t + settings_.refresh_ttl, amr_text)) {
       mfakit::cleanse(access.data(), access.size());
       mfakit::cleanse(refresh.data(), refresh.size());
       return unavailable();
@@ -993,38 +1103,91 @@ class app {
     return r;
   }
 
+  /// On a pool thread, after enable, disable or regenerate: the user's
+  /// session epoch moves (every other session ends; this one, `family`,
+  /// goes on) and the user's cached sessions go. nullopt when done.
+  [[nodiscard]] std::optional<reply> move_epoch(const std::string& user, const std::string& family, const peer& p) {
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      if (db_.bump_epoch(user, family)) {
+        sessions_.user_changed(user);
+        setups_.forget(user);
+        log_auth("sessions_ended", user, &p, "reason=factors_changed");
+        return std::nullopt;
+      }
+    }
+    log_auth("sessions_not_ended", user, &p, "reason=storage_failure");
+    return unavailable();
+  }
+
+  struct password_outcome {
+    bool ok = false;
+    std::string new_hash;  ///< a rehash at the current cost, when the stored one had another
+    ~password_outcome() { mfakit::cleanse(new_hash.data(), new_hash.size()); }
+    password_outcome() = default;
+    password_outcome(password_outcome&& o) noexcept : ok(o.ok), new_hash(std::move(o.new_hash)) {}
+    password_outcome(const password_outcome&) = delete;
+    password_outcome& operator=(const password_outcome&) = delete;
+    password_outcome& operator=(password_outcome&& o) noexcept {
+      ok = o.ok;
+      mfakit::cleanse(new_hash.data(), new_hash.size());
+      new_hash = std::move(o.new_hash);
+      return *this;
+    }
+  };
+
   /// The password check of login, disable and regenerate, with both limits:
   /// nullopt when the password is right, else the reply. `row` holds the
   /// stored hash (none: unknown user, checked against a dummy at the same
   /// cost). The caller holds the account's gate (account_gate) from before
   /// it read `row`; the address's attempt is counted before the scrypt.
+  /// A stored hash of another cost is rehashed at the current one on
+  /// success; a failing check of a cheaper one also runs the dummy, so its
+  /// time does not tell an old account from the others.
   net::awaitable<std::optional<reply>> check_password(const std::string& email, std::string_view password,
                                                       const mfakit_examples::login_row& row, const peer& p,
                                                       unsigned wrong_status) {
     const std::int64_t t = now();
+    const std::string address = web::address_key(p.address);
     if (row.locked_until > t) {
       log_auth("password_throttled", email, &p, fmt::format("retry_after={}", row.locked_until - t));
       co_return too_many(row.locked_until - t);
     }
-    if (const std::int64_t wait = limiter_.reserve(p.address, t); wait > 0) {
+    if (const std::int64_t wait = limiter_.reserve(address, t); wait > 0) {
       log_auth("address_throttled", email, &p, fmt::format("retry_after={}", wait));
       co_return too_many(wait);
     }
-    auto ok = co_await kdf_pool_.run([&] {
-      const bool match =
-          mfakit_examples::check_password(row.password_hash ? *row.password_hash : dummy_hash_, password);
-      return match && row.password_hash.has_value();
+    auto ran = co_await kdf_pool_.run(kdf_keys(p, email), [&] {
+      password_outcome out;
+      const std::string& stored = row.password_hash ? *row.password_hash : dummy_hash_;
+      const bool match = mfakit_examples::check_password(stored, password) && row.password_hash.has_value();
+      const bool other_cost = row.password_hash && !mfakit_examples::hash_uses(stored, settings_.password_cost);
+      if (match && other_cost) {
+        if (auto h = mfakit_examples::hash_password(password, settings_.password_cost)) out.new_hash = std::move(*h);
+      } else if (!match && other_cost && mfakit_examples::hash_cheaper(stored, settings_.password_cost)) {
+        (void)mfakit_examples::check_password(dummy_hash_, password);  // pad to the current cost
+      }
+      out.ok = match;
+      return out;
     });
-    if (!ok) {
-      limiter_.refund(p.address);
-      co_return busy();
+    if (!ran.value) {  // refused by the pool: still an attempt of the address (a flood ignoring Retry-After ends in 429)
+      co_return busy(ran.retry_after);
     }
-    if (*ok) {
-      limiter_.refund(p.address);
-      if (row.failures > 0) (void)co_await store_pool_.run([&] { return db_.login_succeeded(email).has_value(); });
+    const std::string network = web::network_key(p.address);
+    if (ran.value->ok) {
+      limiter_.refund(address);
+      kdf_pool_.credit(kdf_keys(p, email));
+      if (row.failures > 0 || row.locked_until > 0)
+        (void)co_await store_pool_.run([&] { return db_.login_succeeded(email, network).has_value(); });
+      if (!ran.value->new_hash.empty()) {
+        auto rehashed = co_await store_pool_.run(
+            [&] { return db_.rehash(email, *row.password_hash, ran.value->new_hash).has_value(); });
+        const bool stored = rehashed.value_or(false);
+        if (stored) log_auth("password_rehashed", email, &p);
+      }
       co_return std::nullopt;
     }
-    auto locked = co_await store_pool_.run([&] { return db_.login_failed(email, t); });
+    auto locked = co_await store_pool_.run(
+        [&] { return db_.login_failed(email, network, t, settings_.account_max_failures); });
     std::string extra;
     if (locked && *locked && **locked > t) extra = fmt::format("locked_for={}", **locked - t);
     log_auth("password_rejected", email, &p, extra);
@@ -1050,13 +1213,14 @@ class app {
       log_auth("email_rejected", email, &p, "reason=control_character");
       co_return web::error_reply(400, "email must not contain control characters");
     }
-    if (const std::int64_t wait = limiter_.blocked(p.address, now()); wait > 0) {
+    if (const std::int64_t wait = limiter_.blocked(web::address_key(p.address), now()); wait > 0) {
       log_auth("address_throttled", email, &p, fmt::format("retry_after={}", wait));
       co_return too_many(wait);
     }
     auto pass = co_await enter_gate(email, p);
     if (!pass) co_return too_many(1);
-    auto row = co_await store_pool_.run([&] { return db_.login(email); });
+    const std::string network = web::network_key(p.address);
+    auto row = co_await store_pool_.run([&] { return db_.login(email, network); });
     if (!row) co_return busy();
     if (!*row) co_return unavailable();
     if (auto refused = co_await check_password(email, password, **row, p, 401)) co_return std::move(*refused);
@@ -1064,7 +1228,7 @@ class app {
       auto challenge = svc_.begin_login(email);
       if (challenge && !challenge->mfa_required()) {  // no second factor: a session now
         log_auth("session_issued", email, &p, "via=password");
-        return issue_tokens(email);
+        return issue_tokens(email, {"pwd"});
       }
       if (challenge) {
         reply r = secret_reply(mhttp::challenge_body(*challenge));
@@ -1094,22 +1258,24 @@ class app {
       co_return error_for(mhttp::endpoint::verify, mfakit::errc::missing_token);
     if (code.find_first_not_of(blank) == std::string_view::npos)
       co_return error_for(mhttp::endpoint::verify, mfakit::errc::missing_code);
-    if (const std::int64_t wait = bad_token_limiter_.blocked(p.address, now()); wait > 0) {
+    const std::string address = web::address_key(p.address);
+    if (const std::int64_t wait = bad_token_limiter_.blocked(address, now()); wait > 0) {
       log_auth("verify_throttled", "-", &p, fmt::format("retry_after={}", wait));
       co_return too_many(wait);
     }
     if (!mfakit::flow::well_formed_token(token)) {
-      bad_token_limiter_.failed(p.address, now());
+      bad_token_limiter_.failed(address, now());
       co_return error_for(mhttp::endpoint::verify, mfakit::errc::challenge_invalid);
     }
     auto finish = [&]() -> reply {
       auto done = svc_.complete_login(token, code, *via);
       if (!done) {
-        if (done.error() == mfakit::errc::challenge_invalid) bad_token_limiter_.failed(p.address, now());
+        if (done.error() == mfakit::errc::challenge_invalid) bad_token_limiter_.failed(address, now());
         return error_for(mhttp::endpoint::verify, done.error(), done.retry_after());
       }
-      log_auth("session_issued", done->user, &p, *via == mfakit::factor::totp ? "via=totp" : "via=backup_code");
-      return issue_tokens(done->user);
+      const bool totp = *via == mfakit::factor::totp;
+      log_auth("session_issued", done->user, &p, totp ? "via=totp" : "via=backup_code");
+      return issue_tokens(done->user, {"pwd", totp ? "otp" : "backup"});
     };
     // a TOTP code is an HMAC: all of it on the store pool
     if (*via == mfakit::factor::totp) co_return co_await on(store_pool_, finish);
@@ -1126,19 +1292,29 @@ class app {
       return {};
     });
     if (!live) co_return first;
-    co_return co_await on(kdf_pool_, finish);
+    co_return co_await on_kdf(p, {}, finish);
   }
 
-  // POST /api/auth/refresh {"refresh_token"}: rotates it
+  // POST /api/auth/refresh {"refresh_token"}: rotates it. Unknown tokens
+  // count against the client's address like bad login challenges (100 in
+  // 5 minutes, then 429).
   net::awaitable<reply> refresh(request& req, const peer& p) {
     const json_body b(body_of(req));
     const std::string_view token = b.field("refresh_token");
+    const std::string address = web::address_key(p.address);
+    if (const std::int64_t wait = bad_token_limiter_.blocked(address, now()); wait > 0) {
+      log_auth("refresh_throttled", "-", &p, fmt::format("retry_after={}", wait));
+      co_return too_many(wait);
+    }
     if (token.empty()) co_return web::error_reply(400, "refresh_token is required");
-    if (!hex64(token)) co_return web::error_reply(401, "Invalid refresh token");
+    if (!hex64(token)) {
+      bad_token_limiter_.failed(address, now());
+      co_return web::error_reply(401, "Invalid refresh token");
+    }
     co_return co_await on(store_pool_, [&]() -> reply {
       const std::int64_t t = now();
       std::string next = random_hex<32>();
-      auto rotated = db_.rotate_refresh(sha256_hex(token), sha256_hex(next), t, t + settings_.refresh_ttl);
+      auto rotated = db_.rotate_refresh(sha256_hex(token), sha256_hex(next), t);
       if (!rotated) {
         mfakit::cleanse(next.data(), next.size());
         return unavailable();
@@ -1147,9 +1323,12 @@ class app {
         mfakit::cleanse(next.data(), next.size());
         if (rotated->outcome == mfakit_examples::refresh_outcome::reused)
           log_auth("refresh_reused", "-", &p, "family=revoked");
+        if (rotated->outcome == mfakit_examples::refresh_outcome::unknown) bad_token_limiter_.failed(address, t);
         return web::error_reply(401, "Invalid refresh token");
       }
-      mfakit_examples::jwt::claims c{rotated->user, random_hex<16>(), t, t, t + settings_.access_ttl};
+      mfakit_examples::jwt::claims c{rotated->user, random_hex<16>(), t,
+                                     t,             t + settings_.access_ttl, rotated->family,
+                                     split_amr(rotated->amr)};
       std::string access = jwt_.sign(c, settings_.issuer);
       reply r = token_reply(access, next);
       mfakit::cleanse(access.data(), access.size());
@@ -1164,6 +1343,7 @@ class app {
   net::awaitable<reply> logout(request& req, const peer& p) {
     auto auth = bearer(req);
     if (!auth) co_return unauthorized();
+    if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
     const json_body b(body_of(req));
     const std::string_view refresh_token = b.field("refresh_token");
@@ -1183,6 +1363,7 @@ class app {
   net::awaitable<reply> status(request& req) {
     auto auth = bearer(req);
     if (!auth) co_return unauthorized();
+    if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
     co_return co_await on(store_pool_, [&]() -> reply {
       if (auto refused = session_refused(*auth)) return std::move(*refused);
@@ -1193,26 +1374,67 @@ class app {
   }
 
   // POST /api/v1/me/mfa/totp/setup
+  //
+  // Per user: one setup at a time (429 while one runs), and for
+  // setup_reuse after a setup the same answer (the same pending secret)
+  // instead of a new one; the QR code is drawn on a pool of its own.
   net::awaitable<reply> setup(request& req, const peer& /*p*/) {
     auto auth = bearer(req);
     if (!auth) co_return unauthorized();
+    if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
-    co_return co_await on(store_pool_, [&]() -> reply {
+    bool fresh = false;
+    reply first = co_await on(store_pool_, [&]() -> reply {
       if (auto refused = session_refused(*auth)) return std::move(*refused);
+      auto st = svc_.status(claims->sub);
+      if (!st) return error_for(mhttp::endpoint::setup, st.error());
+      if (st->totp_enabled) {
+        setups_.forget(claims->sub);
+        return error_for(mhttp::endpoint::setup, mfakit::errc::already_enabled);
+      }
+      if (st->setup_pending) {
+        if (auto cached = setups_.find(claims->sub)) {
+          reply r;
+          r.body = std::move(*cached);
+          return r;
+        }
+      }
+      fresh = true;
+      return {};
+    });
+    if (!fresh) co_return first;
+    if (!setups_.begin(claims->sub)) co_return too_many(1);
+    struct running {
+      mfakit_examples::setup_cache& c;
+      const std::string& user;
+      running(mfakit_examples::setup_cache& cache, const std::string& u) : c(cache), user(u) {}
+      running(const running&) = delete;
+      running& operator=(const running&) = delete;
+      ~running() { c.end(user); }
+    } guard{setups_, claims->sub};
+    std::optional<mfakit::setup_result> made;
+    reply second = co_await on(store_pool_, [&]() -> reply {
       auto r = svc_.setup(claims->sub, claims->sub);
       if (!r) return error_for(mhttp::endpoint::setup, r.error());
-      std::string qr = mfakit_examples::qr_png_data_uri(r->otpauth_uri);
+      made.emplace(std::move(*r));
+      return {};
+    });
+    if (!made) co_return second;
+    co_return co_await on(qr_pool_, [&]() -> reply {
+      std::string qr = mfakit_examples::qr_png_data_uri(made->otpauth_uri);
       if (qr.empty()) return web::error_reply(500, "Internal error");
-      reply out = secret_reply(mhttp::setup_body(*r, qr));
+      reply out = secret_reply(mhttp::setup_body(*made, qr));
       mfakit::cleanse(qr.data(), qr.size());
+      setups_.put(claims->sub, out.body);
       return out;
     });
   }
 
   // POST /api/v1/me/mfa/totp/enable {"code"}
-  net::awaitable<reply> enable(request& req, const peer& /*p*/) {
+  net::awaitable<reply> enable(request& req, const peer& p) {
     auto auth = bearer(req);
     if (!auth) co_return unauthorized();
+    if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
     const json_body b(body_of(req));
     const std::string_view code = b.field("code");
@@ -1231,57 +1453,102 @@ class app {
       return {};
     });
     if (!pending) co_return first;
-    co_return co_await on(kdf_pool_, [&]() -> reply {
+    bool enabled = false;
+    reply done = co_await on_kdf(p, claims->sub, [&]() -> reply {
       auto r = svc_.enable(claims->sub, code);
       if (!r) return error_for(mhttp::endpoint::enable, r.error(), r.retry_after());
+      enabled = true;
       return secret_reply(mhttp::enable_body(*r));
     });
+    if (!enabled) co_return done;
+    kdf_pool_.credit(kdf_keys(p, claims->sub));
+    reply moved = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
+    if (moved.status != 200) co_return moved;
+    co_return done;
   }
 
-  /// Session and password gate of disable and regenerate.
-  net::awaitable<std::optional<reply>> reauthenticate(session& auth, std::string_view password, const peer& p) {
+  /// Session, password and (while TOTP is on) second-factor gate of disable
+  /// and regenerate: a session whose login passed the second factor (amr
+  /// otp or backup), or a fresh "code" ("type": totp, the default, or
+  /// backup) in the request.
+  net::awaitable<std::optional<reply>> reauthenticate(session& auth, const json_body& b, const peer& p) {
     const auto& claims = *auth.claims;
+    const std::string_view password = b.field("password");
     auto pass = co_await enter_gate(claims.sub, p);
     if (!pass) co_return too_many(1);
     std::optional<mfakit_examples::login_row> row;
+    bool totp_on = false;
+    const std::string network = web::network_key(p.address);
     reply refused = co_await on(store_pool_, [&]() -> reply {
       if (auto no = session_refused(auth)) return std::move(*no);
-      auto r = db_.login(claims.sub);
+      auto st = svc_.status(claims.sub);
+      if (!st) return error_for(mhttp::endpoint::status, st.error());
+      totp_on = st->totp_enabled;
+      auto r = db_.login(claims.sub, network);
       if (!r) return unavailable();
       row = std::move(*r);
       return {};
     });
     if (!row) co_return refused;
     if (password.empty()) co_return web::error_reply(422, "Invalid password");
-    co_return co_await check_password(claims.sub, password, *row, p, 422);
+    if (auto no = co_await check_password(claims.sub, password, *row, p, 422)) co_return no;
+    if (!totp_on || second_factor(claims)) co_return std::nullopt;
+    const std::string_view code = b.field("code");
+    if (code.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+      log_auth("step_up_required", claims.sub, &p);
+      co_return web::error_reply(403, "This session did not pass the second factor: send a code");
+    }
+    auto via = mhttp::parse_factor(b.field("type"));
+    if (!via) co_return error_for(mhttp::endpoint::verify, via.error());
+    auto check = [&]() -> reply {
+      auto r = svc_.verify(claims.sub, code, *via);
+      if (!r) return error_for(mhttp::endpoint::verify, r.error(), r.retry_after());
+      return {};
+    };
+    reply checked;  // (no co_await inside ?: : GCC 12 miscompiles it)
+    if (*via == mfakit::factor::totp)
+      checked = co_await on(store_pool_, check);
+    else
+      checked = co_await on_kdf(p, claims.sub, check);
+    if (checked.status != 200) co_return checked;
+    co_return std::nullopt;
   }
 
-  // POST /api/v1/me/mfa/totp/disable {"password"}
+  // POST /api/v1/me/mfa/totp/disable {"password"[, "code", "type"]}
   net::awaitable<reply> disable(request& req, const peer& p) {
     auto auth = bearer(req);
     if (!auth) co_return unauthorized();
+    if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
     const json_body b(body_of(req));
-    if (auto refused = co_await reauthenticate(*auth, b.field("password"), p)) co_return std::move(*refused);
+    if (auto refused = co_await reauthenticate(*auth, b, p)) co_return std::move(*refused);
     co_return co_await on(store_pool_, [&]() -> reply {
       auto r = svc_.disable(claims->sub);
       if (!r) return error_for(mhttp::endpoint::disable, r.error());
+      if (auto failed = move_epoch(claims->sub, claims->fam, p)) return std::move(*failed);
       return text_reply(200, mhttp::disable_body());
     });
   }
 
-  // POST /api/v1/me/mfa/backup-codes/regenerate {"password"}
+  // POST /api/v1/me/mfa/backup-codes/regenerate {"password"[, "code", "type"]}
   net::awaitable<reply> regenerate(request& req, const peer& p) {
     auto auth = bearer(req);
     if (!auth) co_return unauthorized();
+    if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
     const json_body b(body_of(req));
-    if (auto refused = co_await reauthenticate(*auth, b.field("password"), p)) co_return std::move(*refused);
-    co_return co_await on(kdf_pool_, [&]() -> reply {
+    if (auto refused = co_await reauthenticate(*auth, b, p)) co_return std::move(*refused);
+    bool made = false;
+    reply done = co_await on_kdf(p, claims->sub, [&]() -> reply {
       auto r = svc_.regenerate_backup_codes(claims->sub);
       if (!r) return error_for(mhttp::endpoint::regenerate, r.error());
+      made = true;
       return secret_reply(mhttp::regenerate_body(*r));
     });
+    if (!made) co_return done;
+    reply moved = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
+    if (moved.status != 200) co_return moved;
+    co_return done;
   }
 
   /// On a pool thread.
@@ -1305,6 +1572,7 @@ class app {
     limiter_.sweep(t);
     bad_token_limiter_.sweep(t);
     sessions_.sweep();
+    setups_.sweep();
     if (challenges > 0 || (rows && *rows > 0))
       log_line(fmt::format("sweep expired_challenges={} expired_rows={}", challenges, rows ? *rows : 0));
   }
@@ -1314,11 +1582,14 @@ class app {
   mfakit_examples::account_db& db_;
   const mfakit_examples::jwt::hs256& jwt_;
   worker_pool& store_pool_;
-  worker_pool& kdf_pool_;
+  fair_pool& kdf_pool_;
+  worker_pool& qr_pool_;
   demo_clock clock_;
   std::string dummy_hash_;
   app_settings settings_;
   session_cache sessions_;
+  mfakit_examples::inflight_limiter inflight_;
+  mfakit_examples::setup_cache setups_;
   address_limiter limiter_{20, 300};
   account_gate gate_{64, std::chrono::seconds(10)};
   address_limiter bad_token_limiter_{100, 300};
@@ -1412,6 +1683,7 @@ int main(int argc, char** argv) {
     mfakit::cleanse(pepper->data(), pepper->size());
     mfakit::service_options<> svc_options;
     svc_options.on_event = log_event;
+    cfg.throttle.max_delay = opt.totp_max_delay;  // 0: uncapped (see README, "Limits")
     demo_clock clock{std::make_shared<const std::string>(opt.clock_offset_file)};
     demo_service svc(*store, std::move(cfg), std::move(svc_options), clock);
 
@@ -1424,12 +1696,19 @@ int main(int argc, char** argv) {
         if (!given && !db->stored_hash(u.first)) users.push_back(u);  // an existing account keeps its password
       }
       std::vector<std::string> hashes(users.size());
+      std::vector<std::optional<std::string>> stored(users.size());
+      for (std::size_t i = 0; i < users.size(); ++i) stored[i] = db->stored_hash(users[i].first);
       std::atomic<std::size_t> next{0};
       std::atomic<bool> failed{false};
       std::vector<std::thread> hashers;
       for (unsigned t = 0; t < std::min<std::size_t>(opt.kdf_threads, users.size()); ++t) {
         hashers.emplace_back([&] {
           for (std::size_t i; (i = next.fetch_add(1)) < users.size();) {
+            // an account whose password is already this one, at this cost, is left alone (a new
+            // hash would move its session epoch and end its sessions)
+            if (stored[i] && mfakit_examples::hash_uses(*stored[i], password_cost) &&
+                mfakit_examples::check_password(*stored[i], users[i].second))
+              continue;
             auto h = mfakit_examples::hash_password(users[i].second, password_cost);
             if (!h)
               failed = true;
@@ -1440,19 +1719,36 @@ int main(int argc, char** argv) {
       }
       for (auto& t : hashers) t.join();
       if (failed) throw std::runtime_error("cannot hash a password");
-      for (std::size_t i = 0; i < users.size(); ++i) db->put_user(users[i].first, hashes[i], clock.seconds());
+      for (std::size_t i = 0; i < users.size(); ++i)
+        if (!hashes[i].empty()) db->put_user(users[i].first, hashes[i], clock.seconds());
       for (auto& u : users) mfakit::cleanse(u.second.data(), u.second.size());
       for (auto& u : opt.users) mfakit::cleanse(u.second.data(), u.second.size());
       for (auto& u : opt.demo_users) mfakit::cleanse(u.second.data(), u.second.size());
       for (auto& h : hashes) mfakit::cleanse(h.data(), h.size());
+      for (auto& h : stored)
+        if (h) mfakit::cleanse(h->data(), h->size());
     }
     auto dummy = mfakit_examples::hash_password("not a password", password_cost);
     if (!dummy) throw std::runtime_error("cannot hash a password");
+    // one check at the current cost, timed: the KDF pool's first estimate of a job
+    const auto dummy_t0 = std::chrono::steady_clock::now();
+    (void)mfakit_examples::check_password(*dummy, "still not a password");
+    const auto dummy_time =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - dummy_t0);
     const mfakit_examples::jwt::hs256 signer(mfakit::as_bytes(jwt_secret));
     mfakit::cleanse(jwt_secret.data(), jwt_secret.size());  // the signer keeps its own copy (OpenSSL's MAC context)
 
     worker_pool store_pool(opt.db_threads, 100'000);
-    worker_pool kdf_pool(opt.kdf_threads, opt.kdf_queue, 10);  // nice 10: HTTP first, scrypt with what is left
+    fair_pool::options ko;
+    ko.threads = opt.kdf_threads;
+    ko.max_queued = opt.kdf_queue;
+    ko.share = opt.kdf_share;
+    ko.max_wait = std::chrono::milliseconds(opt.kdf_max_wait_ms > 0 ? opt.kdf_max_wait_ms
+                                                                      : opt.limits.request_timeout.count());
+    ko.initial_job = dummy_time;
+    ko.nice = 10;  // HTTP first, scrypt with what is left
+    fair_pool kdf_pool(ko);
+    worker_pool qr_pool(opt.qr_threads, 64);
     line_logger logger(opt.log_buffer_kib * 1024);
     g_log = &logger;
 
@@ -1472,7 +1768,11 @@ int main(int argc, char** argv) {
     settings.sweep_interval = opt.sweep_interval;
     settings.session_cache_ttl = opt.session_cache;
     settings.trusted_proxies = opt.trusted_proxies;
-    app handlers(svc, *store, *db, signer, store_pool, kdf_pool, clock, std::move(*dummy), settings);
+    settings.setup_reuse = opt.setup_reuse;
+    settings.session_max_inflight = opt.session_max_inflight;
+    settings.account_max_failures = opt.account_max_failures;
+    settings.password_cost = password_cost;
+    app handlers(svc, *store, *db, signer, store_pool, kdf_pool, qr_pool, clock, std::move(*dummy), settings);
 
     const net::ip::tcp::endpoint at(net::ip::make_address(opt.host), opt.port);
     std::unique_ptr<web::server> server;

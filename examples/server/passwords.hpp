@@ -103,6 +103,13 @@ struct parsed_hash {
   return ran && same;
 }
 
+/// Whether a stored hash costs less memory and time than `cost` (a
+/// malformed one: no).
+[[nodiscard]] inline bool hash_cheaper(std::string_view stored, const mfakit::scrypt_params& cost) {
+  auto h = detail::parse_hash(stored);
+  return h && h->cost.n * h->cost.r * h->cost.p < cost.n * cost.r * cost.p;
+}
+
 /// Whether a stored hash uses `cost` (start-up keeps a matching hash as is).
 [[nodiscard]] inline bool hash_uses(std::string_view stored, const mfakit::scrypt_params& cost) {
   auto h = detail::parse_hash(stored);

@@ -48,7 +48,8 @@ class E2EServer(Server):
             self.users[name] = (f"{name}-{suffix}@example.com", f"pw {name} {secrets.token_hex(8)}")
         args = ["--port", "0", "--insecure-fast-kdf", "--store", store,
                 "--key-file", os.path.join(workdir, "sealing.key"),
-                "--clock-offset-file", self.clock.path, "--issuer", "mfakit e2e"]
+                "--clock-offset-file", self.clock.path, "--issuer", "mfakit e2e",
+                "--setup-reuse-ms", "0"]  # a second setup gives a new secret (the flow spec)
         for email, password in self.users.values():
             args += ["--user", f"{email}:{password}"]
         super().__init__(binary, args, workdir)
@@ -258,7 +259,11 @@ def run(srv):
            "regenerate with a wrong password")
     expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate", {}, token=token_b), 422,
            "regenerate without a password")
-    body = expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate", {"password": pw_b}, token=token_b), 200,
+    expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate", {"password": pw_b}, token=token_b), 403,
+           "regenerate from a password-only session without a code")
+    srv.advance(30)
+    body = expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate",
+                              {"password": pw_b, "code": totp(secret_b, srv.now())}, token=token_b), 200,
                   "regenerate")
     fresh = body["backupCodes"]
     check(set(body) == {"backupCodes"} and len(fresh) == 10 and all(BACKUP_CODE.match(c) for c in fresh),
@@ -333,8 +338,10 @@ def run(srv):
     pw_d = srv.users["disable"][1]
     expect(srv.request("POST", "/api/v1/me/mfa/totp/disable", {"password": "wrong"}, token=token_d), 422,
            "disable with a wrong password")
-    body = expect(srv.request("POST", "/api/v1/me/mfa/totp/disable", {"password": pw_d}, token=token_d), 200,
-                  "disable")
+    srv.advance(30)
+    body = expect(srv.request("POST", "/api/v1/me/mfa/totp/disable",
+                              {"password": pw_d, "code": totp(secret_d, srv.now())}, token=token_d), 200,
+                  "disable (a password-only session: with a fresh code)")
     check(body == {"disabled": True}, f"disabled: true ({body})")
     status = expect(srv.request("GET", "/api/v1/me/mfa/status", token=token_d), 200, "status")
     check(status == {"totpEnabled": False, "backupCodesRemaining": 0, "passkeysCount": 0}, f"after disable: {status}")

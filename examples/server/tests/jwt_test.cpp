@@ -52,7 +52,7 @@ jwt::error verify(const std::string& token, std::int64_t at = now) {
 
 TEST_CASE("jwt: sign and verify round trip") {
   const jwt::hs256 key(mfakit::as_bytes(secret));
-  const std::string t = key.sign({"ann@example.com", "abc", now, now, now + 3600}, "Issuer");
+  const std::string t = key.sign({"ann@example.com", "abc", now, now, now + 3600, {}, {}}, "Issuer");
   auto v = key.verify(t, now + 10);
   REQUIRE(v);
   CHECK(v.c.sub == "ann@example.com");

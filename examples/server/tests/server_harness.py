@@ -90,7 +90,7 @@ class Server:
             line = self.proc.stdout.readline().decode()
             if not line:
                 break
-            m = re.search(r"listening on http://[^:]+:(\d+)/", line)
+            m = re.search(r"listening on http://(?:\[[^\]]*\]|[^:/]+):(\d+)/", line)
             if m:
                 self.port = int(m.group(1))
                 break
@@ -163,3 +163,50 @@ def expect(response, status, what):
     got, body, _ = response
     check(got == status, f"{what}: expected HTTP {status}, got {got} {body}")
     return body
+
+
+def memory_holds(pid, needle):
+    """Whether a writable, anonymous or heap mapping of the process holds `needle` (None: cannot read)."""
+    try:
+        maps = open(f"/proc/{pid}/maps").read().splitlines()
+        mem = open(f"/proc/{pid}/mem", "rb", 0)
+    except OSError:
+        return None
+    with mem:
+        for m in maps:
+            parts = m.split()
+            if "rw" not in parts[1] or (len(parts) >= 6 and parts[5].startswith("/")):
+                continue
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            if hi - lo > 1 << 30:  # not a heap or a stack
+                continue
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                continue
+    return False
+
+
+def post_from(port, source, path, body, token=None, timeout=60, headers=None):
+    """One POST from a given source address (127.0.0.0/8 has them all); returns (status, body, headers, seconds)."""
+    t0 = time.time()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout, source_address=(source, 0))
+    h = {"Content-Type": "application/json"}
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    h.update(headers or {})
+    try:
+        conn.request("POST", path, body=json.dumps(body), headers=h)
+        res = conn.getresponse()
+        payload = res.read()
+        try:
+            parsed = json.loads(payload) if payload else None
+        except ValueError:
+            parsed = payload.decode(errors="replace")
+        return res.status, parsed, res.headers, time.time() - t0
+    except OSError as e:
+        return None, str(e), {}, time.time() - t0
+    finally:
+        conn.close()

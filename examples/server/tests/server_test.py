@@ -44,7 +44,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import server_harness as h  # noqa: E402
-from server_harness import Server, Clock, check, expect, sign_jwt, jwt_claims, totp  # noqa: E402
+from server_harness import Server, Clock, check, expect, sign_jwt, jwt_claims, totp, memory_holds  # noqa: E402
 
 SECRET = "test-secret-" + "0123456789abcdef" * 2
 USER = ("alice@example.com", "alice password")
@@ -220,7 +220,8 @@ def test_refresh(binary, work):
         expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": refresh}), 401, "the used refresh token")
         expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": body["refresh_token"]}), 401,
                "after reuse the newest token of the family is revoked too")
-        # logout revokes the access token and the refresh token's family
+        # logout revokes the access token and the refresh token's family (the session)
+        other, _ = tokens(srv)
         access, refresh = tokens(srv)
         r2 = expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": refresh}), 200, "refresh")
         expect(srv.request("POST", "/api/auth/logout", {"refresh_token": r2["refresh_token"]}, token=r2["token"]),
@@ -228,7 +229,8 @@ def test_refresh(binary, work):
         expect(status(srv, r2["token"]), 401, "the logged-out access token")
         expect(srv.request("POST", "/api/auth/refresh", {"refresh_token": r2["refresh_token"]}), 401,
                "the logged-out refresh token")
-        expect(status(srv, access), 200, "another session of the same user is untouched")
+        expect(status(srv, other), 200, "another session of the same user is untouched")
+        expect(status(srv, access), 401, "an earlier access token of the logged-out session: its family is gone")
         # expiry: 30 days
         _, refresh = tokens(srv)
         clock.advance(30 * 24 * 3600)
@@ -361,7 +363,8 @@ def test_throttle_race(binary, work):
     """Parallel guesses do not slip past the limits: the per-account check and the per-address count are
     taken before the scrypt runs, not after it."""
     clock = Clock(os.path.join(work, "race-clock"))
-    srv = start(binary, work, "race", clock=clock)
+    # a fair share of the KDF pool as deep as the burst: this test is about the limits, not the share
+    srv = start(binary, work, "race", clock=clock, extra=["--kdf-share", "64"])
     try:
         n = 40
 
@@ -659,30 +662,6 @@ def test_conns(binary, work):
         check(srv.stop() == 0, "exit 0")
 
 
-def memory_holds(pid, needle):
-    """Whether a writable, anonymous or heap mapping of the process holds `needle` (None: cannot read)."""
-    try:
-        maps = open(f"/proc/{pid}/maps").read().splitlines()
-        mem = open(f"/proc/{pid}/mem", "rb", 0)
-    except OSError:
-        return None
-    with mem:
-        for m in maps:
-            parts = m.split()
-            if "rw" not in parts[1] or (len(parts) >= 6 and parts[5].startswith("/")):
-                continue
-            lo, hi = (int(x, 16) for x in parts[0].split("-"))
-            if hi - lo > 1 << 30:  # not a heap or a stack
-                continue
-            try:
-                mem.seek(lo)
-                if needle in mem.read(hi - lo):
-                    return True
-            except (OSError, ValueError, OverflowError):
-                continue
-    return False
-
-
 def test_wipe(binary, work):
     """A bearer token in a request that dies in the parser (413, bad chunk) is wiped like a handled one's;
     --user passwords are not kept once hashed."""
@@ -746,9 +725,11 @@ def test_kdf(binary, work):
         stop.set()
         w.join()
         codes = [r[0] for r in results]
-        check(codes.count(401) >= 4 and codes.count(503) >= 1 and codes.count(401) + codes.count(503) == len(codes),
+        # how many are queued depends on the measured job time too (the wait bound): at least the running one
+        check(codes.count(401) >= 2 and codes.count(503) >= 1 and codes.count(401) + codes.count(503) == len(codes),
               f"12 concurrent logins on a 1-thread, 4-deep pool: 401s and 503s only ({codes})")
-        check(all(r[1] == "1" for r in results if r[0] == 503), "a full pool answers 503 with Retry-After: 1")
+        check(all(r[1] is not None and int(r[1]) >= 1 for r in results if r[0] == 503),
+              "a full pool answers 503 with Retry-After")
         if not h.sanitized(binary):
             check(peak[0] < 400 * 1024,
                   f"memory stays bounded: peak RSS {peak[0] // 1024} MiB (128 MiB per running scrypt)")

@@ -143,11 +143,20 @@
     $('codes-panel').hidden = true;
   });
 
+  // regenerate and disable: the password, and a fresh code when this session signed in without one
+  const manageBody = () => {
+    const body = { password: $('manage-password').value };
+    const code = $('manage-code').value.trim();
+    if (code) body.code = code;
+    $('manage-password').value = '';
+    $('manage-code').value = '';
+    return body;
+  };
+
   $('manage-form').addEventListener('submit', (ev) => {
     ev.preventDefault();
     busy($('regenerate-btn'), async () => {
-      const { status, data } = await api('POST', '/api/v1/me/mfa/backup-codes/regenerate', { password: $('manage-password').value });
-      $('manage-password').value = '';
+      const { status, data } = await api('POST', '/api/v1/me/mfa/backup-codes/regenerate', manageBody());
       if (status !== 200) return say(data.error || `Failed (${status})`, true);
       showCodes(data.backupCodes);
       say('New backup codes: the old ones no longer work.');
@@ -156,8 +165,7 @@
   });
 
   $('disable-btn').addEventListener('click', () => busy($('disable-btn'), async () => {
-    const { status, data } = await api('POST', '/api/v1/me/mfa/totp/disable', { password: $('manage-password').value });
-    $('manage-password').value = '';
+    const { status, data } = await api('POST', '/api/v1/me/mfa/totp/disable', manageBody());
     if (status !== 200) return say(data.error || `Failed (${status})`, true);
     $('backup-codes').replaceChildren();
     $('codes-panel').hidden = true;
