@@ -14,10 +14,9 @@
 #include <string_view>
 #include <system_error>
 
-#include <fmt/format.h>
-
 #include "mfakit/backup_codes.hpp"
 #include "mfakit/crypto.hpp"
+#include "mfakit/detail/decimal.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/transitions.hpp"
 
@@ -260,10 +259,19 @@ namespace detail {
 /// off (status_result::clock_drift), so the documented body is unchanged
 /// otherwise.
 [[nodiscard]] inline std::string status_body(const status_result& r, std::optional<int> passkeys_count = std::nullopt) {
-  std::string out = fmt::format(R"({{"totpEnabled":{},"backupCodesRemaining":{})", r.totp_enabled ? "true" : "false",
-                                r.backup_codes_remaining);
-  if (r.clock_drift != drift_direction::none) out += fmt::format(R"(,"clockDrift":"{}")", to_string(r.clock_drift));
-  if (passkeys_count) out += fmt::format(R"(,"passkeysCount":{})", *passkeys_count);
+  std::string out = R"({"totpEnabled":)";
+  out += r.totp_enabled ? "true" : "false";
+  out += R"(,"backupCodesRemaining":)";
+  ::mfakit::detail::append_decimal(out, r.backup_codes_remaining);
+  if (r.clock_drift != drift_direction::none) {
+    out += R"(,"clockDrift":")";
+    out += to_string(r.clock_drift);
+    out.push_back('"');
+  }
+  if (passkeys_count) {
+    out += R"(,"passkeysCount":)";
+    ::mfakit::detail::append_decimal(out, *passkeys_count);
+  }
   out.push_back('}');
   return out;
 }

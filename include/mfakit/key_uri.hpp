@@ -27,7 +27,7 @@
 #include <system_error>
 #include <vector>
 
-#include <fmt/format.h>
+#include "mfakit/detail/decimal.hpp"
 
 #include "mfakit/algorithm.hpp"
 #include "mfakit/base32.hpp"
@@ -249,9 +249,18 @@ template <class Int>
     out += "&algorithm=";
     out += to_string(k.alg);
   }
-  if (k.digits != 6) fmt::format_to(std::back_inserter(out), "&digits={}", k.digits);
-  if (k.type == otp_type::totp && k.period != 30) fmt::format_to(std::back_inserter(out), "&period={}", k.period);
-  if (k.type == otp_type::hotp) fmt::format_to(std::back_inserter(out), "&counter={}", k.counter);
+  if (k.digits != 6) {
+    out += "&digits=";
+    detail::append_decimal(out, k.digits);
+  }
+  if (k.type == otp_type::totp && k.period != 30) {
+    out += "&period=";
+    detail::append_decimal(out, k.period);
+  }
+  if (k.type == otp_type::hotp) {
+    out += "&counter=";
+    detail::append_decimal(out, k.counter);
+  }
   return out;
 }
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <utility>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include "mfakit/base32.hpp"
 #include "mfakit/crypto.hpp"

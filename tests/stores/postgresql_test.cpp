@@ -5,6 +5,7 @@
 
 #include <mfakit/stores/postgresql.hpp>
 
+#include <fmt/format.h>
 #include <libpq-fe.h>
 #include <signal.h>
 

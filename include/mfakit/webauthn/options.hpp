@@ -16,9 +16,8 @@
 #include <string_view>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "mfakit/crypto.hpp"
+#include "mfakit/detail/decimal.hpp"
 #include "mfakit/errors.hpp"
 #include "mfakit/webauthn/base64url.hpp"
 #include "mfakit/webauthn/cose_key.hpp"
@@ -116,9 +115,12 @@ template <random_source R>
   j += R"(","pubKeyCredParams":[)";
   for (std::size_t i = 0; i < in.algorithms.size(); ++i) {
     if (i != 0) j.push_back(',');
-    j += fmt::format(R"({{"type":"public-key","alg":{}}})", static_cast<std::int32_t>(in.algorithms[i]));
+    j += R"({"type":"public-key","alg":)";
+    ::mfakit::detail::append_decimal(j, static_cast<std::int32_t>(in.algorithms[i]));
+    j.push_back('}');
   }
-  j += fmt::format(R"(],"timeout":{})", in.timeout_ms);
+  j += R"(],"timeout":)";
+  ::mfakit::detail::append_decimal(j, in.timeout_ms);
   detail::append_descriptors(j, "excludeCredentials", in.exclude);
   j += R"(,"authenticatorSelection":{"residentKey":"required","requireResidentKey":true,)"
        R"("userVerification":"required"},"attestation":"none","extensions":{"credProps":true}})";
@@ -134,7 +136,9 @@ template <random_source R>
   std::string& j = out.json;
   j += R"({"challenge":")";
   append_base64url(j, out.challenge);
-  j += fmt::format(R"(","timeout":{},"rpId":)", in.timeout_ms);
+  j += R"(","timeout":)";
+  ::mfakit::detail::append_decimal(j, in.timeout_ms);
+  j += R"(,"rpId":)";
   detail::append_json_string(j, in.rp_id);
   detail::append_descriptors(j, "allowCredentials", in.allow);
   j += R"(,"userVerification":"required"})";
