@@ -1496,7 +1496,7 @@ class app {
     const std::string_view code = b.field("code");
     if (code.find_first_not_of(" \t\r\n") == std::string_view::npos) {
       log_auth("step_up_required", claims.sub, &p);
-      co_return web::error_reply(403, "This session did not pass the second factor: send a code");
+      co_return web::error_reply(403, "This login did not pass the second factor: send a code");
     }
     auto via = mhttp::parse_factor(b.field("type"));
     if (!via) co_return error_for(mhttp::endpoint::verify, via.error());

@@ -190,7 +190,7 @@ struct throwing_job_offload {
 };
 }  // namespace
 
-TEST_CASE("an offload that refuses a job: the loop runs it inline; a job that throws reaches the caller",
+TEST_CASE("an offload that refuses a job: the loop runs it inline, and a job that throws reaches the caller",
           "[async][offload]") {
   mfakit::memory_store memory;
   mfakit::testing::awaitable_adapter<mfakit::memory_store> store(memory);

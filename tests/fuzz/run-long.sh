@@ -59,7 +59,7 @@ trap 'rm -rf "$tmp"' EXIT
 totals="$here/executions.tsv"
 [ -f "$totals" ] || printf 'harness\texecutions\truns\tlast_run\tasan_executions\n' > "$totals"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
-tolerate="${MFAKIT_FUZZ_TOLERATE:-}"  # the issue-8 invariants hold since the write-id fix: nothing tolerated
+tolerate="${MFAKIT_FUZZ_TOLERATE:-}"  # the authorship invariants hold since the write-id fix: nothing tolerated
 
 echo "run-long.sh: ${#names[@]} harnesses, ${share} s each ($(date -u +%Y-%m-%dT%H:%MZ))"
 rows=()

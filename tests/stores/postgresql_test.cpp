@@ -165,8 +165,8 @@ struct enrolled {
 
 enrolled enrol(service_type& svc, const clock_type& clock, unsigned challenges) {
   enrolled e;
-  e.user = "issue8-" + random_suffix();
-  auto s = svc.setup(e.user, "issue8@example.com");
+  e.user = "unreachable-" + random_suffix();
+  auto s = svc.setup(e.user, "unreachable@example.com");
   REQUIRE(s.has_value());
   e.key = std::move(s->key);
   auto en = svc.enable(e.user, totp_at(svc, e.key, clock.unix_time()));
@@ -226,7 +226,7 @@ struct tally {
 /// The issue's races through the real service at one isolation level.
 void service_races_at(std::string_view isolation) {
   constexpr unsigned threads = 64;
-  mfakit::postgresql_store store(store_options(conninfo_at(isolation), "issue8_", 16));
+  mfakit::postgresql_store store(store_options(conninfo_at(isolation), "unreachable_", 16));
   const clock_type clock;
 
   {  // 64 threads, one backup code, 64 challenges: exactly one success

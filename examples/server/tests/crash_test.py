@@ -348,7 +348,10 @@ class Test:
         self.common = ["--listen", "127.0.0.1:0", "--db", self.db_spec, "--key-file", self.key_file,
                        "--jwt-secret", "crash-" + secrets.token_hex(16), "--issuer", "Crash",
                        "--clock-offset-file", self.clock.path, "--insecure-fast-kdf", "--no-access-log",
-                       "--sweep-interval-ms", "2000", "--threads", "2"]
+                       "--sweep-interval-ms", "2000", "--threads", "2",
+                       # every setup draws a fresh secret (no hand-back), and the KDF pool queues all
+                       # of this test's few clients (they share one address) instead of refusing them
+                       "--setup-reuse-ms", "0", "--kdf-share", "64", "--kdf-max-wait-ms", "60000"]
         for u in self.users:
             self.common += ["--user", f"{u.email}:{u.password}"]
         self.history = History(os.path.join(self.work, "history.jsonl"))

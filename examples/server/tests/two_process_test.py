@@ -92,7 +92,7 @@ def run(a, b, clock, users):
     statuses = [r[0] for r in got]
     check(statuses.count(200) == 1, f"64 verifies with one backup code on two servers: one 200 ({statuses})")
     check(all(s in (200, 401, 429) for s in statuses), f"no 5xx: {sorted(set(statuses))}")
-    token = [r[1] for r in got if r[0] == 200][0]["token"]  # (the first session's family was revoked above)
+    token = [r[1] for r in got if r[0] == 200][0]["token"]  # (the first login's family was revoked above)
     st = expect(a.request("GET", "/api/v1/me/mfa/status", token=token), 200, "status")
     check(st["backupCodesRemaining"] == 9, f"the code is spent once: {st}")
 

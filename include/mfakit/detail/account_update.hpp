@@ -33,9 +33,7 @@
 #include "mfakit/self_test.hpp"
 #include "mfakit/store_keys.hpp"
 
-namespace mfakit {
-
-namespace detail {
+namespace mfakit::detail {
 
 [[nodiscard]] inline bool valid_user(std::string_view user) noexcept {
   return !user.empty() && user.size() <= max_user_id_bytes;
@@ -224,6 +222,4 @@ class account_update {
          stored.backup.salt == batch->digests.salt;
 }
 
-}  // namespace detail
-
-}  // namespace mfakit
+}  // namespace mfakit::detail

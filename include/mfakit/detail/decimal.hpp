@@ -4,6 +4,7 @@
 // time went into instantiating it).
 #pragma once
 
+#include <array>
 #include <charconv>
 #include <concepts>
 #include <string>
@@ -13,9 +14,9 @@ namespace mfakit::detail {
 
 template <std::integral T>
 void append_decimal(std::string& out, T value) {
-  char buf[24];  // enough for any 64-bit integer with its sign
-  const auto r = std::to_chars(buf, buf + sizeof buf, value);
-  if (r.ec == std::errc{}) out.append(buf, r.ptr);
+  std::array<char, 24> buf{};  // enough for any 64-bit integer with its sign
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), value);
+  if (r.ec == std::errc{}) out.append(buf.data(), r.ptr);
 }
 
 }  // namespace mfakit::detail
