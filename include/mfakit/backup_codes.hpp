@@ -85,35 +85,6 @@ class backup_code {
   }
 
  private:
-  /// The pepper a stored set was made with, into `key`.
-  [[nodiscard]] result<void> pepper_of(const backup_code_digests& d, const detail::pepper_ring* peppers,
-                                       byte_view& key) const {
-    switch (d.pepper) {
-      case backup_pepper::host_key_if_any:
-        if (source_ == pepper_source::host_key) key = byte_view(key_.data(), key_.size());
-        return {};
-      case backup_pepper::none:
-        // never weaker than configured: someone who can write the database
-        // but not read the keys could otherwise store unpeppered digests of
-        // codes they chose
-        if (source_ == pepper_source::host_key) return errc::seal_failure;
-        if (source_ == pepper_source::sealing_key && (peppers == nullptr || !peppers->empty()))
-          return errc::seal_failure;
-        return {};
-      case backup_pepper::host_key:
-        if (source_ != pepper_source::host_key || key_.empty()) return errc::seal_failure;
-        key = byte_view(key_.data(), key_.size());
-        return {};
-      case backup_pepper::sealing_key: {
-        const detail::pepper_ring::entry* e = peppers == nullptr ? nullptr : peppers->find(d.pepper_key_id);
-        if (e == nullptr) return errc::seal_failure;
-        key = e->key;
-        return {};
-      }
-    }
-    return errc::malformed_record;
-  }
-
   std::array<char, 9> buf_{};
 };
 
@@ -587,6 +558,35 @@ class backup_code_hasher {
   }
 
  private:
+  /// The pepper a stored set was made with, into `key`.
+  [[nodiscard]] result<void> pepper_of(const backup_code_digests& d, const detail::pepper_ring* peppers,
+                                       byte_view& key) const {
+    switch (d.pepper) {
+      case backup_pepper::host_key_if_any:
+        if (source_ == pepper_source::host_key) key = byte_view(key_.data(), key_.size());
+        return {};
+      case backup_pepper::none:
+        // never weaker than configured: someone who can write the database
+        // but not read the keys could otherwise store unpeppered digests of
+        // codes they chose
+        if (source_ == pepper_source::host_key) return errc::seal_failure;
+        if (source_ == pepper_source::sealing_key && (peppers == nullptr || !peppers->empty()))
+          return errc::seal_failure;
+        return {};
+      case backup_pepper::host_key:
+        if (source_ != pepper_source::host_key || key_.empty()) return errc::seal_failure;
+        key = byte_view(key_.data(), key_.size());
+        return {};
+      case backup_pepper::sealing_key: {
+        const detail::pepper_ring::entry* e = peppers == nullptr ? nullptr : peppers->find(d.pepper_key_id);
+        if (e == nullptr) return errc::seal_failure;
+        key = e->key;
+        return {};
+      }
+    }
+    return errc::malformed_record;
+  }
+
   [[nodiscard]] static result<void> digest_one(const backup_code& code, byte_view key, byte_view salt,
                                                const scrypt_params& cost, backup_code_digest& out) {
     std::array<char, 8> sym = code.symbols();
