@@ -40,6 +40,12 @@ def main():
         "${MFAKIT_TEST_TARBALL}": f"{args.homepage}/archive/v{args.version}.tar.gz",
         "${MFAKIT_TEST_TARBALL_SHA256}": "<sha256 of that archive>",
     }
+    # FetchContent is pinned to the commit README-snippets.md names (a test of
+    # tests/readme checks that it is a commit of this repository), else the tag.
+    with open(args.snippets_md, encoding="utf-8") as f:
+        pinned = re.search(r"GIT_TAG ([0-9a-f]{40})\b", f.read())
+    if pinned:
+        public["${MFAKIT_TEST_GIT_TAG}"] = pinned.group(1)
     docs = [args.snippets_md]
     if os.path.isfile(args.readme):
         with open(args.readme, encoding="utf-8") as f:

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Writes each C++ snippet of README.md marked `<!-- snippet: NAME -->` into
-OUTDIR/NAME.cpp with the harness below around it, so the build compiles the
+OUTDIR/NAME.cpp with the harness below around it (or, for a complete
+file, exactly as written), so the build compiles the
 README's code as written (tests/readme/CMakeLists.txt). A marked snippet
 without a harness, or a harness whose snippet is gone, is an error: the
 README and its test cannot drift apart silently."""
@@ -24,14 +25,8 @@ struct my_sql_store : mfakit::memory_store {
 """
 
 HARNESS = {
-    # statements: wrapped in a handler with the host's request in scope
-    "readme_integration": {
-        "before": HOST + """
-response handler(const std::array<unsigned char, 32>& key_bytes, const std::string& user_id,
-                 std::map<std::string, std::string>& body) {
-""",
-        "after": "}\n",
-    },
+    # None: a complete file, written exactly as README shows it (nothing added)
+    "readme_integration": None,
     # statements: the host's configuration and service in scope
     "readme_clock_drift": {
         "before": HOST + """
@@ -77,6 +72,11 @@ def main():
         includes = [line for line in code.splitlines() if line.startswith("#include")]
         body = "\n".join(line for line in code.splitlines() if not line.startswith("#include"))
         h = HARNESS[name]
+        if h is None:
+            with open(f"{outdir}/{name}.cpp", "w", encoding="utf-8") as f:
+                f.write(code)
+            print(f"{outdir}/{name}.cpp")
+            continue
         src = (f"// Generated from README.md (snippet {name}) by tests/readme/extract_snippets.py\n"
                + "\n".join(includes) + "\n" + h["before"] + body + "\n" + h["after"])
         with open(f"{outdir}/{name}.cpp", "w", encoding="utf-8") as f:
