@@ -1,15 +1,10 @@
-// The smallest complete host of mfakit: the API's seven endpoints
-// (login, verify, setup, enable, disable, regenerate, status) on Boost.Beast,
-// with mfakit::async_service over SQLite. One io_context thread serves HTTP;
-// store calls hop to a store pool (SQLite blocks), scrypt (backup codes) hops
-// to a KDF pool, so the HTTP thread never blocks on either.
-//
+// The smallest complete host of mfakit: the API's seven endpoints on Boost.Beast, with
+// mfakit::async_service over SQLite. One io_context thread serves HTTP; store calls hop
+// to a store pool (SQLite blocks) and scrypt (backup codes) to a KDF pool.
 //     MFAKIT_SEALING_KEY=$(openssl rand -hex 32) mfakit_minimal 8080 mfa.db ann@example.com s3cret
-//
-// What is a toy here, and what a real host does instead: one user and its
-// password come from the command line (use your user table and a password
-// hash); a session is a random id held in memory (use your sessions or JWTs);
-// "qrCode" is left empty (render otpauthUri as a PNG, say with libqrencode).
+// Toys, and what a real host does instead: one user and password from the command line
+// (use your user table and a password hash); a session is a random id held in memory
+// (use your sessions or JWTs); "qrCode" is empty (render otpauthUri as a PNG).
 #include <array>
 #include <charconv>
 #include <chrono>
@@ -26,7 +21,6 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <boost/json.hpp>
 #include <boost/json/src.hpp>  // Boost.JSON header-only: its implementation, once, here
 
 #include <mfakit/async.hpp>
@@ -37,12 +31,10 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace json = boost::json;
 using asio::awaitable;
-using endpoint = mfakit::http::endpoint;
+using namespace mfakit::http;  // endpoint, status_of, the API's JSON bodies
 
 /// Runs f() on `pool`; the awaiting coroutine resumes on its own executor
-/// with f's answer. (asio::co_spawn(pool, ..., use_awaitable) would be
-/// shorter; on Boost 1.81 it can free its frame on the pool thread while the
-/// caller goes on, which ASan reports. This hop is safe.)
+/// with f's answer. (Not co_spawn(pool, ..., use_awaitable): ASan finds Boost 1.81's unsafe.)
 template <class R, class F>
 awaitable<R> on_pool(asio::thread_pool& pool, F f) {
   co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
@@ -58,9 +50,8 @@ awaitable<R> on_pool(asio::thread_pool& pool, F f) {
       asio::use_awaitable);
 }
 
-/// The store as async_service sees it: mfakit::sqlite_store's two calls, run
-/// on the store pool, returning asio::awaitable (so the service's calls
-/// return asio::awaitable too).
+/// The store as async_service sees it: sqlite_store's calls on the store pool,
+/// returning asio::awaitable (so the service's calls return it too).
 struct pooled_store {
   mfakit::sqlite_store* db;
   asio::thread_pool* pool;
@@ -88,7 +79,6 @@ struct kdf_offload {
 using mfa_service =
     mfakit::async_service<pooled_store, mfakit::system_clock_source, mfakit::openssl_random, kdf_offload>;
 using request = beast::http::request<beast::http::string_body>;
-
 struct reply {
   unsigned status = 200;
   std::string body;
@@ -99,16 +89,22 @@ struct reply {
 /// public message (never the reason a code failed), and Retry-After.
 template <class Result>
 reply refusal(endpoint ep, const Result& r) {
-  return {static_cast<unsigned>(mfakit::http::status_of(ep, r.error())), mfakit::http::error_body(r.error()),
-          r.retry_after()};
+  return {static_cast<unsigned>(status_of(ep, r.error())), error_body(r.error()), r.retry_after()};
+}
+/// 200 with the API's body for the call's answer, or the call's refusal.
+template <class Result, class Body>
+reply answer(endpoint ep, const Result& r, Body body) {
+  if (!r) return refusal(ep, r);
+  if constexpr (requires { *r; })
+    return {200, body(*r)};
+  else
+    return {200, body()};  // a call that answers nothing (disable)
 }
 
 /// A string field of a JSON object ("" when absent or not a string).
 std::string field(const json::value& body, std::string_view name) {
-  if (const auto* o = body.if_object())
-    if (const auto* v = o->if_contains(name))
-      if (const auto* s = v->if_string()) return std::string(*s);
-  return {};
+  const json::value* v = body.is_object() ? body.get_object().if_contains(name) : nullptr;
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 /// The host's side: accounts, passwords and sessions. All of it is touched
@@ -124,15 +120,14 @@ class app {
     boost::system::error_code ec;
     const json::value body = json::parse(req.body(), ec);  // a bad body reads as one without fields
     if (post && target == "/api/auth") {
-      if (!(constant_time_eq(field(body, "email"), user_) & password_ok(field(body, "password"))))
+      if (!(field(body, "email") == user_ && password_ok(field(body, "password"))))
         co_return reply{401, R"({"error":"Invalid credentials"})"};
       auto c = co_await svc_.begin_login(user_);
       if (!c) co_return refusal(endpoint::login, c);
-      if (!c->mfa_required()) co_return session_for(user_);  // no second factor: a session at once
-      co_return reply{200, mfakit::http::challenge_body(*c)};
+      co_return c->mfa_required() ? reply{200, challenge_body(*c)} : session_for(user_);  // else: no 2nd factor
     }
     if (post && target == "/api/auth/mfa/verify") {
-      auto via = mfakit::http::parse_factor(field(body, "type"));
+      auto via = parse_factor(field(body, "type"));
       if (!via) co_return refusal(endpoint::verify, via);
       auto r = co_await svc_.complete_login(field(body, "mfaToken"), field(body, "code"), *via);
       if (!r) co_return refusal(endpoint::verify, r);
@@ -140,33 +135,19 @@ class app {
     }
     const std::string user = session_user(req);  // a copy: the map may change while we wait
     if (user.empty()) co_return reply{401, R"({"error":"Unauthorized"})"};
-    if (post && target == "/api/v1/me/mfa/totp/setup") {
-      auto r = co_await svc_.setup(user, user);
-      if (!r) co_return refusal(endpoint::setup, r);
-      co_return reply{200, mfakit::http::setup_body(*r, "")};
-    }
-    if (post && target == "/api/v1/me/mfa/totp/enable") {
-      auto r = co_await svc_.enable(user, field(body, "code"));
-      if (!r) co_return refusal(endpoint::enable, r);
-      co_return reply{200, mfakit::http::enable_body(*r)};
-    }
-    if (post && target == "/api/v1/me/mfa/totp/disable") {
-      if (!password_ok(field(body, "password"))) co_return reply{422, R"({"error":"Invalid password"})"};
-      auto r = co_await svc_.disable(user);
-      if (!r) co_return refusal(endpoint::disable, r);
-      co_return reply{200, mfakit::http::disable_body()};
-    }
-    if (post && target == "/api/v1/me/mfa/backup-codes/regenerate") {
-      if (!password_ok(field(body, "password"))) co_return reply{422, R"({"error":"Invalid password"})"};
-      auto r = co_await svc_.regenerate_backup_codes(user);
-      if (!r) co_return refusal(endpoint::regenerate, r);
-      co_return reply{200, mfakit::http::regenerate_body(*r)};
-    }
-    if (req.method() == beast::http::verb::get && target == "/api/v1/me/mfa/status") {
-      auto r = co_await svc_.status(user);
-      if (!r) co_return refusal(endpoint::status, r);
-      co_return reply{200, mfakit::http::status_body(*r)};
-    }
+    if (post && (target.ends_with("/totp/disable") || target.ends_with("/regenerate")) &&
+        !password_ok(field(body, "password")))  // the host checks the password again for these two
+      co_return reply{422, R"({"error":"Invalid password"})"};
+    if (post && target == "/api/v1/me/mfa/totp/setup")
+      co_return answer(endpoint::setup, co_await svc_.setup(user, user), [](auto& r) { return setup_body(r, ""); });
+    if (post && target == "/api/v1/me/mfa/totp/enable")
+      co_return answer(endpoint::enable, co_await svc_.enable(user, field(body, "code")), enable_body);
+    if (post && target == "/api/v1/me/mfa/totp/disable")
+      co_return answer(endpoint::disable, co_await svc_.disable(user), disable_body);
+    if (post && target == "/api/v1/me/mfa/backup-codes/regenerate")
+      co_return answer(endpoint::regenerate, co_await svc_.regenerate_backup_codes(user), regenerate_body);
+    if (req.method() == beast::http::verb::get && target == "/api/v1/me/mfa/status")
+      co_return answer(endpoint::status, co_await svc_.status(user), [](auto& r) { return status_body(r); });
     co_return reply{404, R"({"error":"Not found"})"};
   }
 
@@ -174,12 +155,8 @@ class app {
   static mfakit::sha256_digest digest(std::string_view s) {
     return mfakit::sha256({reinterpret_cast<const unsigned char*>(s.data()), s.size()}).value();
   }
-  /// Equal digests, compared in constant time: neither the password nor its length leaks.
-  static bool constant_time_eq(std::string_view a, std::string_view b) {
-    return mfakit::constant_time_equal(digest(a), digest(b));
-  }
+  /// Digests compared in constant time: neither the password nor its length leaks.
   bool password_ok(std::string_view given) const { return mfakit::constant_time_equal(digest(given), password_); }
-
   /// A new session: 32 random bytes as hex, remembered in memory until the process ends.
   reply session_for(const std::string& user) {
     std::array<unsigned char, 32> id{};
@@ -187,7 +164,7 @@ class app {
     std::string token;
     mfakit::append_hex(token, id);
     sessions_[token] = user;
-    return {200, R"({"token":)" + mfakit::http::json_string(token) + "}"};
+    return {200, R"({"token":)" + json_string(token) + "}"};
   }
   /// The user of the request's "Authorization: Bearer <session>", or "".
   std::string session_user(const request& req) const {
@@ -197,9 +174,8 @@ class app {
     const auto it = sessions_.find(std::string(auth.substr(scheme.size())));
     return it == sessions_.end() ? std::string() : it->second;
   }
-
   mfa_service& svc_;
-  std::string user_;
+  std::string user_;  // the one account (its email)
   mfakit::sha256_digest password_;
   std::unordered_map<std::string, std::string> sessions_;
 };
@@ -248,13 +224,12 @@ mfakit::secret_box sealing_box(const char* hex) {
 
 int main(int argc, char** argv) try {
   if (argc != 5) {
-    std::fprintf(stderr, "usage: MFAKIT_SEALING_KEY=<64 hex> %s PORT DATABASE EMAIL PASSWORD\n", argv[0]);
+    std::fputs("usage: MFAKIT_SEALING_KEY=<64 hex digits> mfakit_minimal PORT DATABASE EMAIL PASSWORD\n", stderr);
     return 2;
   }
   mfakit::flow_config cfg(sealing_box(std::getenv("MFAKIT_SEALING_KEY")));
   cfg.issuer = "mfakit minimal";
   mfakit::sqlite_store db({.path = argv[2]});
-
   asio::io_context io(1);
   asio::thread_pool store_pool(4);  // at most as many as the store's connections (8)
   asio::thread_pool kdf_pool(2);    // scrypt: one thread per core it may take
@@ -263,8 +238,8 @@ int main(int argc, char** argv) try {
   options.offload = kdf_offload{&kdf_pool};
   mfa_service svc(store, std::move(cfg), options);
   app a(svc, argv[3], argv[4]);
-
-  asio::ip::tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(argv[1]))});
+  asio::ip::tcp::acceptor acceptor(
+      io, {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(argv[1]))});
   std::printf("listening on http://127.0.0.1:%u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
   std::fflush(stdout);
   asio::co_spawn(io, listen(acceptor, a), asio::detached);
