@@ -9,8 +9,8 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
+#include <iostream>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -94,11 +94,10 @@ reply refusal(endpoint ep, const Result& r) {
 /// 200 with the API's body for the call's answer, or the call's refusal.
 template <class Result, class Body>
 reply answer(endpoint ep, const Result& r, Body body) {
-  if (!r) return refusal(ep, r);
   if constexpr (requires { *r; })
-    return {200, body(*r)};
-  else
-    return {200, body()};  // a call that answers nothing (disable)
+    return r ? reply{200, body(*r)} : refusal(ep, r);
+  else  // a call that answers nothing (disable)
+    return r ? reply{200, body()} : refusal(ep, r);
 }
 
 /// A string field of a JSON object ("" when absent or not a string).
@@ -168,10 +167,8 @@ class app {
   }
   /// The user of the request's "Authorization: Bearer <session>", or "".
   std::string session_user(const request& req) const {
-    constexpr std::string_view scheme = "Bearer ";
     const std::string_view auth = req[beast::http::field::authorization];
-    if (!auth.starts_with(scheme)) return {};
-    const auto it = sessions_.find(std::string(auth.substr(scheme.size())));
+    const auto it = auth.starts_with("Bearer ") ? sessions_.find(std::string(auth.substr(7))) : sessions_.end();
     return it == sessions_.end() ? std::string() : it->second;
   }
   mfa_service& svc_;
@@ -224,7 +221,7 @@ mfakit::secret_box sealing_box(const char* hex) {
 
 int main(int argc, char** argv) try {
   if (argc != 5) {
-    std::fputs("usage: MFAKIT_SEALING_KEY=<64 hex digits> mfakit_minimal PORT DATABASE EMAIL PASSWORD\n", stderr);
+    std::cerr << "usage: MFAKIT_SEALING_KEY=<64 hex digits> mfakit_minimal PORT DATABASE EMAIL PASSWORD\n";
     return 2;
   }
   mfakit::flow_config cfg(sealing_box(std::getenv("MFAKIT_SEALING_KEY")));
@@ -240,14 +237,13 @@ int main(int argc, char** argv) try {
   app a(svc, argv[3], argv[4]);
   asio::ip::tcp::acceptor acceptor(
       io, {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(std::stoi(argv[1]))});
-  std::printf("listening on http://127.0.0.1:%u\n", static_cast<unsigned>(acceptor.local_endpoint().port()));
-  std::fflush(stdout);
+  std::cout << "listening on http://127.0.0.1:" << acceptor.local_endpoint().port() << std::endl;  // flushed
   asio::co_spawn(io, listen(acceptor, a), asio::detached);
   asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&io](auto, auto) { io.stop(); });
   io.run();
   return 0;
 } catch (const std::exception& e) {
-  std::fprintf(stderr, "mfakit_minimal: %s\n", e.what());
+  std::cerr << "mfakit_minimal: " << e.what() << '\n';
   return 1;
 }
