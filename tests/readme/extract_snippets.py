@@ -56,6 +56,38 @@ template mfakit::task<bool> second_factor(mfakit::async_service<mfakit::testing:
                                           std::string, std::string);
 """,
     },
+    # namespace-scope code on Boost.Asio: the hop defined, the store declared (compile only)
+    "readme_async_asio": {
+        "before": """
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+// examples/minimal/main.cpp's hop: f on the pool, the answer back on the caller's executor
+template <class R, class F>
+boost::asio::awaitable<R> on_pool(boost::asio::thread_pool& pool, F f) {
+  namespace asio = boost::asio;
+  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
+      [&pool, &f](auto handler) {
+        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
+        asio::post(pool, [&f, handler = std::move(handler), work = std::move(work)]() mutable {
+          auto home = work.get_executor();
+          asio::post(home, [handler = std::move(handler), answer = R(f()), work = std::move(work)]() mutable {
+            std::move(handler)(std::move(answer));
+          });
+        });
+      },
+      asio::use_awaitable);
+}
+struct my_asio_db {
+  boost::asio::awaitable<mfakit::load_answer> load(std::string_view key);
+  boost::asio::awaitable<mfakit::swap_answer> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                                               const std::optional<std::string>& next);
+};
+""",
+        "after": "",
+    },
 }
 
 
