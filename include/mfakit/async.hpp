@@ -10,11 +10,12 @@
 // calls return mfakit::task (or plain awaiters) gives mfakit::task; the
 // concept checks, through the coroutine type's promise, that the store's
 // calls can be awaited there. The offload runs the costly steps (hashing
-// backup codes, checking one: scrypt) away from the loop's thread; for Asio:
-//
-//     auto offload = [&pool](mfakit::compute_job job) {
-//       return asio::co_spawn(pool, [job]() -> asio::awaitable<void> { job(); co_return; }, asio::use_awaitable);
-//     };
+// backup codes, checking one: scrypt) away from the loop's thread; for Asio,
+// a hop that posts the job to a thread pool and resumes the coroutine on its
+// own executor when it ran (examples/minimal/main.cpp has it in ten lines:
+// asio::async_initiate + asio::post). Boost 1.81's
+// co_spawn(pool, ..., use_awaitable) across executors showed a use-after-free
+// under ASan, with no mfakit code in the hop, so the examples avoid it.
 //
 // The service's calls copy their strings into the coroutine before they
 // return, so a caller may pass temporaries and let them go before the task
@@ -294,7 +295,7 @@ concept awaitable_record_store = awaitable_record_store_in<S, tasks_of<S>>;
 /// Where the coroutine loop runs an operation's costly steps: no_offload
 /// (inline), or a callable that takes a compute_job and returns something a
 /// coroutine of `Tasks` can co_await, which completes once the job has run
-/// (for Asio: co_spawn(pool, ..., use_awaitable)). The job must run exactly
+/// (for Asio: a post to a thread pool, as examples/minimal does). The job must run exactly
 /// once; if the awaitable throws before it ran, the loop runs it inline.
 template <class O, class Tasks>
 concept offload_in = std::same_as<std::remove_cv_t<O>, no_offload> || requires(O& o, compute_job job) {
