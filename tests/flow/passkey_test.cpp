@@ -263,3 +263,49 @@ TEST_CASE("passkey: 64 assertions with one counter value on 64 challenges: one s
     }
   }
 }
+
+namespace {
+/// Runs an operation on the store until it wants a compare-and-swap (or is done).
+template <class Op>
+void run_until_swap(mfakit::memory_store& store, Op& op) {
+  while (op.wants() != mfakit::next_step::compare_and_swap && op.wants() != mfakit::next_step::done) {
+    if (op.wants() == mfakit::next_step::load) op.on_load(store.load(op.key()));
+    if (op.wants() == mfakit::next_step::compute) op.compute();
+  }
+}
+}  // namespace
+
+TEST_CASE("passkey: two logins interleaved on one challenge and one counter value: one success", "[passkey]") {
+  mfakit::memory_store store;
+  fixture<mfakit::memory_store> f(store);
+  for (std::uint32_t counter : {0U, 3U}) {
+    wa_test::authenticator a(wa::cose_alg::es256, counter == 0 ? 32 : 33);
+    a.counter = counter;
+    bytes handle;
+    REQUIRE(f.enrol("alice", a, &handle));
+    // the same assertion twice, and then one counter value on two challenges
+    for (bool same_challenge : {true, false}) {
+      if (!same_challenge && counter == 0) continue;  // a counter of 0 stays 0: two challenges may both pass
+      if (counter != 0) ++a.counter;
+      const auto x = f.assertion_for(a);
+      const auto y = same_challenge ? x : f.assertion_for(a);
+      mfakit::testing::manual_clock clock = f.clock;
+      mfakit::openssl_random rng;
+      mfakit::detail::write_id_pool ids;
+      const auto cfg = test_config();
+      using ctx_t = mfakit::operation_context<mfakit::testing::manual_clock, mfakit::openssl_random>;
+      const ctx_t ctx{&cfg, &clock, &rng, &ids};
+      mfakit::passkey_login_operation<ctx_t> one(ctx, f.s, a.credential_id, x.client_data_json,
+                                                 x.authenticator_data, x.signature, handle);
+      mfakit::passkey_login_operation<ctx_t> two(ctx, f.s, a.credential_id, y.client_data_json,
+                                                 y.authenticator_data, y.signature, handle);
+      run_until_swap(store, one);
+      run_until_swap(store, two);
+      REQUIRE(one.wants() == mfakit::next_step::compare_and_swap);
+      REQUIRE(two.wants() == mfakit::next_step::compare_and_swap);
+      auto r1 = mfakit::run(store, one);
+      auto r2 = mfakit::run(store, two);
+      CHECK(static_cast<int>(r1.has_value()) + static_cast<int>(r2.has_value()) == 1);
+    }
+  }
+}
