@@ -309,3 +309,23 @@ TEST_CASE("passkey: two logins interleaved on one challenge and one counter valu
     }
   }
 }
+
+TEST_CASE("passkey: status counts them; a deleted passkey logs in no more and its id is free again", "[passkey]") {
+  INFO(test_loop::name);
+  mfakit::memory_store store;
+  fixture<mfakit::memory_store> f(store);
+  wa_test::authenticator a(wa::cose_alg::es256);
+  wa_test::authenticator b(wa::cose_alg::eddsa, 20);
+  bytes handle;
+  CHECK(f.svc.status("alice")->passkeys == 0);
+  REQUIRE(f.enrol("alice", a, &handle));
+  REQUIRE(f.enrol("alice", b));
+  CHECK(f.svc.status("alice")->passkeys == 2);
+  CHECK(f.svc.delete_passkey("bob", a.credential_id).error() == errc::not_enabled);
+  REQUIRE(f.svc.delete_passkey("alice", a.credential_id));
+  CHECK(f.count(mfakit::event_kind::passkey_removed) == 1);
+  CHECK(f.svc.delete_passkey("alice", a.credential_id).error() == errc::not_enabled);
+  CHECK(f.svc.status("alice")->passkeys == 1);
+  CHECK(f.login(a, f.assertion_for(a), handle).error() == errc::webauthn_rejected);
+  CHECK(f.enrol("bob", a));  // the index went with it
+}

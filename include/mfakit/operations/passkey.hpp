@@ -353,12 +353,12 @@ class passkey_steps {
   }
   void on_swap(swap_answer answer) {
     if (call_ != next_step::compare_and_swap) return;
-    if (!answer) {
+    if (!answer && bytes_) {
       reading_back_ = true;
       call_ = next_step::load;
       return;
     }
-    self().swapped(*answer);
+    self().swapped(answer && *answer);
   }
   void compute() {
     if (call_ != next_step::compute) return;
@@ -388,6 +388,13 @@ class passkey_steps {
     key_ = std::move(key);
     expected_ = expected;
     bytes_ = std::move(bytes);
+    call_ = next_step::compare_and_swap;
+  }
+  /// A delete (no write id to read back: its caller takes any answer).
+  void remove(std::string key, std::uint64_t expected) {
+    key_ = std::move(key);
+    expected_ = expected;
+    bytes_.reset();
     call_ = next_step::compare_and_swap;
   }
   void want_compute() { call_ = next_step::compute; }
@@ -808,6 +815,57 @@ class passkey_login_operation
   std::size_t which_ = 0;
   webauthn::assertion_result checked_;
   stage stage_ = stage::ceremony;
+};
+
+/// Removes one of the user's passkeys (errc::not_enabled: no such passkey),
+/// then its credential-id index. The set is the truth: an index left behind
+/// (its delete failed) names a user without that credential, so a login
+/// with it is refused and only that user may register the id again.
+template <class Ctx>
+class passkey_delete_operation : public detail::passkey_steps<passkey_delete_operation<Ctx>, bool, Ctx> {
+  using base = detail::passkey_steps<passkey_delete_operation<Ctx>, bool, Ctx>;
+  friend base;
+
+ public:
+  passkey_delete_operation(Ctx ctx, std::string_view user, byte_view credential_id)
+      : base(ctx, user, true), user_(user), id_(credential_id) {
+    if (this->running()) this->load(passkey_set_key(user_));
+  }
+
+ private:
+  void loaded(std::optional<std::string_view> bytes, std::uint64_t version) {
+    if (index_stage_) {
+      if (!bytes) return this->succeed(true);
+      auto x = decode_passkey_index(*bytes);
+      if (!x || x->user != user_) return this->succeed(true);
+      index_write_ = true;
+      return this->remove(passkey_index_key(id_), version);
+    }
+    if (!bytes) return this->fail(errc::not_enabled);
+    auto s = decode_passkey_set(*bytes);
+    if (!s) return this->fail(s.error());
+    auto it = std::find_if(s->credentials.begin(), s->credentials.end(),
+                           [&](const passkey_credential& c) { return detail::same_bytes(c.id, id_); });
+    if (it == s->credentials.end()) return this->fail(errc::not_enabled);
+    s->credentials.erase(it);
+    if (!this->fresh_id()) return this->fail(errc::random_failure);
+    s->written_by = this->mine();
+    this->swap(passkey_set_key(user_), version, encode(*s));
+  }
+  void swapped(bool won) {
+    if (index_write_) return this->succeed(true);  // best effort, see above
+    if (!won) {
+      if (!this->retry()) return this->fail(errc::storage_conflict);
+      return this->load(passkey_set_key(user_));
+    }
+    this->fire(this->make(event_kind::passkey_removed, user_));
+    index_stage_ = true;
+    this->load(passkey_index_key(id_));
+  }
+  void run_job() {}
+  std::string_view user_;
+  byte_view id_;
+  bool index_stage_ = false, index_write_ = false;
 };
 
 /// The user's passkeys (one load).
