@@ -96,6 +96,10 @@ class service_calls {
                                                          signature, user_handle);
   }
   [[nodiscard]] auto passkeys(std::string_view user) { return self().template call<passkey_list_operation>(user); }
+  /// Renames a passkey of the user (1 to 64 bytes); errc::not_enabled when the user has no such passkey.
+  [[nodiscard]] auto rename_passkey(std::string_view user, byte_view credential_id, std::string_view name) {
+    return self().template call<passkey_rename_operation>(user, credential_id, name);
+  }
   /// Removes a passkey of the user; errc::not_enabled when the user has no such passkey.
   [[nodiscard]] auto delete_passkey(std::string_view user, byte_view credential_id) {
     return self().template call<passkey_delete_operation>(user, credential_id);

@@ -310,7 +310,7 @@ TEST_CASE("passkey: two logins interleaved on one challenge and one counter valu
   }
 }
 
-TEST_CASE("passkey: status counts them; a deleted passkey logs in no more and its id is free again", "[passkey]") {
+TEST_CASE("passkey: status counts them; rename; a deleted passkey logs in no more and its id is free again", "[passkey]") {
   INFO(test_loop::name);
   mfakit::memory_store store;
   fixture<mfakit::memory_store> f(store);
@@ -321,6 +321,10 @@ TEST_CASE("passkey: status counts them; a deleted passkey logs in no more and it
   REQUIRE(f.enrol("alice", a, &handle));
   REQUIRE(f.enrol("alice", b));
   CHECK(f.svc.status("alice")->passkeys == 2);
+  CHECK(f.svc.rename_passkey("alice", b.credential_id, "").error() == errc::invalid_argument);
+  CHECK(f.svc.rename_passkey("bob", b.credential_id, "phone").error() == errc::not_enabled);
+  REQUIRE(f.svc.rename_passkey("alice", b.credential_id, "phone"));
+  CHECK(f.svc.passkeys("alice")->at(1).name == "phone");
   CHECK(f.svc.delete_passkey("bob", a.credential_id).error() == errc::not_enabled);
   REQUIRE(f.svc.delete_passkey("alice", a.credential_id));
   CHECK(f.count(mfakit::event_kind::passkey_removed) == 1);

@@ -200,7 +200,7 @@ inline constexpr std::size_t max_key_bytes = 1024;
   return id;
 }
 
-template <class Key>
+/// (SHA-256 failing is a broken process: the self-test refuses every operation first.)
 [[nodiscard]] inline std::string hashed_key(std::string_view prefix, byte_view data) {
   std::string key(prefix);
   auto h = sha256(data);
@@ -294,10 +294,10 @@ template <class Key>
   return key;
 }
 [[nodiscard]] inline std::string passkey_index_key(byte_view credential_id) {
-  return detail::pk::hashed_key<void>("mfakit/passkey-id/", credential_id);
+  return detail::pk::hashed_key("mfakit/passkey-id/", credential_id);
 }
 [[nodiscard]] inline std::string ceremony_key(byte_view challenge) {
-  return detail::pk::hashed_key<void>("mfakit/ceremony/", challenge);
+  return detail::pk::hashed_key("mfakit/ceremony/", challenge);
 }
 
 // --- results ---------------------------------------------------------------------
@@ -866,6 +866,49 @@ class passkey_delete_operation : public detail::passkey_steps<passkey_delete_ope
   std::string_view user_;
   byte_view id_;
   bool index_stage_ = false, index_write_ = false;
+};
+
+/// Renames one of the user's passkeys (errc::not_enabled: no such passkey).
+template <class Ctx>
+class passkey_rename_operation : public detail::passkey_steps<passkey_rename_operation<Ctx>, bool, Ctx> {
+  using base = detail::passkey_steps<passkey_rename_operation<Ctx>, bool, Ctx>;
+  friend base;
+
+ public:
+  passkey_rename_operation(Ctx ctx, std::string_view user, byte_view credential_id, std::string_view name)
+      : base(ctx, user, true), user_(user), id_(credential_id), name_(name) {
+    if (!this->running()) return;
+    if (name_.empty() || name_.size() > max_passkey_name_bytes) {
+      this->fail(errc::invalid_argument);
+      return;
+    }
+    this->load(passkey_set_key(user_));
+  }
+
+ private:
+  void loaded(std::optional<std::string_view> bytes, std::uint64_t version) {
+    if (!bytes) return this->fail(errc::not_enabled);
+    auto s = decode_passkey_set(*bytes);
+    if (!s) return this->fail(s.error());
+    auto it = std::find_if(s->credentials.begin(), s->credentials.end(),
+                           [&](const passkey_credential& c) { return detail::same_bytes(c.id, id_); });
+    if (it == s->credentials.end()) return this->fail(errc::not_enabled);
+    it->name = std::string(name_);
+    if (!this->fresh_id()) return this->fail(errc::random_failure);
+    s->written_by = this->mine();
+    this->swap(passkey_set_key(user_), version, encode(*s));
+  }
+  void swapped(bool won) {
+    if (!won) {
+      if (!this->retry()) return this->fail(errc::storage_conflict);
+      return this->load(passkey_set_key(user_));
+    }
+    this->succeed(true);
+  }
+  void run_job() {}
+  std::string_view user_;
+  byte_view id_;
+  std::string_view name_;
 };
 
 /// The user's passkeys (one load).
