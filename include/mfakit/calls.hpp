@@ -12,6 +12,7 @@
 #include "mfakit/events.hpp"
 #include "mfakit/operations/account.hpp"
 #include "mfakit/operations/login.hpp"
+#include "mfakit/operations/passkey.hpp"
 
 namespace mfakit {
 
@@ -70,6 +71,38 @@ class service_calls {
   /// success the challenge is gone and the host issues its session.
   [[nodiscard]] auto complete_login(std::string_view token, std::string_view code, factor via = factor::totp) {
     return self().template call<complete_login_operation>(token, code, via);
+  }
+
+  // --- passkeys (operations/passkey.hpp); `s` outlives the call ---
+
+  /// Creation options for `user`; the ceremony is stored for 5 minutes.
+  [[nodiscard]] auto passkey_registration_options(const passkey_settings& s, std::string_view user,
+                                                  std::string_view user_name) {
+    return self().template call<passkey_registration_options_operation>(s, user, user_name);
+  }
+  /// Registers the credential of a creation response (its ceremony consumed).
+  [[nodiscard]] auto passkey_register(const passkey_settings& s, std::string_view user, std::string_view name,
+                                      byte_view client_data_json, byte_view attestation_object) {
+    return self().template call<passkey_register_operation>(s, user, name, client_data_json, attestation_object);
+  }
+  /// Request options of a passwordless login; the ceremony is stored for 5 minutes.
+  [[nodiscard]] auto passkey_login_options(const passkey_settings& s) {
+    return self().template call<passkey_login_options_operation>(s);
+  }
+  /// A passwordless login: the user whose passkey signed.
+  [[nodiscard]] auto passkey_login(const passkey_settings& s, byte_view credential_id, byte_view client_data_json,
+                                   byte_view authenticator_data, byte_view signature, byte_view user_handle) {
+    return self().template call<passkey_login_operation>(s, credential_id, client_data_json, authenticator_data,
+                                                         signature, user_handle);
+  }
+  [[nodiscard]] auto passkeys(std::string_view user) { return self().template call<passkey_list_operation>(user); }
+  /// Renames a passkey of the user (1 to 64 bytes); errc::not_enabled when the user has no such passkey.
+  [[nodiscard]] auto rename_passkey(std::string_view user, byte_view credential_id, std::string_view name) {
+    return self().template call<passkey_rename_operation>(user, credential_id, name);
+  }
+  /// Removes a passkey of the user; errc::not_enabled when the user has no such passkey.
+  [[nodiscard]] auto delete_passkey(std::string_view user, byte_view credential_id) {
+    return self().template call<passkey_delete_operation>(user, credential_id);
   }
 
  protected:

@@ -26,6 +26,10 @@ enum class event_kind : std::uint8_t {
   secret_resealed,      ///< the secret was sealed again under the current key (rotation)
   clock_drift,          ///< the last accepted codes were all a step off the same way; see drift
   self_test_failed,     ///< refused: the crypto self-test failed in this process (self_test.hpp)
+  passkey_registered,         ///< a passkey was added to the account
+  passkey_used,               ///< a passkey login passed
+  passkey_removed,            ///< a passkey was deleted
+  passkey_counter_regressed,  ///< a signed counter not above the stored one: possible cloned authenticator
 };
 
 enum class factor : std::uint8_t { totp, backup_code };
@@ -66,6 +70,10 @@ struct event {
     case event_kind::secret_resealed: return "secret_resealed";
     case event_kind::clock_drift: return "clock_drift";
     case event_kind::self_test_failed: return "self_test_failed";
+    case event_kind::passkey_registered: return "passkey_registered";
+    case event_kind::passkey_used: return "passkey_used";
+    case event_kind::passkey_removed: return "passkey_removed";
+    case event_kind::passkey_counter_regressed: return "passkey_counter_regressed";
   }
   return "unknown";
 }

@@ -124,6 +124,7 @@ struct status_result {
   /// The user's last accepted codes were all a step behind or ahead
   /// (flow::clock_drift_of): time to ask them to fix the phone's clock.
   drift_direction clock_drift = drift_direction::none;
+  std::size_t passkeys = 0;  ///< registered passkeys (operations/passkey.hpp)
 };
 
 struct login_result {

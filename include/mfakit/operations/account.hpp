@@ -17,6 +17,7 @@
 #include "mfakit/events.hpp"
 #include "mfakit/flow_types.hpp"
 #include "mfakit/operation.hpp"
+#include "mfakit/operations/passkey.hpp"
 #include "mfakit/records.hpp"
 #include "mfakit/store_keys.hpp"
 
@@ -162,29 +163,44 @@ class reseal_operation : public detail::account_update<reseal_operation<Ctx>, bo
 
 // --- reads ---------------------------------------------------------------------
 
-/// GET .../mfa/status: one load.
+/// GET .../mfa/status: two loads (the account, then its passkeys).
 template <class Ctx>
 class status_operation {
  public:
   using value_type = status_result;
 
-  status_operation(Ctx ctx, std::string_view user) : ctx_(ctx), key_(detail::keyable(user)) {
+  status_operation(Ctx ctx, std::string_view user) : ctx_(ctx), user_(user), key_(detail::keyable(user)) {
     if (auto refused = detail::refusal_at_start(ctx_, user)) {
       refusal_ = std::move(refused->alert);
       end(refused->error);
     }
   }
   [[nodiscard]] next_step wants() const noexcept { return call_; }
-  [[nodiscard]] std::string_view key() const noexcept { return key_.view(); }
+  [[nodiscard]] std::string_view key() const noexcept {
+    return passkey_key_.empty() ? key_.view() : std::string_view(passkey_key_);
+  }
   [[nodiscard]] std::uint64_t expected_version() const noexcept { return 0; }
   [[nodiscard]] const std::optional<std::string>& next_bytes() const noexcept { return none_; }
   void on_load(load_answer answer) {
     if (call_ != next_step::load) return;
     if (!answer) return end(errc::storage_failure);
-    if (!*answer) return end(flow::status(std::nullopt));
-    auto record = decode_account((*answer)->bytes);
-    if (!record) return end(record.error());
-    end(flow::status(*record));
+    if (passkey_key_.empty()) {
+      if (*answer) {
+        auto record = decode_account((*answer)->bytes);
+        if (!record) return end(record.error());
+        outcome_ = flow::status(*record);
+      } else {
+        outcome_ = flow::status(std::nullopt);
+      }
+      passkey_key_ = passkey_set_key(user_);
+      return;
+    }
+    if (*answer) {
+      auto set = decode_passkey_set((*answer)->bytes);
+      if (!set) return end(set.error());
+      outcome_->passkeys = set->credentials.size();
+    }
+    call_ = next_step::done;
   }
   void on_swap(swap_answer /*answer*/) {}
   void compute() noexcept {}
@@ -200,7 +216,9 @@ class status_operation {
   }
   Ctx ctx_;
   std::optional<event> refusal_;  ///< the self-test's event, fired by finish()
+  std::string_view user_;
   detail::account_key_buffer key_;
+  std::string passkey_key_;  ///< the second load's key, once the account is read
   next_step call_ = next_step::load;
   std::optional<std::string> none_;
   result<status_result> outcome_ = errc::storage_conflict;
