@@ -143,7 +143,7 @@ def decode_account(data):
     if r.u8() != ord("A"):
         raise Malformed("tag")
     fmt = r.u8()
-    if fmt not in (1, 2, 3):
+    if fmt not in (1, 2, 3, 4):
         raise Malformed("format")
     rec = {}
     status, alg, digits = r.u8(), r.u8(), r.u8()
@@ -168,14 +168,22 @@ def decode_account(data):
     rec["salt"], rec["cost"], rec["digests"] = None, None, []
     if has_codes:
         rec["salt"] = r.raw(16)
-        n, rr, p, count = r.varint(), r.varint(), r.varint(), r.varint()
+        n, rr, p = r.varint(), r.varint(), r.varint()
+        rec["pepper"] = None  # formats 1-3: the host key if any (as they were made)
+        if fmt == 4:  # the set names its pepper: 0 host key if any, 1 none, 2 host key, 3 sealing key N
+            rec["pepper"] = r.u8()
+            if rec["pepper"] > 3:
+                raise Malformed("pepper")
+            if rec["pepper"] == 3 and r.varint() > 0xFFFFFFFF:
+                raise Malformed("pepper key id")
+        count = r.varint()
         if count == 0 or count > 64 or rr > 0xFFFFFFFF or p > 0xFFFFFFFF or n < 2 or n & (n - 1):
             raise Malformed("codes")
         rec["cost"] = (n, rr, p)
         rec["digests"] = [r.raw(32) for _ in range(count)]
     if fmt != 1:
         r.raw(16)  # write id
-    if fmt == 3:
+    if fmt in (3, 4):
         bits = r.u8()
         gap = False
         for i in range(4):
@@ -283,6 +291,7 @@ class History:
         self.f = open(path, "w")
         self.lock = threading.Lock()
         self.counts = {"requests": 0, "answered": 0, "lost": 0, "refused": 0, "5xx": 0}
+        self.by_op = {}  # op -> {status code or outcome: count}
 
     def write(self, entry):
         with self.lock:
@@ -291,6 +300,11 @@ class History:
     def count(self, what):
         with self.lock:
             self.counts[what] += 1
+
+    def answer(self, op, what):
+        with self.lock:
+            d = self.by_op.setdefault(op, {})
+            d[what] = d.get(what, 0) + 1
 
     def close(self):
         self.f.close()
@@ -455,6 +469,7 @@ class Test:
                 entry.update(outcome="refused", error=repr(e), t1=time.time())
                 self.history.write(entry)
                 self.history.count("refused")
+                self.history.answer(op, "refused")
                 return Lost(False, repr(e))
             try:
                 conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
@@ -468,6 +483,7 @@ class Test:
                 entry.update(outcome="lost", error=repr(e), t1=time.time())
                 self.history.write(entry)
                 self.history.count("lost")
+                self.history.answer(op, "lost")
                 return Lost(True, repr(e))
         finally:
             conn.close()
@@ -478,6 +494,7 @@ class Test:
         entry.update(outcome="answered", status=status, answer=parsed, t1=time.time())
         self.history.write(entry)
         self.history.count("answered")
+        self.history.answer(op, status)
         if status >= 500:
             self.history.count("5xx")
         return (status, parsed)
@@ -876,6 +893,8 @@ class Test:
             if m["last_steps"] is not None and rec["last_step"] not in m["last_steps"]:
                 out.append(f"stored TOTP last step {rec['last_step']}, the history says one of {m['last_steps']}"
                            f" (accepted up to {user.max_step()})")
+            if rec["digests"] and rec["pepper"] not in (None, 2):
+                out.append(f"a backup code set stored with pepper {rec['pepper']}, not the demo's host key (2)")
             if m["batch"] is not None:
                 stored = rec["digests"]
                 if len(set(stored)) != len(stored):
@@ -1100,6 +1119,9 @@ class Test:
               f"checks after each restart and at the end: {s['checkpoints']}")
         print(f"requests: {c['requests']} ({c['answered']} answered, {c['lost']} answers lost in crashes, "
               f"{c['refused']} refused (never sent), {c['5xx']} answered 5xx); ops {s['ops']}")
+        print("answers by op: " + "; ".join(
+            f"{op} " + " ".join(f"{k}x{v}" for k, v in sorted(d.items(), key=lambda kv: str(kv[0])))
+            for op, d in sorted(self.history.by_op.items())))
         print(f"ops whose answer was lost or 5xx: {s['lost_ops']} ({s['lost_landed']} landed, "
               f"{s['lost_not_landed']} not landed: both allowed; {s['lost_undecided']} a re-setup or a regenerate "
               f"of an unknown set, which the record cannot tell apart)")
