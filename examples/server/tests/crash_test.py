@@ -331,6 +331,7 @@ class User:
         self.state = {}            # code -> present | gone | maybe
         self.flo, self.fhi = 0, 0  # the failure count's bounds
         self.token, self.token_at = None, 0
+        self.token_mfa = False     # the session's amr has otp or backup (a login that passed the second factor)
         self.frozen = None         # the op whose outcome is unknown, until the next check
         self.spent = set()         # backup codes answered (or found) used, and codes of replaced sets
         self.accepted_steps = {}   # secret -> highest TOTP step accepted with it
@@ -382,7 +383,7 @@ class Test:
             "crashes", "kills", "startup_kills", "checkpoints", "ops", "totp_accepted", "backup_accepted",
             "reused_refused", "wrong_refused", "duels", "enables", "regenerates", "disables", "setups", "lost_ops",
             "duel_losers", "lost_undecided", "timed_kills", "rollbacks_tried", "rollbacks_found", "lost_landed",
-            "lost_not_landed", "fresh_totp_refused",
+            "lost_not_landed", "fresh_totp_refused", "mfa_refused", "throttled", "mfa_relogins",
         ), 0)
         self.slock = threading.Lock()
         self.old_challenges = set()
@@ -458,6 +459,8 @@ class Test:
                  "req": [method, path, body], "clock": self.clock.now(), "t0": time.time()}
         self.history.count("requests")
         entry["gen"] = self.gens[i]
+        if token is not None and token == user.token:
+            entry["mfa_session"] = user.token_mfa  # its amr has otp or backup
         headers = {"Content-Type": "application/json", "Connection": "close"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -517,6 +520,17 @@ class Test:
     def got_token(self, user, body):
         if isinstance(body, dict) and body.get("token"):
             user.token, user.token_at = body["token"], self.clock.now()
+            payload = user.token.split(".")[1]
+            amr = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("amr", [])
+            user.token_mfa = "otp" in amr or "backup" in amr
+
+    def mfa_refused(self, user, op, r):
+        """A 403 to disable or regenerate: right only for a session that did not pass the second factor
+        (sent without a code); that session logs in again with a code."""
+        if self.error_of(r) is None or user.token_mfa:
+            self.violation(user, f"{op} answered 403 {r[1]} to a session that passed the second factor")
+        self.bump("mfa_refused")
+        user.token = None
 
     def password_login(self, rnd, user, slot=None):
         """A challenge token, a session (then None), or a Lost."""
@@ -603,6 +617,8 @@ class Test:
         wins = [r for r in results if not isinstance(r, Lost) and r[0] == 200]
         refused = [r for r in results if not isinstance(r, Lost) and r[0] == 401 and self.error_of(r) == INVALID_CODE]
         unknown = [r for r in results if self.ambiguous(r)]
+        # 429: the TOTP throttle's delay after failures (no attempt made, nothing written)
+        self.bump("throttled", sum(1 for r in results if not isinstance(r, Lost) and r[0] == 429))
         for r in results:
             if not isinstance(r, Lost) and r[0] == 401 and self.error_of(r) == "MFA is not enabled":
                 self.violation(user, "verify says MFA is not enabled after an answered enable")
@@ -665,6 +681,8 @@ class Test:
         elif status == 422 and self.error_of(r) == INVALID_CODE:
             self.note_failure(user)
             self.bump("wrong_refused" if wrong else "fresh_totp_refused")
+        elif status == 429:
+            self.bump("throttled")
         elif status == 401:
             user.token = None
         elif status in (400, 409):
@@ -706,6 +724,8 @@ class Test:
             user.state = {c: "present" for c in user.batch}
         elif r[0] == 401:
             user.token = None
+        elif r[0] == 403:
+            self.mfa_refused(user, "regenerate", r)
         elif r[0] == 400:
             self.violation(user, f"regenerate answered 400 {r[1]} after an answered enable")
             self.disabled(user)
@@ -723,6 +743,8 @@ class Test:
             self.disabled(user)
         elif r[0] == 401:
             user.token = None
+        elif r[0] == 403:
+            self.mfa_refused(user, "disable", r)
         elif r[0] == 400:
             self.violation(user, f"disable answered 400 {r[1]} after an answered enable")
             self.disabled(user)
@@ -755,6 +777,10 @@ class Test:
                 return self.setup(rnd, user)
             return self.enable(rnd, user, wrong=user.fhi < 3 and rnd.random() < 0.2)
         present = [c for c in (user.batch or []) if user.state.get(c) == "present"]
+        if not user.token_mfa and rnd.random() < 0.9:  # (a tenth go on: their 403 is checked)
+            # enabled on a password-only session: disable and regenerate need the second factor
+            self.bump("mfa_relogins")
+            return self.reauth(rnd, user)
         if user.batch is None or len(present) < 3:
             return self.regenerate(rnd, user)
         if user.secret is None:  # a lost setup or enable whose secret we never saw: start over
@@ -1129,7 +1155,9 @@ class Test:
               f"{s['reused_refused']} reused codes, {s['wrong_refused']} wrong guesses, {s['fresh_totp_refused']} "
               f"fresh TOTP codes under a moving clock; {s['duels']} duels ({s['duel_losers']} losers refused), "
               f"{s['enables']} enables, "
-              f"{s['regenerates']} regenerates, {s['disables']} disables, {s['setups']} setups")
+              f"{s['regenerates']} regenerates, {s['disables']} disables, {s['setups']} setups; {s['throttled']} "
+              f"throttled (429); {s['mfa_refused']} disables/regenerates refused (403) to a password-only session, "
+              f"{s['mfa_relogins']} logins again with a code before one")
         print(f"the checker itself: {s['rollbacks_found']} of {s['rollbacks_tried']} earlier states of the records "
               f"(each a write rolled back) found against the final history")
         print(f"violations: {len(self.violations)}")
