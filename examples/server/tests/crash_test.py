@@ -143,7 +143,7 @@ def decode_account(data):
     if r.u8() != ord("A"):
         raise Malformed("tag")
     fmt = r.u8()
-    if fmt not in (1, 2, 3):
+    if fmt not in (1, 2, 3, 4):
         raise Malformed("format")
     rec = {}
     status, alg, digits = r.u8(), r.u8(), r.u8()
@@ -168,14 +168,22 @@ def decode_account(data):
     rec["salt"], rec["cost"], rec["digests"] = None, None, []
     if has_codes:
         rec["salt"] = r.raw(16)
-        n, rr, p, count = r.varint(), r.varint(), r.varint(), r.varint()
+        n, rr, p = r.varint(), r.varint(), r.varint()
+        rec["pepper"] = None  # formats 1-3: the host key if any (as they were made)
+        if fmt == 4:  # the set names its pepper: 0 host key if any, 1 none, 2 host key, 3 sealing key N
+            rec["pepper"] = r.u8()
+            if rec["pepper"] > 3:
+                raise Malformed("pepper")
+            if rec["pepper"] == 3 and r.varint() > 0xFFFFFFFF:
+                raise Malformed("pepper key id")
+        count = r.varint()
         if count == 0 or count > 64 or rr > 0xFFFFFFFF or p > 0xFFFFFFFF or n < 2 or n & (n - 1):
             raise Malformed("codes")
         rec["cost"] = (n, rr, p)
         rec["digests"] = [r.raw(32) for _ in range(count)]
     if fmt != 1:
         r.raw(16)  # write id
-    if fmt == 3:
+    if fmt in (3, 4):
         bits = r.u8()
         gap = False
         for i in range(4):
@@ -283,6 +291,7 @@ class History:
         self.f = open(path, "w")
         self.lock = threading.Lock()
         self.counts = {"requests": 0, "answered": 0, "lost": 0, "refused": 0, "5xx": 0}
+        self.by_op = {}  # op -> {status code or outcome: count}
 
     def write(self, entry):
         with self.lock:
@@ -291,6 +300,11 @@ class History:
     def count(self, what):
         with self.lock:
             self.counts[what] += 1
+
+    def answer(self, op, what):
+        with self.lock:
+            d = self.by_op.setdefault(op, {})
+            d[what] = d.get(what, 0) + 1
 
     def close(self):
         self.f.close()
@@ -317,6 +331,7 @@ class User:
         self.state = {}            # code -> present | gone | maybe
         self.flo, self.fhi = 0, 0  # the failure count's bounds
         self.token, self.token_at = None, 0
+        self.token_mfa = False     # the session's amr has otp or backup (a login that passed the second factor)
         self.frozen = None         # the op whose outcome is unknown, until the next check
         self.spent = set()         # backup codes answered (or found) used, and codes of replaced sets
         self.accepted_steps = {}   # secret -> highest TOTP step accepted with it
@@ -368,7 +383,7 @@ class Test:
             "crashes", "kills", "startup_kills", "checkpoints", "ops", "totp_accepted", "backup_accepted",
             "reused_refused", "wrong_refused", "duels", "enables", "regenerates", "disables", "setups", "lost_ops",
             "duel_losers", "lost_undecided", "timed_kills", "rollbacks_tried", "rollbacks_found", "lost_landed",
-            "lost_not_landed", "fresh_totp_refused",
+            "lost_not_landed", "fresh_totp_refused", "mfa_refused", "throttled", "mfa_relogins",
         ), 0)
         self.slock = threading.Lock()
         self.old_challenges = set()
@@ -444,6 +459,8 @@ class Test:
                  "req": [method, path, body], "clock": self.clock.now(), "t0": time.time()}
         self.history.count("requests")
         entry["gen"] = self.gens[i]
+        if token is not None and token == user.token:
+            entry["mfa_session"] = user.token_mfa  # its amr has otp or backup
         headers = {"Content-Type": "application/json", "Connection": "close"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
@@ -455,6 +472,7 @@ class Test:
                 entry.update(outcome="refused", error=repr(e), t1=time.time())
                 self.history.write(entry)
                 self.history.count("refused")
+                self.history.answer(op, "refused")
                 return Lost(False, repr(e))
             try:
                 conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
@@ -468,6 +486,7 @@ class Test:
                 entry.update(outcome="lost", error=repr(e), t1=time.time())
                 self.history.write(entry)
                 self.history.count("lost")
+                self.history.answer(op, "lost")
                 return Lost(True, repr(e))
         finally:
             conn.close()
@@ -478,6 +497,7 @@ class Test:
         entry.update(outcome="answered", status=status, answer=parsed, t1=time.time())
         self.history.write(entry)
         self.history.count("answered")
+        self.history.answer(op, status)
         if status >= 500:
             self.history.count("5xx")
         return (status, parsed)
@@ -500,6 +520,17 @@ class Test:
     def got_token(self, user, body):
         if isinstance(body, dict) and body.get("token"):
             user.token, user.token_at = body["token"], self.clock.now()
+            payload = user.token.split(".")[1]
+            amr = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))).get("amr", [])
+            user.token_mfa = "otp" in amr or "backup" in amr
+
+    def mfa_refused(self, user, op, r):
+        """A 403 to disable or regenerate: right only for a session that did not pass the second factor
+        (sent without a code); that session logs in again with a code."""
+        if self.error_of(r) is None or user.token_mfa:
+            self.violation(user, f"{op} answered 403 {r[1]} to a session that passed the second factor")
+        self.bump("mfa_refused")
+        user.token = None
 
     def password_login(self, rnd, user, slot=None):
         """A challenge token, a session (then None), or a Lost."""
@@ -586,6 +617,8 @@ class Test:
         wins = [r for r in results if not isinstance(r, Lost) and r[0] == 200]
         refused = [r for r in results if not isinstance(r, Lost) and r[0] == 401 and self.error_of(r) == INVALID_CODE]
         unknown = [r for r in results if self.ambiguous(r)]
+        # 429: the TOTP throttle's delay after failures (no attempt made, nothing written)
+        self.bump("throttled", sum(1 for r in results if not isinstance(r, Lost) and r[0] == 429))
         for r in results:
             if not isinstance(r, Lost) and r[0] == 401 and self.error_of(r) == "MFA is not enabled":
                 self.violation(user, "verify says MFA is not enabled after an answered enable")
@@ -648,6 +681,8 @@ class Test:
         elif status == 422 and self.error_of(r) == INVALID_CODE:
             self.note_failure(user)
             self.bump("wrong_refused" if wrong else "fresh_totp_refused")
+        elif status == 429:
+            self.bump("throttled")
         elif status == 401:
             user.token = None
         elif status in (400, 409):
@@ -689,6 +724,8 @@ class Test:
             user.state = {c: "present" for c in user.batch}
         elif r[0] == 401:
             user.token = None
+        elif r[0] == 403:
+            self.mfa_refused(user, "regenerate", r)
         elif r[0] == 400:
             self.violation(user, f"regenerate answered 400 {r[1]} after an answered enable")
             self.disabled(user)
@@ -706,6 +743,8 @@ class Test:
             self.disabled(user)
         elif r[0] == 401:
             user.token = None
+        elif r[0] == 403:
+            self.mfa_refused(user, "disable", r)
         elif r[0] == 400:
             self.violation(user, f"disable answered 400 {r[1]} after an answered enable")
             self.disabled(user)
@@ -738,6 +777,10 @@ class Test:
                 return self.setup(rnd, user)
             return self.enable(rnd, user, wrong=user.fhi < 3 and rnd.random() < 0.2)
         present = [c for c in (user.batch or []) if user.state.get(c) == "present"]
+        if not user.token_mfa and rnd.random() < 0.9:  # (a tenth go on: their 403 is checked)
+            # enabled on a password-only session: disable and regenerate need the second factor
+            self.bump("mfa_relogins")
+            return self.reauth(rnd, user)
         if user.batch is None or len(present) < 3:
             return self.regenerate(rnd, user)
         if user.secret is None:  # a lost setup or enable whose secret we never saw: start over
@@ -876,6 +919,8 @@ class Test:
             if m["last_steps"] is not None and rec["last_step"] not in m["last_steps"]:
                 out.append(f"stored TOTP last step {rec['last_step']}, the history says one of {m['last_steps']}"
                            f" (accepted up to {user.max_step()})")
+            if rec["digests"] and rec["pepper"] not in (None, 2):
+                out.append(f"a backup code set stored with pepper {rec['pepper']}, not the demo's host key (2)")
             if m["batch"] is not None:
                 stored = rec["digests"]
                 if len(set(stored)) != len(stored):
@@ -1100,6 +1145,9 @@ class Test:
               f"checks after each restart and at the end: {s['checkpoints']}")
         print(f"requests: {c['requests']} ({c['answered']} answered, {c['lost']} answers lost in crashes, "
               f"{c['refused']} refused (never sent), {c['5xx']} answered 5xx); ops {s['ops']}")
+        print("answers by op: " + "; ".join(
+            f"{op} " + " ".join(f"{k}x{v}" for k, v in sorted(d.items(), key=lambda kv: str(kv[0])))
+            for op, d in sorted(self.history.by_op.items())))
         print(f"ops whose answer was lost or 5xx: {s['lost_ops']} ({s['lost_landed']} landed, "
               f"{s['lost_not_landed']} not landed: both allowed; {s['lost_undecided']} a re-setup or a regenerate "
               f"of an unknown set, which the record cannot tell apart)")
@@ -1107,7 +1155,9 @@ class Test:
               f"{s['reused_refused']} reused codes, {s['wrong_refused']} wrong guesses, {s['fresh_totp_refused']} "
               f"fresh TOTP codes under a moving clock; {s['duels']} duels ({s['duel_losers']} losers refused), "
               f"{s['enables']} enables, "
-              f"{s['regenerates']} regenerates, {s['disables']} disables, {s['setups']} setups")
+              f"{s['regenerates']} regenerates, {s['disables']} disables, {s['setups']} setups; {s['throttled']} "
+              f"throttled (429); {s['mfa_refused']} disables/regenerates refused (403) to a password-only session, "
+              f"{s['mfa_relogins']} logins again with a code before one")
         print(f"the checker itself: {s['rollbacks_found']} of {s['rollbacks_tried']} earlier states of the records "
               f"(each a write rolled back) found against the final history")
         print(f"violations: {len(self.violations)}")
