@@ -163,7 +163,7 @@ TEST_CASE("passkey: each ceremony is used once, for its kind, its user and 5 min
   }
 }
 
-TEST_CASE("passkey: a credential id belongs to one user; 16 a user at most", "[passkey]") {
+TEST_CASE("passkey: a credential id belongs to one user, and 16 a user at most", "[passkey]") {
   INFO(test_loop::name);
   mfakit::memory_store store;
   fixture<mfakit::memory_store> f(store);
@@ -310,7 +310,7 @@ TEST_CASE("passkey: two logins interleaved on one challenge and one counter valu
   }
 }
 
-TEST_CASE("passkey: status counts them; rename; a deleted passkey logs in no more and its id is free again", "[passkey]") {
+TEST_CASE("passkey: status counts them, rename, and a deleted passkey logs in no more and its id is free again", "[passkey]") {
   INFO(test_loop::name);
   mfakit::memory_store store;
   fixture<mfakit::memory_store> f(store);
