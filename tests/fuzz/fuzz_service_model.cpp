@@ -342,6 +342,8 @@ class harness {
       case op_kind::verify_backup: return of(s.verify(u, o.code, mfakit::factor::backup_code));
       case op_kind::begin_login: {
         auto r = s.begin_login(u);
+        // no second factor: a result without a challenge, and nothing written (the model's not_enabled)
+        if (r && !r->mfa_required()) return {make_error_code(mfakit::errc::not_enabled), {}, false};
         if (r) tokens_.push_back({r->token, o.user, 0});
         return of(r);
       }
