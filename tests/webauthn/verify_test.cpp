@@ -241,7 +241,9 @@ TEST_CASE("registration: unknown client data members are ignored, a valid extens
   auto cdf = wa_test::create_client_data(reg_challenge);
   cdf.extra = ",\"other_keys_can_be_added_here\":\"do not compare clientDataJSON against a template\",\"n\":[1,2.5e3,{\"k\":null}]";
   wa::registered_credential cred;
-  const outcome o = register_with(wa_test::make_registration(a, format::packed_self, adf, cdf), {}, wa_test::test_rp(), {}, &cred);
+  // cred.extensions views the attestation object's bytes: the registration outlives it
+  const auto reg = wa_test::make_registration(a, format::packed_self, adf, cdf);
+  const outcome o = register_with(reg, {}, wa_test::test_rp(), {}, &cred);
   INFO(wa::name(o.why));
   REQUIRE(!o.ec);
   REQUIRE(cred.extensions);
