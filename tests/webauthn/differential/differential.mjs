@@ -12,6 +12,11 @@ import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import { verifyRegistrationResponse, verifyAuthenticationResponse } from '@simplewebauthn/server';
 
+// Node 18 (Debian 12's) has no global Web Crypto in an ES module unless run
+// with --experimental-global-webcrypto; @simplewebauthn/server looks for it
+// when it first hashes, so give it node:crypto's.
+if (globalThis.crypto === undefined) globalThis.crypto = crypto.webcrypto;
+
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(name);
