@@ -4,9 +4,12 @@
 #include <mfakit/store.hpp>
 #include <mfakit/testing/store_conformance.hpp>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "catch.hpp"
 
@@ -80,6 +83,32 @@ class racy_check_then_write_store {
   mfakit::memory_store inner_;
 };
 
+// Right for every key but those under `blind`, where it writes whatever the
+// version says (an adapter with a separate, unchecked path for one table).
+class blind_under_store {
+ public:
+  explicit blind_under_store(std::string blind) : blind_(std::move(blind)) {}
+  mfakit::result<std::optional<mfakit::stored_record>> load(std::string_view key) { return inner_.load(key); }
+  mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
+                                        const std::optional<std::string>& next) {
+    if (key.substr(0, blind_.size()) != blind_) return inner_.compare_and_swap(key, expected, next);
+    std::this_thread::yield();  // the window of the read-then-write
+    for (;;) {
+      auto now = inner_.load(key);
+      auto r = inner_.compare_and_swap(key, *now ? (**now).version : 0, next);
+      if (!r || *r) return r;
+    }
+  }
+
+ private:
+  std::string blind_;
+  mfakit::memory_store inner_;
+};
+
+bool has(const std::vector<std::string>& lines, std::string_view part) {
+  return std::any_of(lines.begin(), lines.end(), [&](const std::string& l) { return l.find(part) != std::string::npos; });
+}
+
 }  // namespace
 
 static_assert(mfakit::record_store<mfakit::memory_store>);
@@ -122,4 +151,57 @@ TEST_CASE("store conformance: a check-then-write store fails", "[conformance][st
   racy_check_then_write_store store;
   const auto report = mfakit::testing::run_store_conformance(store, {"x/", 64, 2});
   CHECK_FALSE(report.ok());
+}
+
+TEST_CASE("store conformance: the passkey checks run through both loops, with and without faults", "[conformance][store][passkey]") {
+  mfakit::memory_store store;
+  mfakit::testing::conformance_options o;
+  o.threads = 16;
+  o.trials = 1;
+  const auto report = mfakit::testing::run_store_conformance(store, o);
+  for (const auto& f : report.failures) FAIL_CHECK(f);
+  std::size_t lines = 0;
+  for (const auto& l : report.answers) lines += l.find("passkey assertion") != std::string::npos ||
+                                                l.find("one counter value") != std::string::npos ||
+                                                l.find("one credential id") != std::string::npos;
+  CHECK(lines == 3 * 3 * 2);  // three checks, three fault modes, two loops
+  for (const char* mode : {"[service, trial 0] ", "[async_service, trial 0, lost races", "landed writes lose their answer"})
+    CHECK(has(report.answers, mode));
+  o.passkeys = false;
+  mfakit::memory_store fresh;  // (the raw checks want their keys absent)
+  const auto without = mfakit::testing::run_store_conformance(fresh, o);
+  CHECK(without.ok());
+  CHECK(without.checks < report.checks);
+}
+
+TEST_CASE("store conformance: a store that writes ceremonies without a version check fails", "[conformance][store][passkey]") {
+  blind_under_store store("mfakit/ceremony/");
+  mfakit::testing::conformance_options o;
+  o.erroring_stores = false;
+  o.both_loops = false;
+  const auto report = mfakit::testing::run_store_conformance(store, o);
+  REQUIRE_FALSE(report.ok());
+  CHECK(has(report.failures, "broken rule: at most one login per ceremony"));
+}
+
+TEST_CASE("store conformance: a store that writes passkey sets without a version check fails", "[conformance][store][passkey]") {
+  blind_under_store store("mfakit/passkeys/");
+  mfakit::testing::conformance_options o;
+  o.erroring_stores = false;
+  o.both_loops = false;
+  o.trials = 4;  // two of 64 logins loading the set before the first write: a race, each trial another chance
+  const auto report = mfakit::testing::run_store_conformance(store, o);
+  REQUIRE_FALSE(report.ok());
+  CHECK(has(report.failures, "broken rule: no two accepted assertions with one counter value"));
+}
+
+TEST_CASE("store conformance: a store that creates credential-id index records without a version check fails", "[conformance][store][passkey]") {
+  blind_under_store store("mfakit/passkey-id/");
+  mfakit::testing::conformance_options o;
+  o.erroring_stores = false;
+  o.both_loops = false;
+  o.trials = 4;
+  const auto report = mfakit::testing::run_store_conformance(store, o);
+  REQUIRE_FALSE(report.ok());
+  CHECK(has(report.failures, "registering one credential id"));
 }

@@ -32,7 +32,9 @@
  *   STRICT_SHOWN  P4 as the issue words it, without its exception for a
  *                 request whose read-back load failed (README: P4)
  *   ONLY_P1       check P1 alone (so a counterexample found is a double spend)
- *   SCENARIO=n    which requests run (see init at the end)
+ *   NO_CONSUME    passkeys: a login does not consume its ceremony
+ *   NO_COUNTER_CAS passkeys: the counter is written whatever the set's version
+ *   SCENARIO=n    which requests run (see init at the end; 7-9: passkeys)
  */
 
 #ifdef ONLY_P1
@@ -409,6 +411,211 @@ proctype request(byte kind; byte arg; byte ch) {
   fi
 }
 
+/* ---- passkeys (operations/passkey.hpp: passkey_login_operation) ----------
+ * Two ceremony records (k_*: a login ceremony, used or not, and the write
+ * id of its last write) and the user's passkey set (s_*: one credential's
+ * stored counter). A login: 1. load the ceremony (absent or used: refused);
+ * 2. load the index and the set (one step: the index is never written by a
+ * login), verify the assertion: the counter rule (counter_ok); 3. consume
+ * the ceremony: CAS(ceremony, loaded version, used + my write id), false:
+ * refused (used by another request), an error: the read-back; 4. write the
+ * counter: CAS(set, loaded version, counter + my write id), true: the login,
+ * false: reload the set, the counter rule again on the new stored value, and
+ * write again (MAXR rounds, then storage_conflict), an error: the read-back.
+ * The read-back (passkey_steps::on_load): load again; my write id: the
+ * write was mine; the version I loaded: nothing landed, the same write
+ * again (within MAXR rounds); anything else: storage_failure.
+ * Switches: NO_CONSUME drops step 3; NO_COUNTER_CAS writes the set
+ * whatever its version (a read-then-write store, or a counter update
+ * without a version check); BUGGY takes a stored counter equal to the one
+ * written for the request's own write on the set's read-back. */
+byte k_ver[2];      /* ceremony version, 0 = absent */
+bool k_used[2];     /* ceremony_record::consumed */
+byte k_wpid[2];     /* its write id: request ... */
+byte k_wseq[2];     /* ... and write sequence */
+byte s_ver;         /* the passkey set's version */
+byte s_cnt;         /* the credential's stored counter */
+byte s_wpid;
+byte s_wseq;
+/* ghost */
+byte pk_logins[2];  /* login answers per ceremony */
+byte pk_acc[4];     /* login answers per (non-zero) counter value */
+byte pk_landed[5];  /* per request: the sequence of its last set write the store applied */
+
+#define REGRESSED THROTTLED  /* webauthn_counter_regressed (nothing written) */
+#define COUNTER_OK(stored, got) (((stored) == 0 && (got) == 0) || (got) > (stored))
+
+/* CAS of ceremony ch from version kv to "used" (res as cas_account) */
+inline cas_ceremony() {
+  atomic {
+    myseq++;
+    if
+    :: k_ver[ch] == kv ->
+       if
+       :: res = 1
+       :: faults < MAXF -> faults++; res = 2
+       :: faults < MAXF -> faults++; res = 3
+       fi;
+       if
+       :: res != 3 -> gver++; k_ver[ch] = gver; k_used[ch] = 1; k_wpid[ch] = _pid; k_wseq[ch] = myseq;
+          printf("MSC: req %d: ceremony %d consumed v%d, store answers %d\n", _pid, ch, k_ver[ch], res)
+       :: else -> res = 2; printf("MSC: req %d: ceremony CAS fails, nothing written\n", _pid)
+       fi
+    :: else ->
+       if
+       :: res = 0; printf("MSC: req %d: ceremony CAS lost the race (false)\n", _pid)
+       :: faults < MAXF -> faults++; res = 2; printf("MSC: req %d: ceremony CAS lost the race, reported as an error\n", _pid)
+       fi
+    fi
+  }
+}
+
+/* CAS of the set from version l_ver to counter cnt */
+inline cas_set() {
+  atomic {
+    myseq++;
+    if
+#ifdef NO_COUNTER_CAS
+    :: true ->
+#else
+    :: s_ver == l_ver ->
+#endif
+       if
+       :: res = 1
+       :: faults < MAXF -> faults++; res = 2
+       :: faults < MAXF -> faults++; res = 3
+       fi;
+       if
+       :: res != 3 ->
+          CHECK(cnt >= s_cnt);                            /* P7: the stored counter never goes back */
+          gver++; s_ver = gver; s_cnt = cnt; s_wpid = _pid; s_wseq = myseq; pk_landed[_pid] = myseq;
+          printf("MSC: req %d: set written v%d (counter %d), store answers %d\n", _pid, s_ver, s_cnt, res)
+       :: else -> res = 2; printf("MSC: req %d: set CAS fails, nothing written\n", _pid)
+       fi
+#ifndef NO_COUNTER_CAS
+    :: else ->
+       if
+       :: res = 0; printf("MSC: req %d: set CAS lost the race (false)\n", _pid)
+       :: faults < MAXF -> faults++; res = 2; printf("MSC: req %d: set CAS lost the race, reported as an error\n", _pid)
+       fi
+#endif
+    fi
+  }
+}
+
+proctype pk_login(byte ch; byte cnt) {
+  byte myseq, round, res, kv, l_ver;
+  mtype out = NONE;
+  atomic {                                                /* 1. the ceremony */
+    if
+    :: faults < MAXF -> faults++; out = FAILURE
+    :: true ->
+       if
+       :: k_ver[ch] == 0 || k_used[ch] -> out = REFUSED   /* webauthn_rejected */
+       :: else -> kv = k_ver[ch]
+       fi
+    fi
+  }
+  if :: out != NONE -> goto answer :: else fi;
+  atomic {                                                /* 2. index and set; verify, the counter rule */
+    if
+    :: faults < MAXF -> faults++; out = FAILURE
+    :: true ->
+       l_ver = s_ver;
+       if :: !COUNTER_OK(s_cnt, cnt) -> out = REGRESSED :: else fi;
+       printf("MSC: req %d: loads set v%d (counter %d), signed %d: %e\n", _pid, l_ver, s_cnt, cnt, out)
+    fi
+  }
+  if :: out != NONE -> goto answer :: else fi;
+#ifndef NO_CONSUME
+  round = 0;
+  do                                                      /* 3. consume the ceremony */
+  :: round >= MAXR -> out = CONFLICT; break
+  :: else ->
+     cas_ceremony();
+     if
+     :: res == 1 -> break
+     :: res == 0 -> out = REFUSED; break                  /* used by another request */
+     :: res == 2 ->
+        atomic {                                          /* the read-back */
+          if
+          :: faults < MAXF -> faults++; out = FAILURE
+          :: true ->
+             if
+             :: k_wpid[ch] == _pid && k_wseq[ch] == myseq -> res = 1
+             :: else ->
+                if
+                :: k_ver[ch] == kv -> round++; res = 0    /* nothing landed: again */
+                :: else -> out = FAILURE
+                fi
+             fi
+          fi
+        }
+        if :: out != NONE || res == 1 -> break :: else fi
+     fi
+  od;
+  if :: out != NONE -> goto answer :: else fi;
+#endif
+  round = 0;
+  do                                                      /* 4. the counter */
+  :: round >= MAXR -> out = CONFLICT; break
+  :: else ->
+     cas_set();
+     if
+     :: res == 1 -> out = OK; break
+     :: res == 0 ->
+        round++;
+        atomic {                                          /* reload, the counter rule again */
+          if
+          :: faults < MAXF -> faults++; out = FAILURE
+          :: true -> l_ver = s_ver; if :: !COUNTER_OK(s_cnt, cnt) -> out = REGRESSED :: else fi
+          fi
+        }
+        if :: out != NONE -> break :: else fi
+     :: res == 2 ->
+        atomic {                                          /* the read-back */
+          if
+          :: faults < MAXF -> faults++; out = FAILURE
+          :: true ->
+             if
+#ifdef BUGGY
+             :: s_cnt == cnt -> out = OK                  /* "the stored bytes equal mine" */
+#else
+             :: s_wpid == _pid && s_wseq == myseq -> out = OK
+#endif
+             :: else ->
+                if
+                :: s_ver == l_ver -> round++              /* nothing landed: the same write again */
+                :: else -> out = FAILURE
+                fi
+             fi
+          fi
+        }
+        if :: out != NONE -> break :: else fi
+     fi
+  od;
+answer:
+  atomic {
+    printf("MSC: req %d: passkey login (ceremony %d, counter %d) answers %e\n", _pid, ch, cnt, out);
+    if
+    :: out == OK ->
+       CHECK(pk_landed[_pid] == myseq);                   /* a login only with its own counter write stored */
+       pk_logins[ch]++;
+       assert(pk_logins[ch] <= 1);                        /* P6: at most one login per ceremony */
+       if
+       :: cnt != 0 -> pk_acc[cnt]++; assert(pk_acc[cnt] <= 1)  /* P8: no two logins with one non-zero counter value */
+       :: else
+       fi
+    :: else
+    fi
+  }
+}
+
+/* Two login ceremonies (fresh) and a credential whose stored counter is c. */
+inline passkey_state(c) {
+  k_ver[0] = 1; k_ver[1] = 2; s_ver = 3; s_cnt = c; gver = 3
+}
+
 /* The state before the requests: an enabled account whose first sheet
  * (set 1, both codes live) the user has seen, and two fresh challenges. */
 inline enabled_account() {
@@ -446,6 +653,20 @@ init {
     /* a backup code redeemed twice without challenges, and disable */
     enabled_account();
     run request(VERIFY_BACKUP, 1, 0); run request(VERIFY_BACKUP, 1, 0); run request(DISABLE, 0, 0)
+#elif SCENARIO == 7
+    /* passkeys: one assertion posted twice (one ceremony), a synced passkey
+     * (counter 0: only the ceremony's single use stops the second) */
+    passkey_state(0);
+    run pk_login(0, 0); run pk_login(0, 0)
+#elif SCENARIO == 8
+    /* passkeys: a cloned credential, one counter value (2, stored 1) on two
+     * ceremonies, and the next value (3) on the first one */
+    passkey_state(1);
+    run pk_login(0, 2); run pk_login(1, 2); run pk_login(0, 3)
+#elif SCENARIO == 9
+    /* passkeys: the same, two assertions only (the switches' counterexamples) */
+    passkey_state(1);
+    run pk_login(0, 2); run pk_login(1, 2)
 #endif
   }
   (_nr_pr == 1) ->                                        /* every request has answered */

@@ -5,7 +5,9 @@
 // refuses; and every byte of the signed parts flipped without re-signing.
 #include <mfakit/webauthn.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <functional>
 #include <string>
 #include <vector>
@@ -241,14 +243,52 @@ TEST_CASE("registration: unknown client data members are ignored, a valid extens
   auto cdf = wa_test::create_client_data(reg_challenge);
   cdf.extra = ",\"other_keys_can_be_added_here\":\"do not compare clientDataJSON against a template\",\"n\":[1,2.5e3,{\"k\":null}]";
   wa::registered_credential cred;
-  // cred.extensions views the attestation object's bytes: the registration outlives it
-  const auto reg = wa_test::make_registration(a, format::packed_self, adf, cdf);
-  const outcome o = register_with(reg, {}, wa_test::test_rp(), {}, &cred);
-  INFO(wa::name(o.why));
-  REQUIRE(!o.ec);
+  {
+    // the input is gone before the credential is read: its extensions own their bytes
+    auto reg = wa_test::make_registration(a, format::packed_self, adf, cdf);
+    const outcome o = register_with(reg, {}, wa_test::test_rp(), {}, &cred);
+    INFO(wa::name(o.why));
+    REQUIRE(!o.ec);
+    std::fill(reg.attestation_object.begin(), reg.attestation_object.end(), 0);
+  }
   REQUIRE(cred.extensions);
-  REQUIRE(cred.extensions->find("credProtect") != nullptr);
-  CHECK(cred.extensions->find("credProtect")->as_int() == 2);
+  REQUIRE(cred.extensions->item().find("credProtect") != nullptr);
+  CHECK(cred.extensions->item().find("credProtect")->as_int() == 2);
+  CHECK(bytes(cred.extensions->encoded().begin(), cred.extensions->encoded().end()) == adf.extensions);
+  // a copy views its own bytes, and so does what a move leaves
+  std::optional<wa::registered_credential> held(cred);
+  const wa::registered_credential copy = *held;
+  const wa::registered_credential moved = std::move(*held);
+  held.reset();
+  cred = copy;
+  for (const wa::registered_credential* c : {&copy, &moved, static_cast<const wa::registered_credential*>(&cred)}) {
+    REQUIRE(c->extensions);
+    const auto* v = (*c->extensions)->find("credProtect");
+    REQUIRE(v != nullptr);
+    CHECK(v->as_int() == 2);
+    CHECK((*c->extensions)->items[0].text() == "credProtect");
+    CHECK((*c->extensions)->encoded.data() == c->extensions->encoded().data());
+  }
+}
+
+TEST_CASE("assertion: the extension outputs outlive the authenticator data they came from", "[webauthn][verify]") {
+  authenticator a(wa::cose_alg::eddsa);
+  const stored s = stored_for(a);
+  auto adf = a.assertion_auth_data();
+  adf.flags |= wa::flag::ed;
+  adf.extensions = {0xA1, 0x64, 'h', 'm', 'a', 'c', 0x43, 1, 2, 3};
+  wa::assertion_result res;
+  {
+    auto as = wa_test::make_assertion(a, adf, wa_test::get_client_data(auth_challenge));
+    const outcome o = assert_with(s, as, {}, {}, user_handle, {}, &res);
+    INFO(wa::name(o.why));
+    REQUIRE(!o.ec);
+    std::fill(as.authenticator_data.begin(), as.authenticator_data.end(), 0);
+  }
+  REQUIRE(res.extensions);
+  const auto* v = res.extensions->item().find("hmac");
+  REQUIRE(v != nullptr);
+  CHECK(bytes(v->data.begin(), v->data.end()) == bytes{1, 2, 3});
 }
 
 TEST_CASE("registration: COSE key confusions and malformed keys are refused", "[webauthn][verify][cose]") {

@@ -10,7 +10,12 @@
 //  - 64 concurrent wrong guesses: code_mismatch + storage_conflict == 64,
 //    and the failure count equals the code_mismatch answers;
 //  - two concurrent enables: one enabled record, and only the winner's
-//    backup codes work.
+//    backup codes work;
+//  - passkeys (check_passkeys, with soft_authenticator.hpp): 64 threads
+//    posting one assertion: one login; 64 assertions of a cloned
+//    credential with one counter value: one success, the others refused
+//    with the clone event; two users registering one credential id: one
+//    wins, and the index and the sets agree.
 // Without injected faults no storage_failure is allowed (the host's store
 // failed calls on a healthy database: each line says how many). Every check
 // counts its answers by kind (answer_tally) and reports them beside what
@@ -31,7 +36,9 @@
 //    at most one success, a success's code spent (a code spent with no
 //    success answer is allowed); code_mismatch answers <= failure count <=
 //    those plus the storage_failure answers; an enabled account has a
-//    winner whose codes are the stored ones; and, without threads, an
+//    winner whose codes are the stored ones; the passkey checks' rules
+//    loosened the same way (at most one login per ceremony and one success
+//    per counter value, the stored counter never back); and, without threads, an
 //    enable or regenerate whose answer is lost while another request writes
 //    before the read-back leaves no live backup code that no successful
 //    answer showed.
@@ -72,6 +79,8 @@
 #include "mfakit/service.hpp"
 #include "mfakit/store.hpp"
 #include "mfakit/testing/async_adapter.hpp"
+#include "mfakit/testing/soft_authenticator.hpp"
+#include "mfakit/webauthn.hpp"
 
 namespace mfakit::testing {
 
@@ -98,6 +107,9 @@ struct conformance_options {
   bool both_loops = true;
   /// Picks the writes whose answer erroring_store loses (trial t uses seed + t).
   std::uint64_t seed = 0x8A07;
+  /// Also run the passkey checks (check_passkeys): ceremonies used once,
+  /// the counter compare-and-swap, one credential id per user.
+  bool passkeys = true;
 };
 
 struct conformance_report {
@@ -161,6 +173,59 @@ struct answer_tally {
         "other {}",
         success.load(), code_mismatch.load(), code_replayed.load(), already_enabled.load(), storage_failure.load(),
         storage_conflict.load(), other.load());
+    const int oc = other_code.load();
+    if (oc == -1) s += " (one threw)";
+    if (oc > 0) s += fmt::format(" (one was: {})", make_error_code(static_cast<errc>(oc)).message());
+    return s;
+  }
+};
+
+/// The passkey checks' answers by kind (webauthn_rejected: a used,
+/// expired or unknown ceremony, or a failed check; counter_regressed: the
+/// clone refusal). Safe to add to from many threads.
+struct passkey_answer_tally {
+  std::atomic<unsigned> success{0}, webauthn_rejected{0}, counter_regressed{0}, already_enabled{0},
+      storage_failure{0}, storage_conflict{0}, other{0};
+  std::atomic<int> other_code{0};  ///< the errc value of one `other` answer (0: none yet; -1: one threw)
+
+  template <class T>
+  void add(const result<T>& r) noexcept {
+    if (r) {
+      ++success;
+      return;
+    }
+    const std::error_code ec = r.error();
+    if (ec == errc::webauthn_rejected) {
+      ++webauthn_rejected;
+    } else if (ec == errc::webauthn_counter_regressed) {
+      ++counter_regressed;
+    } else if (ec == errc::already_enabled) {
+      ++already_enabled;
+    } else if (ec == errc::storage_failure) {
+      ++storage_failure;
+    } else if (ec == errc::storage_conflict) {
+      ++storage_conflict;
+    } else {
+      ++other;
+      int none = 0;
+      other_code.compare_exchange_strong(none, ec.value());
+    }
+  }
+  void add_thrown() noexcept {
+    ++other;
+    int none = 0;
+    other_code.compare_exchange_strong(none, -1);
+  }
+  [[nodiscard]] unsigned total() const noexcept {
+    return success + webauthn_rejected + counter_regressed + already_enabled + storage_failure + storage_conflict +
+           other;
+  }
+  [[nodiscard]] std::string str() const {
+    std::string s = fmt::format(
+        "success {}, webauthn_rejected {}, webauthn_counter_regressed {}, already_enabled {}, storage_failure {}, "
+        "storage_conflict {}, other {}",
+        success.load(), webauthn_rejected.load(), counter_regressed.load(), already_enabled.load(),
+        storage_failure.load(), storage_conflict.load(), other.load());
     const int oc = other_code.load();
     if (oc == -1) s += " (one threw)";
     if (oc > 0) s += fmt::format(" (one was: {})", make_error_code(static_cast<errc>(oc)).message());
@@ -806,6 +871,289 @@ void check_service(Store& host, const conformance_options& o, conformance_report
   }
 }
 
+/// The passkey checks (operations/passkey.hpp), through the host's store
+/// wrapped as `faults` says while the threads run, with the credentials
+/// and ceremonies of soft_authenticator.hpp (ES256; a random credential id
+/// each, so a database that keeps earlier runs meets no old index):
+///  - o.threads threads posting one assertion (a counter of 0: only the
+///    ceremony's single use stops a replay): at most one success (exactly
+///    one unless its answer was lost), the ceremony stored as used, the
+///    replay after the race refused;
+///  - o.threads assertions of a cloned credential, one counter value on as
+///    many ceremonies: at most one success (exactly one unless an answer
+///    was lost), every webauthn_counter_regressed answer with its "possible
+///    cloned authenticator" event (and without faults, every other answer is
+///    one), the stored counter never below what it was and the value taken
+///    never taken again;
+///  - two users registering one credential id at once: at most one success
+///    (exactly one unless an answer was lost), at most one user's set holds
+///    the credential, the index names the user whose set does (an index
+///    left behind by a failed registration, naming a user without it, only
+///    with lost answers), and the credential logs in as that user.
+/// Without injected faults, no storage_failure; with them, each had a store
+/// error behind it.
+template <template <class...> class Service, record_store Store>
+// NOLINTNEXTLINE(readability-function-size)
+void check_passkeys(Store& host, const conformance_options& o, conformance_report& rep, const std::string& run_id,
+                    service_faults faults, std::string_view loop) {
+  namespace soft = mfakit::testing::soft;
+  erroring_store<Store> store(host);
+  const manual_clock clock;
+  auto regressed_events = std::make_shared<std::atomic<unsigned>>(0);
+  service_options<> so = conformance_service_options();
+  so.on_event = [regressed_events](const event& e) {
+    if (e.kind == event_kind::passkey_counter_regressed) ++*regressed_events;
+  };
+  Service<erroring_store<Store>, manual_clock, openssl_random> svc(store, conformance_config(), so, clock);
+  passkey_settings ps;
+  ps.rp = soft::test_rp();
+  ps.rp_name = "mfakit conformance";
+  const bool exact = faults != service_faults::lost_answers;
+  const std::string mode = faults == service_faults::none         ? std::string()
+                           : faults == service_faults::lost_races ? std::string("lost-races-")
+                                                                  : std::string("lost-answers-");
+  unsigned user_seq = 0;
+
+  // a base64url member of an options JSON ("challenge", or the user's "id" after "user")
+  auto member = [](const std::string& json, std::string_view name, std::string_view after = {}) {
+    std::size_t from = after.empty() ? 0 : json.find(fmt::format("\"{}\"", after));
+    if (from == std::string::npos) return soft::bytes{};
+    const std::string tag = fmt::format("\"{}\":\"", name);
+    const std::size_t at = json.find(tag, from);
+    if (at == std::string::npos) return soft::bytes{};
+    from = at + tag.size();
+    const std::size_t end = json.find('"', from);
+    auto b = webauthn::base64url_decode(std::string_view(json).substr(from, end - from));
+    return b ? std::move(*b) : soft::bytes{};
+  };
+  auto stored_set = [&](const std::string& user) {
+    std::optional<passkey_set_record> set;
+    auto bytes = host.load(passkey_set_key(user));
+    if (bytes && *bytes) {
+      auto d = decode_passkey_set((*bytes)->bytes);
+      if (d) set = std::move(*d);
+    }
+    return set;
+  };
+  auto stored_credential = [&](const std::string& user, const soft::bytes& id) {
+    std::optional<passkey_credential> cred;
+    if (auto set = stored_set(user))
+      for (auto& c : set->credentials)
+        if (c.id == id) cred = std::move(c);
+    return cred;
+  };
+  // registers a fresh credential (a random id) for a fresh user; the user handle the options offered
+  auto enrol = [&](std::string& user, soft::authenticator& a, soft::bytes& handle, unsigned trial) {
+    user = fmt::format("{}{}-{}passkey-{}-{}", o.prefix, run_id, mode, trial, user_seq++);
+    if (!openssl_random{}.fill(a.credential_id)) return false;
+    auto opts = svc.passkey_registration_options(ps, user, "conformance@example.com");
+    if (!opts) return false;
+    handle = member(opts->json, "id", "user");
+    auto reg = soft::make_none_registration(a.registration_auth_data(),
+                                            soft::create_client_data(member(opts->json, "challenge")));
+    return svc.passkey_register(ps, user, "conformance", reg.client_data_json, reg.attestation_object).has_value();
+  };
+  // an assertion on fresh login options, and the challenge it answers
+  auto assertion = [&](const soft::authenticator& a, soft::bytes* challenge = nullptr) {
+    auto opts = svc.passkey_login_options(ps);
+    const soft::bytes ch = opts ? member(opts->json, "challenge") : soft::bytes{};
+    if (challenge != nullptr) *challenge = ch;
+    return soft::make_assertion(a, a.assertion_auth_data(), soft::get_client_data(ch));
+  };
+  auto login = [&](const soft::authenticator& a, const soft::assertion& x, const soft::bytes& handle) {
+    return svc.passkey_login(ps, a.credential_id, x.client_data_json, x.authenticator_data, x.signature, handle);
+  };
+  struct store_errors {
+    std::uint64_t host = 0, lost_races = 0, lost_answers = 0;
+    [[nodiscard]] std::uint64_t total() const noexcept { return host + lost_races + lost_answers; }
+    [[nodiscard]] std::string str() const {
+      return fmt::format("store errors: {} from the host's store, {} lost races and {} lost answers injected", host,
+                         lost_races, lost_answers);
+    }
+  };
+  erroring_options opts;
+  auto race = [&](unsigned n, auto&& body) {
+    const store_errors before{store.host_failures(), store.lost_races(), store.lost_answers()};
+    if (faults != service_faults::none) store.arm(opts);
+    run_threads(n, body);
+    store.disarm();
+    return store_errors{store.host_failures() - before.host, store.lost_races() - before.lost_races,
+                        store.lost_answers() - before.lost_answers};
+  };
+  auto rules = [&](const std::string& line) {
+    rep.answers.push_back(line);
+    return [&rep, line](bool holds, std::string_view rule) {
+      rep.expect(holds, fmt::format("{}: broken rule: {}", line, rule));
+    };
+  };
+
+  for (unsigned trial = 0; trial < o.trials; ++trial) {
+    if (faults == service_faults::lost_races) opts = erroring_options::lost_races(trial % 2 == 1);
+    if (faults == service_faults::lost_answers) opts = erroring_options::lost_answers(250, o.seed + trial, trial % 2 == 1);
+    const std::string tag = fmt::format("[{}, trial {}{}{}] ", loop, trial, faults == service_faults::none ? "" : ", ",
+                                        faults == service_faults::none ? std::string() : opts.describe());
+    {  // one assertion, many posters: the ceremony is used once
+      std::string user;
+      soft::authenticator a(webauthn::cose_alg::es256);
+      soft::bytes handle, challenge;
+      const bool ok = enrol(user, a, handle, trial);
+      rep.expect(ok, tag + "passkey registration options and register succeed");
+      if (!ok) return;
+      clock.advance(1);
+      const soft::assertion x = assertion(a, &challenge);  // counter 0: only the ceremony stops a replay
+      passkey_answer_tally t;
+      const store_errors errs = race(o.threads, [&](unsigned) {
+        try {
+          t.add(login(a, x, handle));
+        } catch (...) {
+          t.add_thrown();
+        }
+      });
+      std::optional<ceremony_record> ceremony;
+      if (auto c = host.load(ceremony_key(challenge)); c && *c)
+        if (auto d = decode_ceremony((*c)->bytes)) ceremony = std::move(*d);
+      const auto cred = stored_credential(user, a.credential_id);
+      auto replay = login(a, x, handle);
+      const auto rule = rules(fmt::format(
+          "{}{} threads posting one passkey assertion: {}; stored: the ceremony {}, last used {}; the replay after: {}; {}",
+          tag, o.threads, t.str(), !ceremony ? "missing" : ceremony->consumed ? "used" : "not used",
+          cred ? std::to_string(cred->last_used_at) : std::string("(no credential)"),
+          replay ? std::string("success") : replay.error().message(), errs.str()));
+      rule(t.total() == o.threads, "one answer per request");
+      rule(t.other == 0 && t.counter_regressed == 0 && t.already_enabled == 0,
+           "every answer is success, webauthn_rejected, storage_failure or storage_conflict");
+      if (faults == service_faults::none) rule(t.storage_failure == 0, "no storage_failure without a store error");
+      rule(t.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
+      rule(t.success <= 1, "at most one login per ceremony");
+      if (exact) rule(t.success == 1 || t.storage_conflict > 0, "exactly one success, unless requests gave up");
+      if (t.success > 0) {
+        rule(ceremony && ceremony->consumed, "a ceremony that logged in is stored as used");
+        rule(cred && cred->last_used_at == clock.unix_time() && cred->sign_count == 0,
+             "the login's lastUsedAt is stored, the counter stays 0");
+      }
+      rule(!replay && replay.error() == errc::webauthn_rejected, "the assertion replayed after the race is refused");
+    }
+    {  // one counter value on many ceremonies: a cloned credential
+      std::string user;
+      soft::authenticator a(webauthn::cose_alg::es256);
+      a.counter = 1;
+      soft::bytes handle;
+      const bool ok = enrol(user, a, handle, trial);
+      rep.expect(ok, tag + "passkey registration options and register succeed");
+      if (!ok) return;
+      clock.advance(1);
+      a.counter = 2;
+      std::vector<soft::assertion> xs;
+      xs.reserve(o.threads);
+      for (unsigned i = 0; i < o.threads; ++i) xs.push_back(assertion(a));
+      regressed_events->store(0);
+      passkey_answer_tally t;
+      const store_errors errs = race(o.threads, [&](unsigned i) {
+        try {
+          t.add(login(a, xs[i], handle));
+        } catch (...) {
+          t.add_thrown();
+        }
+      });
+      const unsigned events = regressed_events->load();
+      const auto cred = stored_credential(user, a.credential_id);
+      const std::uint32_t counter = cred ? cred->sign_count : 0;
+      auto again = login(a, assertion(a), handle);  // the value taken, once more
+      a.counter = 3;
+      auto next = login(a, assertion(a), handle);
+      const auto rule = rules(fmt::format(
+          "{}{} assertions with one counter value (2, stored 1) on {} ceremonies: {}; {} counter-regressed events; "
+          "stored: counter {}; after: the value again {}, the next value {}; {}",
+          tag, o.threads, o.threads, t.str(), events, cred ? std::to_string(counter) : std::string("(no credential)"),
+          again ? std::string("success") : again.error().message(),
+          next ? std::string("success") : next.error().message(), errs.str()));
+      rule(cred.has_value(), "the credential loads");
+      rule(t.total() == o.threads, "one answer per request");
+      rule(t.other == 0 && t.webauthn_rejected == 0 && t.already_enabled == 0,
+           "every answer is success, webauthn_counter_regressed, storage_failure or storage_conflict");
+      if (faults == service_faults::none) {
+        rule(t.storage_failure == 0, "no storage_failure without a store error");
+        rule(t.success + t.counter_regressed + t.storage_conflict == o.threads,
+             "every other request is refused as a clone (or gave up)");
+      }
+      rule(t.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
+      rule(t.success <= 1, "no two accepted assertions with one counter value");
+      if (exact) rule(t.success == 1 || t.storage_conflict > 0, "exactly one success, unless requests gave up");
+      rule(events == t.counter_regressed, "each webauthn_counter_regressed answer with its event, and no other");
+      rule(counter == 1 || counter == 2, "the stored counter never goes back, and is at most the value signed");
+      if (t.success > 0) rule(counter == 2, "an accepted counter value is stored");
+      if (counter == 2) rule(!again && again.error() == errc::webauthn_counter_regressed, "a stored value is never taken again");
+      rule(next.has_value(), "the next counter value logs in");
+    }
+    {  // two users register one credential id
+      std::array<std::string, 2> users;
+      std::array<soft::registration, 2> regs;
+      soft::authenticator a(webauthn::cose_alg::es256);
+      bool ok = openssl_random{}.fill(a.credential_id);
+      for (unsigned i = 0; i < 2 && ok; ++i) {
+        users[i] = fmt::format("{}{}-{}passkey-race-{}-{}", o.prefix, run_id, mode, trial, i);
+        auto ro = svc.passkey_registration_options(ps, users[i], "race@example.com");
+        ok = ro.has_value();
+        if (ok)
+          regs[i] = soft::make_none_registration(a.registration_auth_data(),
+                                                 soft::create_client_data(member(ro->json, "challenge")));
+      }
+      rep.expect(ok, tag + "passkey registration options succeed");
+      if (!ok) return;
+      std::array<bool, 2> won{false, false};
+      passkey_answer_tally t;
+      const store_errors errs = race(2, [&](unsigned i) {
+        try {
+          auto r = svc.passkey_register(ps, users[i], "race", regs[i].client_data_json, regs[i].attestation_object);
+          won[i] = r.has_value();
+          t.add(r);
+        } catch (...) {
+          t.add_thrown();
+        }
+      });
+      std::optional<passkey_index_record> index;
+      if (auto x = host.load(passkey_index_key(a.credential_id)); x && *x)
+        if (auto d = decode_passkey_index((*x)->bytes)) index = std::move(*d);
+      const std::array<bool, 2> holds{stored_credential(users[0], a.credential_id).has_value(),
+                                      stored_credential(users[1], a.credential_id).has_value()};
+      const unsigned holders = (holds[0] ? 1U : 0U) + (holds[1] ? 1U : 0U);
+      const int holder = holds[0] ? 0 : holds[1] ? 1 : -1;
+      std::optional<result<passkey_login_result>> in;
+      if (holder >= 0) {
+        clock.advance(1);
+        a.counter = 0;
+        const auto set = stored_set(users[static_cast<std::size_t>(holder)]);
+        in = login(a, assertion(a), set ? set->user_handle : soft::bytes{});
+      }
+      const auto rule = rules(fmt::format(
+          "{}two users registering one credential id: {}; stored: the index names {}, {} set(s) hold it; "
+          "a login with it: {}; {}",
+          tag, t.str(), !index ? std::string("nobody") : index->user == users[0] ? std::string("the first") : index->user == users[1] ? std::string("the second") : std::string("someone else"),
+          holders, !in ? std::string("(none)") : *in ? std::string("success") : in->error().message(), errs.str()));
+      rule(t.total() == 2, "one answer per request");
+      rule(t.other == 0 && t.webauthn_rejected == 0 && t.counter_regressed == 0,
+           "every answer is success, already_enabled, storage_failure or storage_conflict");
+      if (faults == service_faults::none) {
+        rule(t.storage_failure == 0, "no storage_failure without a store error");
+        rule(t.success == 1 && t.already_enabled == 1, "one registers, the other is told already_enabled");
+      }
+      rule(t.storage_failure <= errs.total(), "each storage_failure answer had a store error behind it");
+      rule(t.success <= 1 && holders <= 1, "a credential id is registered to one user at most");
+      if (exact) rule(t.success == 1 && holders == 1, "exactly one registration wins");
+      for (unsigned i = 0; i < 2; ++i)
+        if (won[i]) rule(holds[i], "the winner's set holds the credential");
+      if (holder >= 0) {
+        rule(index && index->user == users[static_cast<std::size_t>(holder)], "the index names the user whose set holds it");
+        rule(in && *in && (*in)->user == users[static_cast<std::size_t>(holder)], "the credential logs in as that user");
+      } else if (exact) {
+        rule(false, "the winner's credential is stored");
+      }
+      if (exact) rule(index && holder >= 0, "the index and the sets agree");
+    }
+    clock.advance(600);
+  }
+}
+
 }  // namespace detail
 
 /// Runs every check against `store`; report.ok() when the adapter conforms.
@@ -823,9 +1171,14 @@ template <record_store Store>
   // service and the coroutine loop
   auto through = [&]<template <class...> class Service>(const std::string& users, std::string_view loop) {
     detail::check_service<Service>(store, o, rep, users, detail::service_faults::none, loop);
+    if (o.passkeys) detail::check_passkeys<Service>(store, o, rep, users, detail::service_faults::none, loop);
     if (o.erroring_stores) {
       detail::check_service<Service>(store, o, rep, users, detail::service_faults::lost_races, loop);
       detail::check_service<Service>(store, o, rep, users, detail::service_faults::lost_answers, loop);
+      if (o.passkeys) {
+        detail::check_passkeys<Service>(store, o, rep, users, detail::service_faults::lost_races, loop);
+        detail::check_passkeys<Service>(store, o, rep, users, detail::service_faults::lost_answers, loop);
+      }
     }
   };
   through.template operator()<service>(run_id, "service");

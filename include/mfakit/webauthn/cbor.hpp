@@ -221,4 +221,56 @@ class cbor_reader {
   return std::move(d->item);
 }
 
+/// A data item that owns its bytes: a copy of the item's encoding and the
+/// decoded item, whose views point into that copy. It outlives the input it
+/// was taken from; copies and moves keep their views on their own bytes. What
+/// the verifier hands back to the caller (extension outputs) is one of these.
+class cbor_value {
+ public:
+  cbor_value() = default;
+  /// A copy of `item` (and of the bytes it views, item.encoded).
+  explicit cbor_value(const cbor_item& item) : bytes_(item.encoded.begin(), item.encoded.end()), item_(item) {
+    rebase(item_, item.encoded.data(), bytes_.data());
+  }
+  cbor_value(const cbor_value& o) : bytes_(o.bytes_), item_(o.item_) { rebase(item_, o.bytes_.data(), bytes_.data()); }
+  cbor_value(cbor_value&& o) noexcept : bytes_(std::move(o.bytes_)), item_(std::move(o.item_)) {
+    o.bytes_.clear();
+    o.item_ = cbor_item{};
+  }
+  cbor_value& operator=(const cbor_value& o) {
+    if (this != &o) *this = cbor_value(o);
+    return *this;
+  }
+  cbor_value& operator=(cbor_value&& o) noexcept {
+    if (this != &o) {
+      bytes_ = std::move(o.bytes_);  // std::allocator: the buffer moves, the views stay valid
+      item_ = std::move(o.item_);
+      o.bytes_.clear();
+      o.item_ = cbor_item{};
+    }
+    return *this;
+  }
+  ~cbor_value() = default;
+
+  [[nodiscard]] const cbor_item& item() const noexcept { return item_; }
+  [[nodiscard]] const cbor_item& operator*() const noexcept { return item_; }
+  [[nodiscard]] const cbor_item* operator->() const noexcept { return &item_; }
+  /// The item's encoding (the owned bytes).
+  [[nodiscard]] byte_view encoded() const noexcept { return bytes_; }
+
+ private:
+  static byte_view moved(byte_view v, const unsigned char* from, const unsigned char* to) noexcept {
+    if (v.empty()) return {};
+    return {to + (v.data() - from), v.size()};
+  }
+  static void rebase(cbor_item& it, const unsigned char* from, const unsigned char* to) noexcept {
+    it.data = moved(it.data, from, to);
+    it.encoded = moved(it.encoded, from, to);
+    for (auto& sub : it.items) rebase(sub, from, to);
+  }
+
+  std::vector<unsigned char> bytes_;
+  cbor_item item_;
+};
+
 }  // namespace mfakit::webauthn

@@ -54,7 +54,7 @@ struct registered_credential {
   bool backed_up = false;
   std::array<unsigned char, 16> aaguid{};
   attestation_result attestation;
-  std::optional<cbor_item> extensions;     ///< authenticator extension outputs (views into the input)
+  std::optional<cbor_value> extensions;    ///< authenticator extension outputs (a copy: owns its bytes)
 };
 
 [[nodiscard]] inline result<registered_credential> verify_registration(const relying_party& rp,
@@ -104,7 +104,7 @@ struct registered_credential {
   out.backed_up = ad.backed_up();
   out.aaguid = cred.aaguid;
   out.attestation = std::move(*att);
-  out.extensions = ad.extensions;
+  if (ad.extensions) out.extensions.emplace(*ad.extensions);
   return out;
 }
 
@@ -155,7 +155,7 @@ struct assertion_result {
   bool backup_eligibility_gained = false;  ///< BE false -> true: record it, tell the host
   bool backup_state_changed = false;
   bool user_verified_first_time = false;   ///< uvInitialized false -> true
-  std::optional<cbor_item> extensions;     ///< views into the input
+  std::optional<cbor_value> extensions;    ///< authenticator extension outputs (a copy: owns its bytes)
 };
 
 /// The counter rule (§7.2 step 22): when either value is non-zero the new
@@ -224,7 +224,7 @@ struct assertion_result {
   out.backup_eligibility_gained = gained;
   out.backup_state_changed = cred.backed_up != ad->backed_up();
   out.user_verified_first_time = !cred.user_verified && ad->user_verified();
-  out.extensions = std::move(ad->extensions);
+  if (ad->extensions) out.extensions.emplace(*ad->extensions);
   return out;
 }
 
