@@ -1,5 +1,6 @@
 #include <mfakit/errors.hpp>
 
+#include <memory>
 #include <set>
 #include <string>
 
@@ -124,4 +125,58 @@ TEST_CASE("result holds a value or an error", "[errors]") {
   mfakit::result<void> verr = errc::crypto_failure;
   CHECK_FALSE(verr);
   CHECK_THROWS_AS(verr.value(), std::system_error);
+}
+
+namespace {
+/// Counts its live instances, so a test sees every value destroyed once.
+struct counted {
+  static inline int live = 0;
+  std::string text;
+  explicit counted(std::string t) : text(std::move(t)) { ++live; }
+  counted(const counted& o) : text(o.text) { ++live; }
+  counted(counted&& o) noexcept : text(std::move(o.text)) { ++live; }
+  counted& operator=(const counted&) = delete;
+  counted& operator=(counted&&) = delete;
+  ~counted() { --live; }
+};
+}  // namespace
+
+TEST_CASE("result copies, moves and assigns between a value and an error, destroying each value once", "[errors]") {
+  {
+    mfakit::result<counted> a = counted("first");
+    REQUIRE(a);
+    CHECK(counted::live == 1);
+    mfakit::result<counted> b = a;  // copy of a value
+    CHECK(counted::live == 2);
+    CHECK(b->text == "first");
+    mfakit::result<counted> c = errc::storage_failure;
+    c = b;  // error <- value (counted is not assignable: destroy and construct)
+    REQUIRE(c);
+    CHECK(c->text == "first");
+    CHECK(counted::live == 3);
+    c = mfakit::result<counted>(errc::throttled).with_retry_after(4);  // value <- error
+    REQUIRE_FALSE(c);
+    CHECK(c.error() == errc::throttled);
+    CHECK(c.retry_after() == 4);
+    CHECK(counted::live == 2);
+    mfakit::result<counted> d = std::move(a);  // move of a value
+    CHECK(d->text == "first");
+    CHECK(counted::live == 3);
+    d = counted("second");  // value <- value
+    CHECK(d->text == "second");
+    CHECK(counted::live == 3);
+    counted taken = std::move(d).value();
+    CHECK(taken.text == "second");
+  }
+  CHECK(counted::live == 0);
+  // A result is copyable exactly when its value is.
+  static_assert(std::is_copy_constructible_v<mfakit::result<counted>>);
+  static_assert(!std::is_copy_constructible_v<mfakit::result<std::unique_ptr<int>>>);
+  static_assert(!std::is_copy_assignable_v<mfakit::result<std::unique_ptr<int>>>);
+  static_assert(std::is_move_constructible_v<mfakit::result<std::unique_ptr<int>>>);
+  static_assert(std::is_nothrow_move_constructible_v<mfakit::result<std::unique_ptr<int>>>);
+  mfakit::result<std::unique_ptr<int>> p = std::make_unique<int>(7);
+  mfakit::result<std::unique_ptr<int>> q = std::move(p);
+  REQUIRE(q);
+  CHECK(**q == 7);
 }

@@ -195,6 +195,17 @@ TEST_CASE("a key from a file", "[key_loading]") {
     const temp_file b64_file(base64(expected_key()) + "\n", 0400);
     check_key(mfakit::sealing_key_from_file(b64_file.path, 5), 5);
   }
+  SECTION("the path as a std::filesystem::path, a std::string, a std::string_view or a C string") {
+    const temp_file f(hex_text + "\n", 0600);
+    const std::string text = f.path.string();
+    check_key(mfakit::sealing_key_from_file(f.path));
+    check_key(mfakit::sealing_key_from_file(text));
+    check_key(mfakit::sealing_key_from_file(std::string_view(text)));
+    check_key(mfakit::sealing_key_from_file(text.c_str()));
+    // a path with a NUL inside names no file (not the part before the NUL)
+    check_refusal(mfakit::sealing_key_from_file(text + std::string(1, '\0') + "x"), key_error::file_unreadable,
+                  hex_text);
+  }
   SECTION("refused when its group or others have any access") {
     for (unsigned mode : {0640U, 0604U, 0644U, 0620U, 0602U, 0610U, 0601U, 0666U}) {
       INFO("mode " << std::oct << mode);

@@ -6,12 +6,13 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 namespace mfakit {
 
@@ -183,35 +184,116 @@ namespace detail {
   return row != nullptr ? row->group : error_group::unavailable;
 }
 
+namespace detail {
+/// result<T>'s storage: a value or an error code, told apart by `has`. A
+/// plain union rather than std::variant: every result<T> a header names is
+/// instantiated in every translation unit that includes it, and a variant's
+/// layers cost several times as much to instantiate.
+template <class T>
+struct result_storage {
+  result_storage() noexcept : ec(make_error_code(errc::invalid_argument)) {}
+  explicit result_storage(T&& v) : value(std::move(v)), has(true) {}
+  explicit result_storage(std::error_code e) noexcept : ec(e) {}
+  result_storage(const result_storage& o) : ec(o.ec), retry_after(o.retry_after) {
+    if (o.has) emplace(o.value);
+  }
+  result_storage(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
+      : ec(o.ec), retry_after(o.retry_after) {
+    if (o.has) emplace(std::move(o.value));
+  }
+  result_storage& operator=(const result_storage& o) {
+    if (this != &o) assign_from(o, o.value);
+    return *this;
+  }
+  result_storage& operator=(result_storage&& o) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &o) assign_from(o, std::move(o.value));
+    return *this;
+  }
+  ~result_storage() { reset(); }
+
+  template <class U>
+  void emplace(U&& v) {
+    ::new (static_cast<void*>(std::addressof(value))) T(std::forward<U>(v));
+    has = true;
+  }
+  void reset() noexcept {
+    if (has) value.~T();
+    has = false;
+  }
+  /// Assignment as destroy and construct (T need not be assignable); while
+  /// the new value is being made the result reads as a failure.
+  template <class U>
+  void assign_from(const result_storage& o, U&& v) {
+    reset();
+    retry_after = o.retry_after;
+    if (o.has) {
+      ec = make_error_code(errc::invalid_argument);
+      emplace(std::forward<U>(v));
+    }
+    ec = o.ec;
+  }
+
+  union {
+    T value;
+  };
+  std::error_code ec;
+  bool has = false;
+  std::int64_t retry_after = 0;
+};
+
+/// Deletes result<T>'s copies (and moves) where T has none, so that traits
+/// such as std::is_copy_constructible tell the truth about result<T>.
+template <bool Copyable, bool Movable>
+struct result_copy_control {};
+template <>
+struct result_copy_control<false, true> {
+  result_copy_control() = default;
+  result_copy_control(const result_copy_control&) = delete;
+  result_copy_control(result_copy_control&&) = default;
+  result_copy_control& operator=(const result_copy_control&) = delete;
+  result_copy_control& operator=(result_copy_control&&) = default;
+  ~result_copy_control() = default;
+};
+template <>
+struct result_copy_control<false, false> {
+  result_copy_control() = default;
+  result_copy_control(const result_copy_control&) = delete;
+  result_copy_control(result_copy_control&&) = delete;
+  result_copy_control& operator=(const result_copy_control&) = delete;
+  result_copy_control& operator=(result_copy_control&&) = delete;
+  ~result_copy_control() = default;
+};
+}  // namespace detail
+
 /// What a function returns when it can fail: a value or an error_code.
 template <class T>
 class [[nodiscard]] result {
  public:
   /// No answer yet (errc::invalid_argument): what a library that fills an
   /// answer in later starts from (asio::co_spawn(..., use_awaitable) does).
-  result() : state_(std::in_place_index<1>, make_error_code(errc::invalid_argument)) {}
+  result() = default;
   // NOLINTBEGIN(google-explicit-constructor): implicit like std::expected
-  result(T value) : state_(std::in_place_index<0>, std::move(value)) {}
+  result(T value) : s_(std::move(value)) {}
   /// An empty error_code still makes a failure (errc::invalid_argument), never
   /// a failure that reads as "no error".
-  result(std::error_code ec) : state_(std::in_place_index<1>, ec ? ec : make_error_code(errc::invalid_argument)) {}
-  result(errc e) : state_(std::in_place_index<1>, make_error_code(e)) {}
+  result(std::error_code ec) : s_(ec ? ec : make_error_code(errc::invalid_argument)) {}
+  result(errc e) : s_(make_error_code(e)) {}
   // NOLINTEND(google-explicit-constructor)
 
-  [[nodiscard]] bool has_value() const noexcept { return state_.index() == 0; }
+  [[nodiscard]] bool has_value() const noexcept { return s_.has; }
   explicit operator bool() const noexcept { return has_value(); }
 
   [[nodiscard]] T& value() & {
     check();
-    return std::get<0>(state_);
+    return s_.value;
   }
   [[nodiscard]] const T& value() const& {
     check();
-    return std::get<0>(state_);
+    return s_.value;
   }
   [[nodiscard]] T&& value() && {
     check();
-    return std::get<0>(std::move(state_));
+    return std::move(s_.value);
   }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
@@ -220,23 +302,24 @@ class [[nodiscard]] result {
   const T* operator->() const { return &value(); }
 
   /// The error; a default (empty) error_code when there is a value.
-  [[nodiscard]] std::error_code error() const noexcept { return has_value() ? std::error_code{} : std::get<1>(state_); }
+  [[nodiscard]] std::error_code error() const noexcept { return has_value() ? std::error_code{} : s_.ec; }
 
   /// With a refusal of errc::throttled or errc::locked from a flow call: the
   /// seconds until the next attempt is allowed (0: not known, or no refusal).
-  [[nodiscard]] std::int64_t retry_after() const noexcept { return retry_after_; }
+  [[nodiscard]] std::int64_t retry_after() const noexcept { return s_.retry_after; }
   /// Sets it (the operations do, on their refusals).
   result& with_retry_after(std::int64_t seconds) noexcept {
-    retry_after_ = seconds;
+    s_.retry_after = seconds;
     return *this;
   }
 
  private:
   void check() const {
-    if (!has_value()) throw std::system_error(std::get<1>(state_));
+    if (!has_value()) throw std::system_error(s_.ec);
   }
-  std::variant<T, std::error_code> state_;
-  std::int64_t retry_after_ = 0;
+  detail::result_storage<T> s_;
+  [[no_unique_address]] detail::result_copy_control<std::is_copy_constructible_v<T>, std::is_move_constructible_v<T>>
+      copies_;
 };
 
 template <>

@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <span>
 #include <string>
 #include <string_view>
@@ -185,18 +185,13 @@ namespace detail {
                                 id);
 }
 
-/// A file holding the key as hex or base64 text (what `openssl rand -hex 32
-/// > key` writes; a trailing newline is fine). Refused unless it is a
-/// regular file that neither its group nor others can access in any way
-/// (chmod 600 or 400; on Windows the mode is not checked). A host whose
-/// platform mounts secrets group-readable reads the file itself and calls
-/// sealing_key_from_hex().
-[[nodiscard]] inline result<sealing_key> sealing_key_from_file(const std::filesystem::path& path, std::uint32_t id = 1) {
+namespace detail {
+[[nodiscard]] inline result<sealing_key> sealing_key_from_path(const char* path, std::uint32_t id) {
   constexpr std::size_t max_bytes = 4096;  // a key file is under 100 bytes: a larger one is the wrong file
   std::array<char, max_bytes + 1> buf{};
   std::size_t n = 0;
 #ifndef _WIN32
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);  // NOLINT(cppcoreguidelines-pro-type-vararg)
+  const int fd = ::open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);  // NOLINT(cppcoreguidelines-pro-type-vararg)
   if (fd < 0) return make_error_code(key_error::file_unreadable);
   struct stat st {};
   std::error_code refused;
@@ -235,6 +230,29 @@ namespace detail {
   }
   cleanse(buf.data(), buf.size());
   return k;
+}
+}  // namespace detail
+
+/// A file holding the key as hex or base64 text (what `openssl rand -hex 32
+/// > key` writes; a trailing newline is fine). Refused unless it is a
+/// regular file that neither its group nor others can access in any way
+/// (chmod 600 or 400; on Windows the mode is not checked). A host whose
+/// platform mounts secrets group-readable reads the file itself and calls
+/// sealing_key_from_hex(). The path is any text (a string literal, a
+/// std::string, a std::string_view) or a std::filesystem::path.
+[[nodiscard]] inline result<sealing_key> sealing_key_from_file(std::string_view path, std::uint32_t id = 1) {
+  if (path.find('\0') != std::string_view::npos) return make_error_code(key_error::file_unreadable);
+  const std::string p(path);
+  return detail::sealing_key_from_path(p.c_str(), id);
+}
+/// A std::filesystem::path, or another type with a char c_str() that is not
+/// text (this header spares its users <filesystem>).
+template <class Path>
+  requires(!std::is_convertible_v<const Path&, std::string_view>) && requires(const Path& p) {
+    { p.c_str() } -> std::same_as<const char*>;
+  }
+[[nodiscard]] result<sealing_key> sealing_key_from_file(const Path& path, std::uint32_t id = 1) {
+  return detail::sealing_key_from_path(path.c_str(), id);
 }
 
 }  // namespace mfakit

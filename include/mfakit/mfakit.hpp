@@ -1,5 +1,11 @@
 // mfakit: two-factor authentication with authenticator apps, header-only.
-// The umbrella header; each part can also be included on its own.
+// The umbrella header: the whole public API (codes, secrets, backup codes,
+// the synchronous and coroutine services with their passkey calls, the
+// WebAuthn verifier, HTTP bodies, key loading, the self-test); each part can
+// also be included on its own. Not in it, each one include away: the store
+// components <mfakit/stores/sqlite.hpp> and <mfakit/stores/postgresql.hpp>
+// (they need their database's client headers) and the test helpers under
+// <mfakit/testing/>. What it costs to compile: tests/bench/compile_time.sh.
 #pragma once
 
 #include "mfakit/account_transitions.hpp"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # What a host pays to compile mfakit: three translation units built in one run,
-# each reported with its CPU seconds (user + system) and peak RSS.
+# each reported with its CPU seconds (user + system), peak RSS and its ratio to
+# the floor measured in the same run.
 #   service  <mfakit/service.hpp>, and setup, enable, begin_login and
 #            complete_login called on a service<memory_store>
 #   umbrella <mfakit/mfakit.hpp> only
@@ -8,9 +9,12 @@
 #
 # Usage: tests/bench/compile_time.sh [-O2] [--report DIR]
 #   CXX       compilers to run, space separated (default: g++ and clang++ when found)
-#   RUNS      compilations per TU and compiler; the fastest is printed (default 1)
+#   RUNS      compilations per TU and compiler, in rounds that take the three
+#             TUs in turn (so a slower minute slows all three); the median is
+#             printed (default 5)
 #   --report  also writes -ftime-report (g++) and -ftime-trace (clang++) output to DIR
-# The headers come from this checkout's include/ on a plain -I path.
+#   MFAKIT_INCLUDE  the headers to measure (default: this checkout's include/),
+#             on a plain -I path: another commit's, to compare in one sitting
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,7 +29,8 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-runs=${RUNS:-1}
+runs=${RUNS:-5}
+include=${MFAKIT_INCLUDE:-$root/include}
 if [ -z "${CXX:-}" ]; then
   CXX=""
   for c in g++ clang++; do command -v "$c" >/dev/null 2>&1 && CXX="$CXX $c"; done
@@ -62,29 +67,34 @@ int main() { return 0; }
 EOF
 
 [ -n "$report" ] && mkdir -p "$report"
-printf '%-10s %-8s %10s %10s\n' compiler tu cpu_s peak_mb
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+printf '%-10s %-8s %10s %10s %10s\n' compiler tu cpu_s peak_mb x_floor
 for cxx in $CXX; do
   name=$(basename "$cxx")
-  for tu in service umbrella floor; do
-    best=""
-    best_rss=""
-    i=0
-    while [ "$i" -lt "$runs" ]; do
+  : >"$work/samples"
+  i=0
+  while [ "$i" -lt "$runs" ]; do
+    for tu in service umbrella floor; do
       /usr/bin/time -f '%U %S %M' -o "$work/time" \
-        "$cxx" -std=c++20 "$opt" -I"$root/include" -c "$work/$tu.cpp" -o "$work/$tu.o"
+        "$cxx" -std=c++20 "$opt" -I"$include" -c "$work/$tu.cpp" -o "$work/$tu.o"
       set -- $(cat "$work/time")
-      cpu=$(echo "$1 $2" | awk '{ printf "%.2f", $1 + $2 }')
-      if [ -z "$best" ] || awk "BEGIN { exit !($cpu < $best) }"; then best=$cpu; best_rss=$3; fi
-      i=$((i + 1))
+      echo "$tu $(echo "$1 $2" | awk '{ printf "%.2f", $1 + $2 }') $3" >>"$work/samples"
     done
-    printf '%-10s %-8s %10s %10d\n' "$name" "$tu" "$best" $((best_rss / 1024))
+    i=$((i + 1))
+  done
+  floor_cpu=$(awk '$1 == "floor" { print $2 }' "$work/samples" | median)
+  for tu in service umbrella floor; do
+    cpu=$(awk -v t="$tu" '$1 == t { print $2 }' "$work/samples" | median)
+    rss=$(awk -v t="$tu" '$1 == t { print $3 }' "$work/samples" | median)
+    printf '%-10s %-8s %10.2f %10d %10.1f\n' "$name" "$tu" "$cpu" "$(awk -v r="$rss" 'BEGIN { printf "%d", r / 1024 }')" \
+      "$(awk -v a="$cpu" -v b="$floor_cpu" 'BEGIN { print a / b }')"
     if [ -n "$report" ]; then
       case "$name" in
         clang*)
-          "$cxx" -std=c++20 "$opt" -I"$root/include" -ftime-trace -c "$work/$tu.cpp" -o "$work/$tu.o"
+          "$cxx" -std=c++20 "$opt" -I"$include" -ftime-trace -c "$work/$tu.cpp" -o "$work/$tu.o"
           cp "$work/$tu.json" "$report/$name-$tu.json" ;;
         *)
-          "$cxx" -std=c++20 "$opt" -I"$root/include" -ftime-report -c "$work/$tu.cpp" -o "$work/$tu.o" \
+          "$cxx" -std=c++20 "$opt" -I"$include" -ftime-report -c "$work/$tu.cpp" -o "$work/$tu.o" \
             2>"$report/$name-$tu.ftime-report.txt" ;;
       esac
     fi
