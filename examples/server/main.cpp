@@ -61,6 +61,17 @@
 #include "qr_png.hpp"
 #include "session_limits.hpp"
 #include "worker_pool.hpp"
+#include "../asio_pool.hpp"
+
+namespace mfakit_examples {
+/// pooled_store's hop on the store pool: a full pool is a failing store call.
+template <class R, class F>
+boost::asio::awaitable<R> on_pool(worker_pool& pool, F f) {
+  auto r = co_await pool.run(std::move(f));
+  if (!r) co_return R(mfakit::store_failure());
+  co_return std::move(*r);
+}
+}  // namespace mfakit_examples
 
 namespace demo_assets {
 extern const std::string_view index_html;
@@ -109,9 +120,27 @@ struct demo_clock {
 };
 static_assert(mfakit::clock_source<demo_clock>);
 
-/// The store is picked from the command line, so the service is built over
-/// mfakit::any_record_store (one virtual call per store call).
-using demo_service = mfakit::service<mfakit::any_record_store, demo_clock>;
+/// The service's offload: a call's costly step (scrypt of backup codes) on
+/// the fair KDF pool, for the client's network and the user (fair_pool.hpp);
+/// a job the pool refuses ends the call with storage_failure and the pool's
+/// Retry-After (mfakit::offload_refused), without running it.
+struct kdf_offload {
+  fair_pool* pool = nullptr;
+  std::array<std::string, 2> keys;
+  net::awaitable<void> operator()(mfakit::compute_job job) const {
+    auto ran = co_await pool->run(keys, [job] {
+      job();
+      return true;
+    });
+    if (!ran.value) throw mfakit::offload_refused(ran.retry_after);
+  }
+};
+
+/// The store is picked from the command line (mfakit::any_record_store: one
+/// virtual call per store call); its calls run on the store pool, so the
+/// service's calls are net::awaitable and never block an io thread.
+using store_on_pool = mfakit_examples::pooled_store<mfakit::any_record_store, worker_pool>;
+using demo_service = mfakit::async_service<store_on_pool, demo_clock, mfakit::openssl_random, kdf_offload>;
 
 // --- configuration --------------------------------------------------------------
 
@@ -657,10 +686,19 @@ class account_gate {
   return r;
 }
 
+[[nodiscard]] reply busy(std::int64_t retry_after = 1);
+
 [[nodiscard]] reply error_for(mhttp::endpoint ep, std::error_code ec, std::int64_t retry_after = 0) {
+  // storage_failure with a Retry-After: the KDF pool refused the call's job (kdf_offload)
+  if (ec == mfakit::errc::storage_failure && retry_after > 0) return busy(retry_after);
   reply r = text_reply(static_cast<unsigned>(mhttp::status_of(ep, ec)), mhttp::error_body(ec));
   r.retry_after = retry_after;
   return r;
+}
+/// The service's refusal of a call on an endpoint.
+template <class Result>
+[[nodiscard]] reply refusal(mhttp::endpoint ep, const Result& r) {
+  return error_for(ep, r.error(), r.retry_after());
 }
 
 [[nodiscard]] reply unauthorized() {
@@ -669,7 +707,7 @@ class account_gate {
   return r;
 }
 [[nodiscard]] reply unavailable() { return web::error_reply(503, "Service unavailable"); }
-[[nodiscard]] reply busy(std::int64_t retry_after = 1) {
+[[nodiscard]] reply busy(std::int64_t retry_after) {
   reply r = web::error_reply(503, "Server busy; try again");
   r.retry_after = std::max<std::int64_t>(1, retry_after);
   return r;
@@ -1035,13 +1073,17 @@ class app {
     if (!r) co_return busy();
     co_return std::move(*r);
   }
-  /// Runs f() on the KDF pool for the client's network and a user; refused:
-  /// 503 with the pool's Retry-After.
-  template <class F>
-  net::awaitable<reply> on_kdf(const peer& p, std::string_view user, F f) {
-    auto r = co_await kdf_pool_.run(kdf_keys(p, user), std::move(f));
-    if (!r.value) co_return busy(r.retry_after);
-    co_return std::move(*r.value);
+  /// The database part of a session's check (session_refused), on the store pool.
+  net::awaitable<std::optional<reply>> check_session(session& s) {
+    if (s.checked) co_return std::nullopt;
+    auto r = co_await store_pool_.run([&] { return session_refused(s); });
+    if (!r) co_return busy();
+    co_return std::move(*r);
+  }
+  /// The service, with the costly steps of this call on the KDF pool for
+  /// the client's network and `user` (empty: not known yet).
+  [[nodiscard]] auto mfa(const peer& p, std::string_view user) {
+    return svc_.with_offload(kdf_offload{&kdf_pool_, kdf_keys(p, user)});
   }
   [[nodiscard]] static std::array<std::string, 2> kdf_keys(const peer& p, std::string_view user) {
     return {"net:" + web::network_key(p.address), user.empty() ? std::string() : "user:" + std::string(user)};
@@ -1224,75 +1266,38 @@ class app {
     if (!row) co_return busy();
     if (!*row) co_return unavailable();
     if (auto refused = co_await check_password(email, password, **row, p, 401)) co_return std::move(*refused);
-    co_return co_await on(store_pool_, [&]() -> reply {
-      auto challenge = svc_.begin_login(email);
-      if (challenge && !challenge->mfa_required()) {  // no second factor: a session now
-        log_auth("session_issued", email, &p, "via=password");
-        return issue_tokens(email, {"pwd"});
-      }
-      if (challenge) {
-        reply r = secret_reply(mhttp::challenge_body(*challenge));
-        mfakit::cleanse(challenge->token.data(), challenge->token.size());
-        return r;
-      }
-      return error_for(mhttp::endpoint::login, challenge.error());
-    });
+    auto challenge = co_await svc_.begin_login(email);
+    if (!challenge) co_return refusal(mhttp::endpoint::login, challenge);
+    if (challenge->mfa_required()) co_return secret_reply(mhttp::challenge_body(*challenge));
+    log_auth("session_issued", email, &p, "via=password");  // no second factor: a session now
+    co_return co_await on(store_pool_, [&] { return issue_tokens(email, {"pwd"}); });
   }
 
   // POST /api/auth/mfa/verify {"mfaToken", "code", "type"}
   //
-  // No KDF work before the challenge is known to exist: a malformed token is
-  // refused at once, an unknown or expired one after one store load (on the
-  // store pool), and only a live challenge with type "backup" queues its
-  // scrypt on the KDF pool. Unknown, expired or malformed tokens count
-  // against the client's address (bad_token_limiter_: 100 in 5 minutes,
-  // then 429), so no one without a password fills either pool for free.
+  // The service answers a malformed, unknown or expired token before any KDF
+  // work, and checks the challenge's attempts and the user's throttle before
+  // a backup code's scrypt is queued on the KDF pool. Unknown, expired or
+  // malformed tokens count against the client's address
+  // (bad_token_limiter_: 100 in 5 minutes, then 429), so no one without a
+  // password keeps the service busy for free.
   net::awaitable<reply> verify(request& req, const peer& p) {
     const json_body b(body_of(req));
-    const std::string_view token = b.field("mfaToken");
-    const std::string_view code = b.field("code");
     auto via = mhttp::parse_factor(b.field("type"));
     if (!via) co_return error_for(mhttp::endpoint::verify, via.error());
-    constexpr std::string_view blank = " \t\r\n";
-    if (token.find_first_not_of(blank) == std::string_view::npos)
-      co_return error_for(mhttp::endpoint::verify, mfakit::errc::missing_token);
-    if (code.find_first_not_of(blank) == std::string_view::npos)
-      co_return error_for(mhttp::endpoint::verify, mfakit::errc::missing_code);
     const std::string address = web::address_key(p.address);
     if (const std::int64_t wait = bad_token_limiter_.blocked(address, now()); wait > 0) {
       log_auth("verify_throttled", "-", &p, fmt::format("retry_after={}", wait));
       co_return too_many(wait);
     }
-    if (!mfakit::flow::well_formed_token(token)) {
-      bad_token_limiter_.failed(address, now());
-      co_return error_for(mhttp::endpoint::verify, mfakit::errc::challenge_invalid);
+    auto done = co_await mfa(p, {}).complete_login(b.field("mfaToken"), b.field("code"), *via);
+    if (!done) {
+      if (done.error() == mfakit::errc::challenge_invalid) bad_token_limiter_.failed(address, now());
+      co_return refusal(mhttp::endpoint::verify, done);
     }
-    auto finish = [&]() -> reply {
-      auto done = svc_.complete_login(token, code, *via);
-      if (!done) {
-        if (done.error() == mfakit::errc::challenge_invalid) bad_token_limiter_.failed(address, now());
-        return error_for(mhttp::endpoint::verify, done.error(), done.retry_after());
-      }
-      const bool totp = *via == mfakit::factor::totp;
-      log_auth("session_issued", done->user, &p, totp ? "via=totp" : "via=backup_code");
-      return issue_tokens(done->user, {"pwd", totp ? "otp" : "backup"});
-    };
-    // a TOTP code is an HMAC: all of it on the store pool
-    if (*via == mfakit::factor::totp) co_return co_await on(store_pool_, finish);
-    // a backup code is checked with scrypt: first the challenge (an unknown
-    // or expired one is answered here, by the library, without KDF work)
-    bool live = false;
-    reply first = co_await on(store_pool_, [&]() -> reply {
-      auto key = mfakit::challenge_key(token);
-      if (!key) return unavailable();
-      auto stored = store_.load(*key);
-      if (!stored) return unavailable();
-      if (!*stored || mfakit::flow::challenge_expired((*stored)->bytes, now())) return finish();
-      live = true;
-      return {};
-    });
-    if (!live) co_return first;
-    co_return co_await on_kdf(p, {}, finish);
+    const bool totp = *via == mfakit::factor::totp;
+    log_auth("session_issued", done->user, &p, totp ? "via=totp" : "via=backup_code");
+    co_return co_await on(store_pool_, [&] { return issue_tokens(done->user, {"pwd", totp ? "otp" : "backup"}); });
   }
 
   // POST /api/auth/refresh {"refresh_token"}: rotates it. Unknown tokens
@@ -1365,44 +1370,36 @@ class app {
     if (!auth) co_return unauthorized();
     if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
-    co_return co_await on(store_pool_, [&]() -> reply {
-      if (auto refused = session_refused(*auth)) return std::move(*refused);
-      auto r = svc_.status(claims->sub);
-      if (!r) return error_for(mhttp::endpoint::status, r.error());
-      return text_reply(200, mhttp::status_body(*r, 0));  // the demo has no passkeys
-    });
+    if (auto refused = co_await check_session(*auth)) co_return std::move(*refused);
+    auto r = co_await svc_.status(claims->sub);
+    if (!r) co_return refusal(mhttp::endpoint::status, r);
+    co_return text_reply(200, mhttp::status_body(*r, 0));  // the demo has no passkeys
   }
 
   // POST /api/v1/me/mfa/totp/setup
   //
   // Per user: one setup at a time (429 while one runs), and for
   // setup_reuse after a setup the same answer (the same pending secret)
-  // instead of a new one; the QR code is drawn on a pool of its own.
+  // while the setup is still pending, instead of a new one; the QR code is
+  // drawn on a pool of its own.
   net::awaitable<reply> setup(request& req, const peer& /*p*/) {
     auto auth = bearer(req);
     if (!auth) co_return unauthorized();
     if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
-    bool fresh = false;
-    reply first = co_await on(store_pool_, [&]() -> reply {
-      if (auto refused = session_refused(*auth)) return std::move(*refused);
-      auto st = svc_.status(claims->sub);
-      if (!st) return error_for(mhttp::endpoint::setup, st.error());
-      if (st->totp_enabled) {
-        setups_.forget(claims->sub);
-        return error_for(mhttp::endpoint::setup, mfakit::errc::already_enabled);
-      }
+    if (auto refused = co_await check_session(*auth)) co_return std::move(*refused);
+    if (setups_.find(claims->sub)) {  // a recent answer: still the pending one?
+      auto st = co_await svc_.status(claims->sub);
+      if (!st) co_return refusal(mhttp::endpoint::setup, st);
       if (st->setup_pending) {
         if (auto cached = setups_.find(claims->sub)) {
           reply r;
           r.body = std::move(*cached);
-          return r;
+          co_return r;
         }
       }
-      fresh = true;
-      return {};
-    });
-    if (!fresh) co_return first;
+      setups_.forget(claims->sub);
+    }
     if (!setups_.begin(claims->sub)) co_return too_many(1);
     struct running {
       mfakit_examples::setup_cache& c;
@@ -1412,14 +1409,8 @@ class app {
       running& operator=(const running&) = delete;
       ~running() { c.end(user); }
     } guard{setups_, claims->sub};
-    std::optional<mfakit::setup_result> made;
-    reply second = co_await on(store_pool_, [&]() -> reply {
-      auto r = svc_.setup(claims->sub, claims->sub);
-      if (!r) return error_for(mhttp::endpoint::setup, r.error());
-      made.emplace(std::move(*r));
-      return {};
-    });
-    if (!made) co_return second;
+    auto made = co_await svc_.setup(claims->sub, claims->sub);
+    if (!made) co_return refusal(mhttp::endpoint::setup, made);
     co_return co_await on(qr_pool_, [&]() -> reply {
       std::string qr = mfakit_examples::qr_png_data_uri(made->otpauth_uri);
       if (qr.empty()) return web::error_reply(500, "Internal error");
@@ -1430,38 +1421,19 @@ class app {
     });
   }
 
-  // POST /api/v1/me/mfa/totp/enable {"code"}
+  // POST /api/v1/me/mfa/totp/enable {"code"}: the service checks the code
+  // before its backup codes' scrypt goes to the KDF pool.
   net::awaitable<reply> enable(request& req, const peer& p) {
     auto auth = bearer(req);
     if (!auth) co_return unauthorized();
     if (!auth->slot) co_return busy_session();
     const auto& claims = auth->claims;
     const json_body b(body_of(req));
-    const std::string_view code = b.field("code");
-    bool pending = false;
-    reply first = co_await on(store_pool_, [&]() -> reply {
-      if (auto refused = session_refused(*auth)) return std::move(*refused);
-      // flow::enable answers these before any KDF work, in this order; only
-      // a pending setup can lead to the scrypt of ten new backup codes
-      if (code.find_first_not_of(" \t\r\n") == std::string_view::npos)
-        return error_for(mhttp::endpoint::enable, mfakit::errc::missing_code);
-      auto s = svc_.status(claims->sub);
-      if (!s) return error_for(mhttp::endpoint::enable, s.error());
-      if (s->totp_enabled) return error_for(mhttp::endpoint::enable, mfakit::errc::already_enabled);
-      if (!s->setup_pending) return error_for(mhttp::endpoint::enable, mfakit::errc::not_pending);
-      pending = true;
-      return {};
-    });
-    if (!pending) co_return first;
-    bool enabled = false;
-    reply done = co_await on_kdf(p, claims->sub, [&]() -> reply {
-      auto r = svc_.enable(claims->sub, code);
-      if (!r) return error_for(mhttp::endpoint::enable, r.error(), r.retry_after());
-      enabled = true;
-      return secret_reply(mhttp::enable_body(*r));
-    });
-    if (!enabled) co_return done;
+    if (auto refused = co_await check_session(*auth)) co_return std::move(*refused);
+    auto r = co_await mfa(p, claims->sub).enable(claims->sub, b.field("code"));
+    if (!r) co_return refusal(mhttp::endpoint::enable, r);
     kdf_pool_.credit(kdf_keys(p, claims->sub));
+    reply done = secret_reply(mhttp::enable_body(*r));
     reply moved = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
     if (moved.status != 200) co_return moved;
     co_return done;
@@ -1476,42 +1448,25 @@ class app {
     const std::string_view password = b.field("password");
     auto pass = co_await enter_gate(claims.sub, p);
     if (!pass) co_return too_many(1);
-    std::optional<mfakit_examples::login_row> row;
-    bool totp_on = false;
+    if (auto refused = co_await check_session(auth)) co_return refused;
+    auto st = co_await svc_.status(claims.sub);
+    if (!st) co_return refusal(mhttp::endpoint::status, st);
     const std::string network = web::network_key(p.address);
-    reply refused = co_await on(store_pool_, [&]() -> reply {
-      if (auto no = session_refused(auth)) return std::move(*no);
-      auto st = svc_.status(claims.sub);
-      if (!st) return error_for(mhttp::endpoint::status, st.error());
-      totp_on = st->totp_enabled;
-      auto r = db_.login(claims.sub, network);
-      if (!r) return unavailable();
-      row = std::move(*r);
-      return {};
-    });
-    if (!row) co_return refused;
+    auto row = co_await store_pool_.run([&] { return db_.login(claims.sub, network); });
+    if (!row) co_return busy();
+    if (!*row) co_return unavailable();
     if (password.empty()) co_return web::error_reply(422, "Invalid password");
-    if (auto no = co_await check_password(claims.sub, password, *row, p, 422)) co_return no;
-    if (!totp_on || second_factor(claims)) co_return std::nullopt;
-    const std::string_view code = b.field("code");
-    if (code.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    if (auto no = co_await check_password(claims.sub, password, **row, p, 422)) co_return no;
+    if (!st->totp_enabled || second_factor(claims)) co_return std::nullopt;
+    auto via = mhttp::parse_factor(b.field("type"));
+    if (!via) co_return error_for(mhttp::endpoint::verify, via.error());
+    auto checked = co_await mfa(p, claims.sub).verify(claims.sub, b.field("code"), *via);
+    if (checked) co_return std::nullopt;
+    if (checked.error() == mfakit::errc::missing_code) {
       log_auth("step_up_required", claims.sub, &p);
       co_return web::error_reply(403, "This login did not pass the second factor: send a code");
     }
-    auto via = mhttp::parse_factor(b.field("type"));
-    if (!via) co_return error_for(mhttp::endpoint::verify, via.error());
-    auto check = [&]() -> reply {
-      auto r = svc_.verify(claims.sub, code, *via);
-      if (!r) return error_for(mhttp::endpoint::verify, r.error(), r.retry_after());
-      return {};
-    };
-    reply checked;  // (no co_await inside ?: : GCC 12 miscompiles it)
-    if (*via == mfakit::factor::totp)
-      checked = co_await on(store_pool_, check);
-    else
-      checked = co_await on_kdf(p, claims.sub, check);
-    if (checked.status != 200) co_return checked;
-    co_return std::nullopt;
+    co_return refusal(mhttp::endpoint::verify, checked);
   }
 
   // POST /api/v1/me/mfa/totp/disable {"password"[, "code", "type"]}
@@ -1522,9 +1477,9 @@ class app {
     const auto& claims = auth->claims;
     const json_body b(body_of(req));
     if (auto refused = co_await reauthenticate(*auth, b, p)) co_return std::move(*refused);
+    auto r = co_await svc_.disable(claims->sub);
+    if (!r) co_return refusal(mhttp::endpoint::disable, r);
     co_return co_await on(store_pool_, [&]() -> reply {
-      auto r = svc_.disable(claims->sub);
-      if (!r) return error_for(mhttp::endpoint::disable, r.error());
       if (auto failed = move_epoch(claims->sub, claims->fam, p)) return std::move(*failed);
       return text_reply(200, mhttp::disable_body());
     });
@@ -1538,14 +1493,9 @@ class app {
     const auto& claims = auth->claims;
     const json_body b(body_of(req));
     if (auto refused = co_await reauthenticate(*auth, b, p)) co_return std::move(*refused);
-    bool made = false;
-    reply done = co_await on_kdf(p, claims->sub, [&]() -> reply {
-      auto r = svc_.regenerate_backup_codes(claims->sub);
-      if (!r) return error_for(mhttp::endpoint::regenerate, r.error());
-      made = true;
-      return secret_reply(mhttp::regenerate_body(*r));
-    });
-    if (!made) co_return done;
+    auto r = co_await mfa(p, claims->sub).regenerate_backup_codes(claims->sub);
+    if (!r) co_return refusal(mhttp::endpoint::regenerate, r);
+    reply done = secret_reply(mhttp::regenerate_body(*r));
     reply moved = co_await on(store_pool_, [&] { return move_epoch(claims->sub, claims->fam, p).value_or(reply{}); });
     if (moved.status != 200) co_return moved;
     co_return done;
@@ -1681,11 +1631,8 @@ int main(int argc, char** argv) {
     cfg.hasher = mfakit::backup_code_hasher(
         opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit::backup_code_hasher::default_cost, *pepper);
     mfakit::cleanse(pepper->data(), pepper->size());
-    mfakit::service_options<> svc_options;
-    svc_options.on_event = log_event;
     cfg.throttle.max_delay = opt.totp_max_delay;  // 0: uncapped (see README, "Limits")
     demo_clock clock{std::make_shared<const std::string>(opt.clock_offset_file)};
-    demo_service svc(*store, std::move(cfg), std::move(svc_options), clock);
 
     const mfakit::scrypt_params password_cost =
         opt.fast_kdf ? mfakit::scrypt_params{1U << 10, 8, 1} : mfakit_examples::password_cost;
@@ -1748,6 +1695,11 @@ int main(int argc, char** argv) {
     ko.initial_job = dummy_time;
     ko.nice = 10;  // HTTP first, scrypt with what is left
     fair_pool kdf_pool(ko);
+    store_on_pool pooled{store.get(), &store_pool};
+    mfakit::service_options<kdf_offload> svc_options;
+    svc_options.on_event = log_event;
+    svc_options.offload = kdf_offload{&kdf_pool, {}};  // each call that may need it names its keys (app::mfa)
+    demo_service svc(pooled, std::move(cfg), std::move(svc_options), clock);
     worker_pool qr_pool(opt.qr_threads, 64);
     line_logger logger(opt.log_buffer_kib * 1024);
     g_log = &logger;
@@ -1841,10 +1793,10 @@ int main(int argc, char** argv) {
     kdf_pool.join();
     log_line(
         fmt::format("mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
-                    "kdf pool {} threads, peak {} queued, {} refused; {} idle connections closed to make room; "
+                    "kdf pool {} threads, peak {} queued, {} refused, {} run; {} idle connections closed to make room; "
                     "{} log lines dropped",
                     store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(), kdf_pool.peak(),
-                    kdf_pool.rejected(), server->evicted(), logger.dropped()));
+                    kdf_pool.rejected(), kdf_pool.ran(), server->evicted(), logger.dropped()));
     g_log = nullptr;
     // a stalled stderr (a full pipe nobody reads) must not keep the process
     // alive: after a bounded wait, leave without exit()'s stdio flush
