@@ -23,7 +23,6 @@ void log_line(std::string line, bool urgent = false);
 void log_event(const mfakit::event& e);
 
 /// A host event in the same shape: `auth event=password_rejected user=... peer=...`.
-void log_auth(std::string_view event, std::string_view user, const web::peer* p = nullptr,
-              std::string_view extra = {});
+void log_auth(std::string_view event, std::string_view user, const web::peer* p = nullptr, std::string_view extra = {});
 
 }  // namespace mfakit_examples::demo

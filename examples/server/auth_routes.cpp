@@ -109,9 +109,8 @@ net::awaitable<reply> refresh(host& h, request& req, const peer& p) {
       if (rotated->outcome == mfakit_examples::refresh_outcome::unknown) h.bad_token_limiter.failed(address, t);
       return web::error_reply(401, "Invalid refresh token");
     }
-    mfakit_examples::jwt::claims c{rotated->user, random_hex<16>(), t,
-                                   t,             t + h.settings.access_ttl, rotated->family,
-                                   split_amr(rotated->amr)};
+    mfakit_examples::jwt::claims c{rotated->user,   random_hex<16>(),       t, t, t + h.settings.access_ttl,
+                                   rotated->family, split_amr(rotated->amr)};
     std::string access = h.jwt.sign(c, h.settings.issuer);
     reply r = h.token_reply(access, next);
     mfakit::cleanse(access.data(), access.size());

@@ -41,5 +41,4 @@ struct demo_clock {
 };
 static_assert(mfakit::clock_source<demo_clock>);
 
-
 }  // namespace mfakit_examples::demo

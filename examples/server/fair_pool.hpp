@@ -61,8 +61,8 @@ class fair_pool {
 
   struct options {
     std::size_t threads = 1;
-    std::size_t max_queued = 256;             ///< waiting or running, over all keys
-    std::size_t share = 4;                    ///< waiting or running, per key
+    std::size_t max_queued = 256;  ///< waiting or running, over all keys
+    std::size_t share = 4;         ///< waiting or running, per key
     std::chrono::milliseconds max_wait{10'000};
     std::chrono::microseconds initial_job{500'000};  ///< the average job time before any was measured
     int nice = 10;

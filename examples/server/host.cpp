@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include <mfakit/crypto.hpp>
 #include <mfakit/challenge_transitions.hpp>
+#include <mfakit/crypto.hpp>
 
 #include "audit_log.hpp"
 #include "text_checks.hpp"
@@ -240,7 +240,6 @@ std::optional<reply> host::move_epoch(const std::string& user, const std::string
   return unavailable();
 }
 
-
 /// The password check of login, disable and regenerate, with both limits:
 /// nullopt when the password is right, else the reply. `row` holds the
 /// stored hash (none: unknown user, checked against a dummy at the same
@@ -250,8 +249,8 @@ std::optional<reply> host::move_epoch(const std::string& user, const std::string
 /// success; a failing check of a cheaper one also runs the dummy, so its
 /// time does not tell an old account from the others.
 net::awaitable<std::optional<reply>> host::check_password(const std::string& email, std::string_view password,
-                                                    const mfakit_examples::login_row& row, const peer& p,
-                                                    unsigned wrong_status) {
+                                                          const mfakit_examples::login_row& row, const peer& p,
+                                                          unsigned wrong_status) {
   const std::int64_t t = now();
   const std::string address = web::address_key(p.address);
   if (row.locked_until > t) {
@@ -292,8 +291,8 @@ net::awaitable<std::optional<reply>> host::check_password(const std::string& ema
     }
     co_return std::nullopt;
   }
-  auto locked = co_await store_pool.run(
-      [&] { return db.login_failed(email, network, t, settings.account_max_failures); });
+  auto locked =
+      co_await store_pool.run([&] { return db.login_failed(email, network, t, settings.account_max_failures); });
   std::string extra;
   if (locked && *locked && **locked > t) extra = fmt::format("locked_for={}", **locked - t);
   log_auth("password_rejected", email, &p, extra);
@@ -355,6 +354,5 @@ void host::sweep_once() {
   if (challenges > 0 || (rows && *rows > 0))
     log_line(fmt::format("sweep expired_challenges={} expired_rows={}", challenges, rows ? *rows : 0));
 }
-
 
 }  // namespace mfakit_examples::demo

@@ -84,16 +84,16 @@ class host {
        worker_pool& qr_threads, demo_clock clock, std::string dummy_hash, host_settings s);
 
   // --- what the handlers use ---
-  demo_service& service;                    ///< every MFA call: co_await h.service.status(user)
-  mfakit_examples::account_db& db;          ///< the host's tables; blocking: call it on store_pool
-  worker_pool& store_pool;                  ///< the host's SQL (on(h.store_pool, f)); the service's store hops here too
-  fair_pool& kdf_pool;                      ///< scrypt; the service's jobs reach it through mfa()
-  worker_pool& qr_pool;                     ///< drawing setup's QR code
-  const mfakit_examples::jwt::hs256& jwt;   ///< signs and checks access tokens
+  demo_service& service;                   ///< every MFA call: co_await h.service.status(user)
+  mfakit_examples::account_db& db;         ///< the host's tables; blocking: call it on store_pool
+  worker_pool& store_pool;                 ///< the host's SQL (on(h.store_pool, f)); the service's store hops here too
+  fair_pool& kdf_pool;                     ///< scrypt; the service's jobs reach it through mfa()
+  worker_pool& qr_pool;                    ///< drawing setup's QR code
+  const mfakit_examples::jwt::hs256& jwt;  ///< signs and checks access tokens
   const host_settings settings;
   session_cache sessions;
   mfakit_examples::setup_cache setups;
-  address_limiter password_limiter{20, 300};   ///< failed password checks per client address
+  address_limiter password_limiter{20, 300};    ///< failed password checks per client address
   address_limiter bad_token_limiter{100, 300};  ///< unknown challenge and refresh tokens per client address
 
   [[nodiscard]] std::int64_t now() const { return clock_.seconds(); }

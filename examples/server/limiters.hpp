@@ -128,7 +128,8 @@ class account_gate {
       timer->expires_after(patience_);
       it->second.push_back(me);
     }
-    (void)co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));  // cancelled when handed the gate
+    (void)co_await timer->async_wait(
+        boost::asio::as_tuple(boost::asio::use_awaitable));  // cancelled when handed the gate
     const std::lock_guard lock(mutex_);
     if (me->granted) co_return std::optional<pass>(std::in_place, this, email);
     if (auto it = slots_.find(email); it != slots_.end()) std::erase(it->second, me);  // gave up waiting

@@ -27,12 +27,12 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <fmt/format.h>
 
 #include <mfakit/mfakit.hpp>
 
@@ -73,8 +73,9 @@ int main(int argc, char** argv) try {
   if (!opt.clock_offset_file.empty())
     fmt::print(stderr, "mfakit_demo_server: WARNING: --clock-offset-file is a test hook; the clock is not real\n");
   if (opt.fast_kdf)
-    fmt::print(stderr, "mfakit_demo_server: WARNING: --insecure-fast-kdf weakens password and backup code "
-                       "hashing; for tests only\n");
+    fmt::print(stderr,
+               "mfakit_demo_server: WARNING: --insecure-fast-kdf weakens password and backup code "
+               "hashing; for tests only\n");
 
   // --- the database: mfakit's records and the host's tables, and the accounts of the command line ---
   demo::stores db;
@@ -186,12 +187,12 @@ int main(int argc, char** argv) try {
   }
   store_pool.join();
   kdf_pool.join();
-  demo::log_line(fmt::format(
-      "mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
-      "kdf pool {} threads, peak {} queued, {} refused, {} run; {} idle connections closed to make room; "
-      "{} log lines dropped",
-      store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(), kdf_pool.peak(),
-      kdf_pool.rejected(), kdf_pool.ran(), server->evicted(), logger.dropped()));
+  demo::log_line(
+      fmt::format("mfakit_demo_server: stopped; store pool {} threads, peak {} queued, {} refused; "
+                  "kdf pool {} threads, peak {} queued, {} refused, {} run; {} idle connections closed to make room; "
+                  "{} log lines dropped",
+                  store_pool.threads(), store_pool.peak(), store_pool.rejected(), kdf_pool.threads(), kdf_pool.peak(),
+                  kdf_pool.rejected(), kdf_pool.ran(), server->evicted(), logger.dropped()));
   demo::set_log_writer(nullptr);
   // a stalled stderr (a full pipe nobody reads) must not keep the process alive: after a bounded
   // wait, leave without exit()'s stdio flush

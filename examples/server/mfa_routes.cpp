@@ -100,8 +100,7 @@ net::awaitable<reply> enable(host& h, request& req, const peer& p) {
 /// regenerate: a session whose login passed the second factor (amr otp or
 /// backup), or a fresh "code" ("type": totp, the default, or backup) in the
 /// request. nullopt: go on.
-net::awaitable<std::optional<reply>> reauthenticate(host& h, const session& auth, const json_body& b,
-                                                    const peer& p) {
+net::awaitable<std::optional<reply>> reauthenticate(host& h, const session& auth, const json_body& b, const peer& p) {
   const auto& claims = *auth.claims;
   const std::string_view password = b.field("password");
   auto pass = co_await h.enter_gate(claims.sub, p);
@@ -126,32 +125,36 @@ net::awaitable<std::optional<reply>> reauthenticate(host& h, const session& auth
   co_return refusal(mhttp::endpoint::verify, checked);
 }
 
-// POST /api/v1/me/mfa/totp/disable {"password"[, "code", "type"]}
-net::awaitable<reply> disable(host& h, request& req, const peer& p) {
+/// The session of a request that changes the factors (disable, regenerate), its password and
+/// second factor checked (reauthenticate), or the reply refusing it.
+net::awaitable<std::variant<session, reply>> authenticated_again(host& h, const request& req, const peer& p) {
   auto authenticated = co_await h.authenticate(req);
   if (auto* refused = std::get_if<reply>(&authenticated)) co_return std::move(*refused);
-  const session& auth = std::get<session>(authenticated);
   const json_body b(body_of(req));
-  if (auto refused = co_await reauthenticate(h, auth, b, p)) co_return std::move(*refused);
+  if (auto refused = co_await reauthenticate(h, std::get<session>(authenticated), b, p)) co_return std::move(*refused);
+  co_return std::move(authenticated);
+}
+
+// POST /api/v1/me/mfa/totp/disable {"password"[, "code", "type"]}
+net::awaitable<reply> disable(host& h, request& req, const peer& p) {
+  auto authenticated = co_await authenticated_again(h, req, p);
+  if (auto* refused = std::get_if<reply>(&authenticated)) co_return std::move(*refused);
+  const session& auth = std::get<session>(authenticated);
   auto r = co_await h.service.disable(auth.claims->sub);
   if (!r) co_return refusal(mhttp::endpoint::disable, r);
-  if (auto failed = co_await h.end_other_sessions(auth.claims->sub, auth.claims->fam, p))
-    co_return std::move(*failed);
+  if (auto failed = co_await h.end_other_sessions(auth.claims->sub, auth.claims->fam, p)) co_return std::move(*failed);
   co_return text_reply(200, mhttp::disable_body());
 }
 
 // POST /api/v1/me/mfa/backup-codes/regenerate {"password"[, "code", "type"]}
 net::awaitable<reply> regenerate(host& h, request& req, const peer& p) {
-  auto authenticated = co_await h.authenticate(req);
+  auto authenticated = co_await authenticated_again(h, req, p);
   if (auto* refused = std::get_if<reply>(&authenticated)) co_return std::move(*refused);
   const session& auth = std::get<session>(authenticated);
-  const json_body b(body_of(req));
-  if (auto refused = co_await reauthenticate(h, auth, b, p)) co_return std::move(*refused);
   auto r = co_await h.mfa(p, auth.claims->sub).regenerate_backup_codes(auth.claims->sub);
   if (!r) co_return refusal(mhttp::endpoint::regenerate, r);
   reply done = secret_reply(mhttp::regenerate_body(*r));
-  if (auto failed = co_await h.end_other_sessions(auth.claims->sub, auth.claims->fam, p))
-    co_return std::move(*failed);
+  if (auto failed = co_await h.end_other_sessions(auth.claims->sub, auth.claims->fam, p)) co_return std::move(*failed);
   co_return done;
 }
 
@@ -162,8 +165,7 @@ void add_mfa_routes(router& r, host& h) {
   r.post("/api/v1/me/mfa/totp/setup", [&h](request& req, const peer& p) { return setup(h, req, p); });
   r.post("/api/v1/me/mfa/totp/enable", [&h](request& req, const peer& p) { return enable(h, req, p); });
   r.post("/api/v1/me/mfa/totp/disable", [&h](request& req, const peer& p) { return disable(h, req, p); });
-  r.post("/api/v1/me/mfa/backup-codes/regenerate",
-         [&h](request& req, const peer& p) { return regenerate(h, req, p); });
+  r.post("/api/v1/me/mfa/backup-codes/regenerate", [&h](request& req, const peer& p) { return regenerate(h, req, p); });
 }
 
 }  // namespace mfakit_examples::demo

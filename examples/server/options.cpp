@@ -186,5 +186,4 @@ options parse_args(int argc, char** argv) {
   return o;
 }
 
-
 }  // namespace mfakit_examples::demo

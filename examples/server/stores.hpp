@@ -30,7 +30,8 @@ struct stores {
   std::unique_ptr<mfakit::any_record_store> records;
   std::unique_ptr<mfakit_examples::account_db> accounts;
 };
-/// Opens both, each keeping at most `connections` connections. `s` stays where it is (the memory store refers to its registry).
+/// Opens both, each keeping at most `connections` connections. `s` stays where it is (the memory store refers to its
+/// registry).
 void open_stores(stores& s, const db_spec& spec, unsigned connections);
 
 /// The --user accounts (created, or their password reset) and the demo users

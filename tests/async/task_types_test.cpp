@@ -237,9 +237,10 @@ struct named_offload {
 };
 }  // namespace
 
-TEST_CASE("an offload that answers offload_refused: the call answers storage_failure with its retry_after, "
-          "nothing stored",
-          "[async][offload]") {
+TEST_CASE(
+    "an offload that answers offload_refused: the call answers storage_failure with its retry_after, "
+    "nothing stored",
+    "[async][offload]") {
   mfakit::memory_store memory;
   mfakit::testing::awaitable_adapter<mfakit::memory_store> store(memory);
   mfakit::async_service busy(store, mfakit::testing::detail::conformance_config(),
@@ -262,8 +263,7 @@ TEST_CASE("an offload that answers offload_refused: the call answers storage_fai
   CHECK(malformed.error() == mfakit::errc::malformed_code);
 }
 
-TEST_CASE("with_offload: a call's costly steps go to the offload it was given, not the service's",
-          "[async][offload]") {
+TEST_CASE("with_offload: a call's costly steps go to the offload it was given, not the service's", "[async][offload]") {
   mfakit::memory_store memory;
   mfakit::testing::awaitable_adapter<mfakit::memory_store> store(memory);
   std::vector<std::string> ran;

@@ -23,7 +23,9 @@ fair_pool::options one_thread() {
 }
 }  // namespace
 
-TEST_CASE("fair pool: a job credited back when its caller resumes leaves its keys no load, one not credited keeps one job of load") {
+TEST_CASE(
+    "fair pool: a job credited back when its caller resumes leaves its keys no load, one not credited keeps one job of "
+    "load") {
   // one CPU for this thread and the pool's (created below, they inherit it): the pool thread's
   // answer wakes this thread, which then takes the CPU from it (nice 19) at once, as a loaded
   // server's io threads do, before the pool thread books the job
