@@ -5,6 +5,7 @@ file, exactly as written), so the build compiles the
 README's code as written (tests/readme/CMakeLists.txt). A marked snippet
 without a harness, or a harness whose snippet is gone, is an error: the
 README and its test cannot drift apart silently."""
+import os
 import re
 import sys
 
@@ -56,7 +57,7 @@ template mfakit::task<bool> second_factor(mfakit::async_service<mfakit::testing:
                                           std::string, std::string);
 """,
     },
-    # namespace-scope code on Boost.Asio: the hop defined, the store declared (compile only)
+    # namespace-scope code on Boost.Asio: the hop included, the store declared (compile only)
     "readme_async_asio": {
         "before": """
 #include <cstdint>
@@ -64,22 +65,9 @@ template mfakit::task<bool> second_factor(mfakit::async_service<mfakit::testing:
 #include <string>
 #include <string_view>
 #include <utility>
-// examples/minimal/main.cpp's hop: f on the pool, the answer back on the caller's executor
-template <class R, class F>
-boost::asio::awaitable<R> on_pool(boost::asio::thread_pool& pool, F f) {
-  namespace asio = boost::asio;
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
-      [&pool, &f](auto handler) {
-        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
-        asio::post(pool, [&f, handler = std::move(handler), work = std::move(work)]() mutable {
-          auto home = work.get_executor();
-          asio::post(home, [handler = std::move(handler), answer = R(f()), work = std::move(work)]() mutable {
-            std::move(handler)(std::move(answer));
-          });
-        });
-      },
-      asio::use_awaitable);
-}
+// the examples' hop (examples/asio_pool.hpp): f on the pool, the answer back on the caller's executor
+#include "@EXAMPLES@/asio_pool.hpp"
+using mfakit_examples::on_pool;
 struct my_asio_db {
   boost::asio::awaitable<mfakit::load_answer> load(std::string_view key);
   boost::asio::awaitable<mfakit::swap_answer> compare_and_swap(std::string_view key, std::uint64_t expected,
@@ -109,8 +97,10 @@ def main():
                 f.write(code)
             print(f"{outdir}/{name}.cpp")
             continue
+        examples = os.path.join(os.path.dirname(os.path.abspath(readme)), "examples")
         src = (f"// Generated from README.md (snippet {name}) by tests/readme/extract_snippets.py\n"
-               + "\n".join(includes) + "\n" + h["before"] + body + "\n" + h["after"])
+               + "\n".join(includes) + "\n" + h["before"].replace("@EXAMPLES@", examples) + body + "\n"
+               + h["after"])
         with open(f"{outdir}/{name}.cpp", "w", encoding="utf-8") as f:
             f.write(src)
         print(f"{outdir}/{name}.cpp")
