@@ -57,6 +57,7 @@
 #include "json_body.hpp"
 #include "jwt.hpp"
 #include "log.hpp"
+#include "passkey_routes.hpp"
 #include "passwords.hpp"
 #include "qr_png.hpp"
 #include "session_limits.hpp"
@@ -125,7 +126,7 @@ constexpr std::string_view usage_text =
     "         [--request-timeout-ms N] [--header-timeout-ms N] [--min-bytes-per-s N] [--max-body-bytes N]\n"
     "         [--shutdown-grace-ms N]\n"
     "         [--sweep-interval-ms N] [--session-cache-ms N] [--trusted-proxy IP]... [--no-access-log]\n"
-    "         [--log-buffer-kib N]\n"
+    "         [--log-buffer-kib N] [--rp-id ID] [--rp-name NAME] [--origin ORIGIN]...\n"
     "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
     "  aliases: --port N (= --listen 127.0.0.1:N), --store SPEC (= --db SPEC)\n"
     "  environment: MFAKIT_DEMO_SEALING_KEY (64 hex digits), MFAKIT_DEMO_JWT_SECRET, MFAKIT_DEMO_PORT\n";
@@ -160,6 +161,7 @@ struct options {
   bool fast_kdf = false;
   std::string clock_offset_file;
   std::size_t log_buffer_kib = 4096;
+  mfakit_examples::passkey_flags passkeys;  ///< --rp-id, --rp-name, --origin
 };
 
 /// Bad command line: one line on stderr, exit status 2.
@@ -296,6 +298,7 @@ void set_listen(options& o, std::string_view v) {
       o.fast_kdf = true;
     } else if (a == "--clock-offset-file") {
       o.clock_offset_file = value();
+    } else if (mfakit_examples::parse_passkey_flag(o.passkeys, a, value, usage_error)) {
     } else if (a == "--help" || a == "-h") {
       std::fputs(usage_text.data(), stdout);
       std::exit(0);
@@ -303,6 +306,7 @@ void set_listen(options& o, std::string_view v) {
       usage_error(fmt::format("unknown option {}", a));
     }
   }
+  mfakit_examples::check_passkey_flags(o.passkeys, usage_error);
   if (o.db != "memory" && o.db.rfind("sqlite:", 0) != 0 && o.db.rfind("postgresql://", 0) != 0 &&
       o.db.rfind("postgres://", 0) != 0 && o.db.rfind("postgres:", 0) != 0)
     usage_error("--db is memory, sqlite:PATH, postgresql://... or postgres:CONNINFO");
@@ -839,6 +843,7 @@ struct app_settings {
   std::size_t session_max_inflight = 64;
   std::int64_t account_max_failures = 100;
   mfakit::scrypt_params password_cost = mfakit_examples::password_cost;  ///< what a login rehashes to
+  mfakit_examples::passkey_flags passkeys;
 };
 
 class app {
@@ -876,6 +881,10 @@ class app {
                                            : "text/css; charset=utf-8";
       r.page = true;
       co_return r;
+    }
+    if (mfakit_examples::passkey_routes<app>::owns(path)) {
+      const peer client = settings_.trusted_proxies.empty() ? p : peer{client_address(req, p)};
+      co_return co_await passkeys_.handle(req, client, path);
     }
     if (path == "/api/v1/me/mfa/status") {
       if (!get) co_return not_allowed("GET");
@@ -925,6 +934,7 @@ class app {
   }
 
   address_limiter& limiter() noexcept { return limiter_; }
+  mfakit_examples::passkey_routes<app>& passkeys() noexcept { return passkeys_; }
 
  private:
   [[nodiscard]] static reply not_allowed(std::string_view allow) {
@@ -1066,7 +1076,8 @@ class app {
   }
   /// Whether the session passed a second factor at its login.
   [[nodiscard]] static bool second_factor(const mfakit_examples::jwt::claims& c) {
-    return std::any_of(c.amr.begin(), c.amr.end(), [](const std::string& m) { return m == "otp" || m == "backup"; });
+    return std::any_of(c.amr.begin(), c.amr.end(),
+                       [](const std::string& m) { return m == "otp" || m == "backup" || m == "passkey"; });
   }
 
   /// On a pool thread: a JWT and a refresh token for the user (the refresh
@@ -1369,7 +1380,9 @@ class app {
       if (auto refused = session_refused(*auth)) return std::move(*refused);
       auto r = svc_.status(claims->sub);
       if (!r) return error_for(mhttp::endpoint::status, r.error());
-      return text_reply(200, mhttp::status_body(*r, 0));  // the demo has no passkeys
+      auto passkeys = passkeys_.count(claims->sub);
+      if (!passkeys) return unavailable();
+      return text_reply(200, mhttp::status_body(*r, *passkeys));
     });
   }
 
@@ -1595,6 +1608,9 @@ class app {
   address_limiter bad_token_limiter_{100, 300};
   std::optional<net::steady_timer> sweep_timer_;
   std::atomic<bool> stopping_{false};
+  template <class>
+  friend class mfakit_examples::passkey_routes;
+  mfakit_examples::passkey_routes<app> passkeys_{*this, settings_.passkeys, settings_.issuer};
 };
 
 /// Room for 1,000s of connections: the soft limit of open files up to the hard one.
@@ -1735,6 +1751,7 @@ int main(int argc, char** argv) {
     (void)mfakit_examples::check_password(*dummy, "still not a password");
     const auto dummy_time =
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - dummy_t0);
+    opt.passkeys.decoy_key = mfakit_examples::passkey_decoy_key(jwt_secret);
     const mfakit_examples::jwt::hs256 signer(mfakit::as_bytes(jwt_secret));
     mfakit::cleanse(jwt_secret.data(), jwt_secret.size());  // the signer keeps its own copy (OpenSSL's MAC context)
 
@@ -1772,6 +1789,7 @@ int main(int argc, char** argv) {
     settings.session_max_inflight = opt.session_max_inflight;
     settings.account_max_failures = opt.account_max_failures;
     settings.password_cost = password_cost;
+    settings.passkeys = opt.passkeys;
     app handlers(svc, *store, *db, signer, store_pool, kdf_pool, qr_pool, clock, std::move(*dummy), settings);
 
     const net::ip::tcp::endpoint at(net::ip::make_address(opt.host), opt.port);
@@ -1816,6 +1834,7 @@ int main(int argc, char** argv) {
     net::co_spawn(*contexts[0], handlers.sweeper(), net::detached);
 
     const auto ep = server->local_endpoint();
+    handlers.passkeys().listening_on(ep.port());  // (no request runs before contexts run)
     const std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
     fmt::print("mfakit_demo_server: db {}, {} io threads, {} db threads, {} kdf threads, users:",
                opt.db.substr(0, opt.db.find(':')), opt.threads, opt.db_threads, opt.kdf_threads);
