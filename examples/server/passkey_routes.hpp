@@ -323,19 +323,18 @@ class passkey_routes {
     });
   }
 
-  // POST /api/v1/passkey/register {"name", "response"}
+  // POST /api/v1/passkey/register {"name", "response"} (the session first, then the body)
   boost::asio::awaitable<reply> register_passkey(request& req, const web::peer& p) {
-    auto body = object_of(req, max_register_body);
-    if (!body) co_return web::error_reply(400, "the body must be a JSON object {\"name\", \"response\"}");
-    auto name = name_of(*body);
-    if (!name)
-      co_return web::error_reply(
-          400, fmt::format("name must be 1 to {} bytes of text", mfakit::max_passkey_name_bytes));
-    auto text = response_of(*body);
-    auto parsed = text ? mfakit::webauthn::parse_registration_response(*text)
-                       : mfakit::result<mfakit::webauthn::registration_response>(mfakit::errc::webauthn_malformed);
-    if (!parsed) co_return web::error_reply(400, "response must be a PublicKeyCredential in JSON (base64url fields)");
     co_return co_await authenticated(req, [&](const auto& claims) -> reply {
+      auto body = object_of(req, max_register_body);
+      if (!body) return web::error_reply(400, "the body must be a JSON object {\"name\", \"response\"}");
+      auto name = name_of(*body);
+      if (!name)
+        return web::error_reply(400, fmt::format("name must be 1 to {} bytes of text", mfakit::max_passkey_name_bytes));
+      auto text = response_of(*body);
+      auto parsed = text ? mfakit::webauthn::parse_registration_response(*text)
+                         : mfakit::result<mfakit::webauthn::registration_response>(mfakit::errc::webauthn_malformed);
+      if (!parsed) return web::error_reply(400, "response must be a PublicKeyCredential in JSON (base64url fields)");
       auto r = app_.svc_.passkey_register(settings_, claims.sub, *name, parsed->client_data_json,
                                           parsed->attestation_object);
       if (!r) {
