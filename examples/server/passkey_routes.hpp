@@ -398,6 +398,7 @@ class passkey_routes {
     }
     co_return co_await app_.on(app_.store_pool_, [&]() -> reply {
       auto r = email ? app_.svc_.passkey_login_options(settings_, *email) : app_.svc_.passkey_login_options(settings_);
+      if (!r && r.error() == mfakit::errc::invalid_argument) return web::error_reply(400, "email is not an account name");
       if (!r) return unavailable();
       return json_reply(r->json);
     });
