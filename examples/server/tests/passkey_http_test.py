@@ -19,6 +19,7 @@ import re
 import secrets
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -353,6 +354,12 @@ def main():
     os.makedirs(workdir)
     store = args.store or f"sqlite:{os.path.join(workdir, 'demo.sqlite')}"
     started = time.time()
+    for bad in (["--rp-id", "127.0.0.1"], ["--rp-id", "Example.com", "--origin", "https://example.com"],
+                ["--rp-id", "example.com"], ["--origin", "https://evil.test"], ["--origin", "localhost:8080"],
+                ["--rp-id", "example.com", "--origin", "https://notexample.com"], ["--rp-name", ""]):
+        r = subprocess.run([args.server, "--port", "0", "--store", "memory"] + bad, capture_output=True, text=True,
+                           timeout=30)
+        check(r.returncode == 2 and r.stderr.count("\n") == 1, f"{bad}: exit 2 with one line ({r.returncode} {r.stderr})")
     srv = PasskeyServer(args.server, store, workdir)
     try:
         seen = run(srv)
