@@ -1,6 +1,6 @@
 // The smallest complete host of mfakit: the API's seven endpoints on Boost.Beast, with
 // mfakit::async_service over SQLite. One io_context thread serves HTTP; store calls hop
-// to a store pool (SQLite blocks) and scrypt (backup codes) to a KDF pool.
+// to a store pool (SQLite blocks) and scrypt (backup codes) to a KDF pool (../asio_pool.hpp).
 //     MFAKIT_SEALING_KEY=$(openssl rand -hex 32) mfakit_minimal 8080 mfa.db ann@example.com s3cret
 // Toys, and what a real host does instead: one user and password from the command line
 // (use your user table and a password hash); a session is a random id held in memory
@@ -27,49 +27,21 @@
 #include <mfakit/http.hpp>
 #include <mfakit/stores/sqlite.hpp>
 
+#include "../asio_pool.hpp"  // the store and the offload on thread pools (shared with examples/server)
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace json = boost::json;
 using asio::awaitable;
 using namespace mfakit::http;  // endpoint, status_of, the API's JSON bodies
 
-/// Runs f() on `pool`; the awaiting coroutine resumes on its own executor
-/// with f's answer. (Not co_spawn(pool, ..., use_awaitable): ASan finds Boost 1.81's unsafe.)
-template <class R, class F>
-awaitable<R> on_pool(asio::thread_pool& pool, F f) {
-  co_return co_await asio::async_initiate<const asio::use_awaitable_t<>&, void(R)>(
-      [&pool, &f](auto handler) {
-        auto work = asio::make_work_guard(asio::get_associated_executor(handler));
-        asio::post(pool, [&f, handler = std::move(handler), work = std::move(work)]() mutable {
-          auto home = work.get_executor();
-          asio::post(home, [handler = std::move(handler), answer = R(f()), work = std::move(work)]() mutable {
-            std::move(handler)(std::move(answer));
-          });
-        });
-      },
-      asio::use_awaitable);
-}
-
-/// The store as async_service sees it: sqlite_store's calls on the store pool,
-/// returning asio::awaitable (so the service's calls return it too).
-struct pooled_store {
-  mfakit::sqlite_store* db;
-  asio::thread_pool* pool;
-  awaitable<mfakit::load_answer> load(std::string_view key) {
-    return on_pool<mfakit::load_answer>(*pool, [s = db, k = std::string(key)] { return s->load(k); });
-  }
-  awaitable<mfakit::swap_answer> compare_and_swap(std::string_view key, std::uint64_t expected,
-                                                  const std::optional<std::string>& next) {
-    return on_pool<mfakit::swap_answer>(
-        *pool, [s = db, k = std::string(key), expected, next] { return s->compare_and_swap(k, expected, next); });
-  }
-};
+using store_on_pool = mfakit_examples::pooled_store<mfakit::sqlite_store>;  // sqlite_store's calls on a pool
 
 /// Where the service runs its costly steps (scrypt): on the KDF pool.
 struct kdf_offload {
   asio::thread_pool* pool;
   awaitable<bool> operator()(mfakit::compute_job job) const {
-    return on_pool<bool>(*pool, [job] {
+    return mfakit_examples::on_pool<bool>(*pool, [job] {
       job();
       return true;
     });
@@ -77,7 +49,7 @@ struct kdf_offload {
 };
 
 using mfa_service =
-    mfakit::async_service<pooled_store, mfakit::system_clock_source, mfakit::openssl_random, kdf_offload>;
+    mfakit::async_service<store_on_pool, mfakit::system_clock_source, mfakit::openssl_random, kdf_offload>;
 using request = beast::http::request<beast::http::string_body>;
 struct reply {
   unsigned status = 200;
@@ -230,7 +202,7 @@ int main(int argc, char** argv) try {
   asio::io_context io(1);
   asio::thread_pool store_pool(4);  // at most as many as the store's connections (8)
   asio::thread_pool kdf_pool(2);    // scrypt: one thread per core it may take
-  pooled_store store{&db, &store_pool};
+  store_on_pool store{&db, &store_pool};
   mfakit::service_options<kdf_offload> options;
   options.offload = kdf_offload{&kdf_pool};
   mfa_service svc(store, std::move(cfg), options);

@@ -83,6 +83,8 @@ class fair_pool {
   [[nodiscard]] std::size_t threads() const noexcept { return opt_.threads; }
   [[nodiscard]] std::size_t peak() const noexcept { return peak_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::size_t rejected() const noexcept { return rejected_.load(std::memory_order_relaxed); }
+  /// Jobs run (not the refused or dropped ones).
+  [[nodiscard]] std::size_t ran() const noexcept { return ran_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::chrono::microseconds average_job() const {
     const std::lock_guard lock(mutex_);
     return std::chrono::microseconds(static_cast<std::int64_t>(avg_us_));
@@ -288,6 +290,7 @@ class fair_pool {
       lock.unlock();
       const auto t0 = clock::now();
       j.task->run(true);
+      ran_.fetch_add(1, std::memory_order_relaxed);
       const auto t1 = clock::now();
       lock.lock();
       --running_;
@@ -310,6 +313,7 @@ class fair_pool {
   std::vector<std::thread> threads_;
   std::atomic<std::size_t> peak_{0};
   std::atomic<std::size_t> rejected_{0};
+  std::atomic<std::size_t> ran_{0};
 };
 
 }  // namespace mfakit_examples

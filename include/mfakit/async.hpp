@@ -296,7 +296,9 @@ concept awaitable_record_store = awaitable_record_store_in<S, tasks_of<S>>;
 /// (inline), or a callable that takes a compute_job and returns something a
 /// coroutine of `Tasks` can co_await, which completes once the job has run
 /// (for Asio: a post to a thread pool, as examples/minimal does). The job must run exactly
-/// once; if the awaitable throws before it ran, the loop runs it inline.
+/// once; if the awaitable throws offload_refused before it ran, the call answers
+/// errc::storage_failure with its retry_after; any other exception before it ran: the
+/// loop runs it inline.
 template <class O, class Tasks>
 concept offload_in = std::same_as<std::remove_cv_t<O>, no_offload> || requires(O& o, compute_job job) {
   { o(job) } -> detail::awaitable_in<detail::loop_promise_t<Tasks>>;
@@ -352,11 +354,20 @@ requires awaitable_record_store_in<Store, Tasks> && offload_in<Offload, Tasks>
           op.compute();
         } else {
           detail::tracked_job<Op> job{&op};
+          std::optional<std::int64_t> refused;
           try {
             co_await offload(compute_job(job));
+          } catch (const offload_refused& r) {
+            if (job.ran) throw;
+            refused = r.retry_after();  // the host's pool said no: the call answers busy
           } catch (...) {
             if (job.ran) throw;  // the job's own exception, as the synchronous loop gives it
-            // else the offload refused it (a pool shutting down): inline below
+            // else the offload failed before it ran (a pool shutting down): inline below
+          }
+          if (refused) {
+            result<typename Op::value_type> busy(store_failure());
+            busy.with_retry_after(*refused);
+            co_return std::move(busy);
           }
           if (!job.ran) op.compute();
         }
@@ -438,14 +449,40 @@ class async_service : public service_calls<async_service<Store, Clock, Rng, Offl
   /// those copies wiped when it ends.
   template <template <class> class Operation, class... Args>
   [[nodiscard]] auto call(const Args&... args) {
-    return owned_call<Operation>(detail::owned(args)...);
+    return owned_call<Operation>(&opts_.offload, detail::owned(args)...);
   }
 
+  /// The same calls with their costly steps on `offload` instead of the
+  /// options' one: for a host whose offload must know whom a job runs for
+  /// (a pool shared fairly between clients and users). Each call keeps its
+  /// own copy of the offload; the view refers to this service.
+  ///     co_await svc.with_offload(kdf_for(client, user)).enable(user, code);
+  class offloaded : public service_calls<offloaded> {
+   public:
+    template <template <class> class Operation, class... Args>
+    [[nodiscard]] auto call(const Args&... args) {
+      return svc_->template owned_call<Operation>(offload_, detail::owned(args)...);
+    }
+
+   private:
+    friend async_service;
+    offloaded(async_service& svc, Offload offload) : svc_(&svc), offload_(std::move(offload)) {}
+    async_service* svc_;
+    Offload offload_;
+  };
+  [[nodiscard]] offloaded with_offload(Offload offload) { return offloaded(*this, std::move(offload)); }
+
  private:
-  template <template <class> class Operation, class... Args>
-  call_type<typename Operation<context>::value_type> owned_call(Args... args) {
+  // Held: Offload* (the options' offload) or an Offload of the call's own (with_offload)
+  template <template <class> class Operation, class Held, class... Args>
+  call_type<typename Operation<context>::value_type> owned_call(Held offload, Args... args) {
     const detail::wipe_at_exit wipe([&]() noexcept { (detail::wipe_if_string(args), ...); });
-    co_return co_await run_async_in<Tasks>(store_, Operation<context>(ctx(), args...), opts_.offload);
+    Offload* off = nullptr;
+    if constexpr (std::is_pointer_v<Held>)
+      off = offload;
+    else
+      off = &offload;
+    co_return co_await run_async_in<Tasks>(store_, Operation<context>(ctx(), args...), *off);
   }
 
   [[nodiscard]] context ctx() noexcept {

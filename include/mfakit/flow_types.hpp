@@ -73,6 +73,22 @@ struct flow_config {
 /// costly step inline, on the thread that resumed it.
 struct no_offload {};
 
+/// What an offload's awaitable throws when it refuses a job without running
+/// it (a pool at its bound, a wait it could not meet): the call answers
+/// errc::storage_failure carrying this retry_after (a host answers 503 with
+/// Retry-After), its job never runs and nothing of it is stored (a login
+/// challenge's attempt the call had reserved stays spent). Any other
+/// exception from an offload before its job ran: the loop runs the job inline.
+class offload_refused : public std::runtime_error {
+ public:
+  explicit offload_refused(std::int64_t retry_after_seconds)
+      : std::runtime_error("mfakit: offload refused the job"), retry_after_(retry_after_seconds) {}
+  [[nodiscard]] std::int64_t retry_after() const noexcept { return retry_after_; }
+
+ private:
+  std::int64_t retry_after_;
+};
+
 /// How a service drives the rules (beside the rules themselves, flow_config):
 /// how many compare-and-swap rounds a request may lose, where events go, and
 /// where the coroutine loop runs an operation's costly steps (async.hpp).

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include <mfakit/async.hpp>
 #include <mfakit/otp.hpp>
@@ -206,4 +207,76 @@ TEST_CASE("an offload that refuses a job: the loop runs it inline, and a job tha
   mfakit::async_service throwing(store, mfakit::testing::detail::conformance_config(),
                                  mfakit::service_options<throwing_job_offload>{});
   CHECK_THROWS_AS(mfakit::sync_wait(throwing.regenerate_backup_codes("cy")), std::bad_alloc);
+}
+
+namespace {
+/// An offload at its bound: it refuses the job without running it.
+struct busy_offload {
+  struct awaiter {
+    [[nodiscard]] bool await_ready() const noexcept { return true; }
+    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    void await_resume() const { throw mfakit::offload_refused(7); }
+  };
+  awaiter operator()(mfakit::compute_job /*job*/) const { return {}; }
+};
+/// Runs the job inline and counts it under its name.
+struct named_offload {
+  std::string name;
+  std::vector<std::string>* ran = nullptr;
+  struct awaiter {
+    mfakit::compute_job job;
+    const named_offload* self;
+    [[nodiscard]] bool await_ready() const noexcept { return true; }
+    void await_suspend(std::coroutine_handle<>) const noexcept {}
+    void await_resume() const {
+      job();
+      if (self->ran != nullptr) self->ran->push_back(self->name);
+    }
+  };
+  awaiter operator()(mfakit::compute_job job) const { return {job, this}; }
+};
+}  // namespace
+
+TEST_CASE("an offload that answers offload_refused: the call answers storage_failure with its retry_after, "
+          "nothing stored",
+          "[async][offload]") {
+  mfakit::memory_store memory;
+  mfakit::testing::awaitable_adapter<mfakit::memory_store> store(memory);
+  mfakit::async_service busy(store, mfakit::testing::detail::conformance_config(),
+                             mfakit::service_options<busy_offload>{});
+  auto s = mfakit::sync_wait(busy.setup("di", "di@example.com"));
+  REQUIRE(s);
+  const auto now = mfakit::unix_seconds(mfakit::system_clock_source{}.now());
+  const std::string code = mfakit::totp(s->key.bytes(), now)->to_string();
+  auto e = mfakit::sync_wait(busy.enable("di", code));
+  REQUIRE_FALSE(e);
+  CHECK(e.error() == mfakit::errc::storage_failure);
+  CHECK(e.retry_after() == 7);
+  auto st = mfakit::sync_wait(busy.status("di"));
+  REQUIRE(st);
+  CHECK_FALSE(st->totp_enabled);
+  CHECK(st->setup_pending);
+  // a malformed code is refused before the compute step: the offload is never asked
+  auto malformed = mfakit::sync_wait(busy.enable("di", "12"));
+  REQUIRE_FALSE(malformed);
+  CHECK(malformed.error() == mfakit::errc::malformed_code);
+}
+
+TEST_CASE("with_offload: a call's costly steps go to the offload it was given, not the service's",
+          "[async][offload]") {
+  mfakit::memory_store memory;
+  mfakit::testing::awaitable_adapter<mfakit::memory_store> store(memory);
+  std::vector<std::string> ran;
+  mfakit::service_options<named_offload> options;
+  options.offload = named_offload{"service", &ran};
+  mfakit::async_service svc(store, mfakit::testing::detail::conformance_config(), options);
+  auto s = mfakit::sync_wait(svc.setup("ed", "ed@example.com"));
+  REQUIRE(s);
+  const auto now = mfakit::unix_seconds(mfakit::system_clock_source{}.now());
+  const std::string code = mfakit::totp(s->key.bytes(), now)->to_string();
+  auto e = mfakit::sync_wait(svc.with_offload(named_offload{"ed's", &ran}).enable("ed", code));
+  REQUIRE(e);
+  auto r = mfakit::sync_wait(svc.regenerate_backup_codes("ed"));
+  REQUIRE(r);
+  CHECK(ran == std::vector<std::string>{"ed's", "service"});
 }

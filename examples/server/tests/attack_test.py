@@ -4,6 +4,8 @@
   takeover     a session from before TOTP was enabled ends with the enable; its refresh token is refused;
                regenerate and disable ask a password-only session for a code; a family lives 30 days from
                its login, however often it rotates; a password change ends the old sessions
+  checks_first enable with a malformed, wrong or throttled code and a backup code on a throttled login run
+               no scrypt (the KDF pool's exit line counts the jobs it ran)
   kdf_fair     another user's login is answered in about its quiet time while 14 networks send failing
                logins and a logged-in user floods enable; beyond the wait bound: 503 + Retry-After at once
   setup_flood  status throughput under 64 connections of one user's setup stays within 2x of its quiet figure
@@ -276,6 +278,39 @@ t = [threading.Thread(target=run) for _ in range(64)]
 [x.start() for x in t]; [x.join() for x in t]
 print(codes)
 '''
+
+
+def test_checks_first(binary, work):
+    """Refusals the code decides cost no scrypt: enable with a malformed, wrong or throttled code, and a backup
+    code on a live challenge of a throttled account, queue nothing on the KDF pool (its exit line counts the
+    jobs it ran: the three password and enable checks below, no more)."""
+    clock = Clock(os.path.join(work, "first-clock"))
+    srv = start(binary, work, "first", clock=clock, extra=["--kdf-threads", "1"])
+    try:
+        alice = expect(login(srv, ALICE), 200, "a password login (KDF job 1)")
+        setup = expect(srv.request("POST", "/api/v1/me/mfa/totp/setup", token=alice["token"]), 200, "setup")
+        enable = "/api/v1/me/mfa/totp/enable"
+        expect(srv.request("POST", enable, {"code": "12"}, token=alice["token"]), 422, "enable, a malformed code")
+        expect(srv.request("POST", enable, {"code": totp(setup["secret"], clock.now() + 600)}, token=alice["token"]),
+               422, "enable, a wrong code")
+        got = srv.request("POST", enable, {"code": totp(setup["secret"], clock.now())}, token=alice["token"])
+        check(got[0] == 429, f"enable right after the failure: throttled ({got[0]})")
+        clock.advance(30)
+        codes = expect(srv.request("POST", enable, {"code": totp(setup["secret"], clock.now())},
+                                   token=alice["token"]), 200, "enable (KDF job 2: the backup codes)")["backupCodes"]
+        challenge = expect(login(srv, ALICE), 200, "the password step (KDF job 3)")
+        expect(srv.request("POST", "/api/auth/mfa/verify", {"mfaToken": challenge["mfa_token"],
+                                                            "code": totp(setup["secret"], clock.now() + 600)}),
+               401, "a wrong TOTP code")
+        got = srv.request("POST", "/api/auth/mfa/verify",
+                          {"mfaToken": challenge["mfa_token"], "code": codes[0], "type": "backup"})
+        check(got[0] == 429, f"a backup code right after the failure: throttled ({got[0]})")
+    finally:
+        code = srv.stop()
+    log = srv.log()
+    line = log[log.find("stopped;"):][:300]
+    check(code == 0 and "kdf pool 1 threads" in line and ", 3 run;" in line,
+          "the KDF pool ran the password checks and the enable only: " + line)
 
 
 def test_setup_flood(binary, work):
@@ -573,7 +608,8 @@ def test_body_limit(binary, work):
         check(srv.stop() == 0, "exit 0")
 
 
-TESTS = {"takeover": test_takeover, "kdf_fair": test_kdf_fair, "setup_flood": test_setup_flood, "drip": test_drip,
+TESTS = {"takeover": test_takeover, "kdf_fair": test_kdf_fair, "checks_first": test_checks_first,
+         "setup_flood": test_setup_flood, "drip": test_drip,
          "rehash": test_rehash, "dual_stack": test_dual_stack, "lockout": test_lockout,
          "refresh_flood": test_refresh_flood, "jwt_wipe": test_jwt_wipe, "body_limit": test_body_limit}
 SESSION_TESTS = ["takeover", "lockout"]  # the ones run again on PostgreSQL (--store)

@@ -775,7 +775,7 @@ def test_verify_flood(binary, work):
     finally:
         code = srv.stop()
     log = srv.log()
-    check(code == 0 and "kdf pool 1 threads, peak 1 queued, 0 refused" in log,
+    check(code == 0 and "kdf pool 1 threads, peak 1 queued, 0 refused, 1 run;" in log,
           "only the login reached the KDF pool: " + log[log.find("stopped;"):][:200])
 
 
