@@ -230,7 +230,9 @@ net::awaitable<reply> login(host& h, const passkey_site& site, request& req, con
   auto r = co_await h.mfa(p, {}).passkey_login(site.settings, parsed->raw_id, parsed->client_data_json,
                                                 parsed->authenticator_data, parsed->signature, parsed->user_handle);
   if (!r) {
-    if (r.error() == mfakit::errc::storage_failure) co_return store_refusal(r);
+    // the store's (a lost race on the user's credential set after the retries, or the KDF pool refused the
+    // job): 503, try again; anything else is the assertion's
+    if (store_error(r.error())) co_return store_refusal(r);
     co_return web::error_reply(401, "passkey login failed");
   }
   // a passkey with user verification is two factors: a session at once, also for TOTP users
