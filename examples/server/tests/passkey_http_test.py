@@ -335,8 +335,16 @@ def run(srv):
     (st, body, _), _ = srv.passkey_login(t, email=tia_email)
     check(st == 200 and "mfa_required" not in body and jwt_claims(body["token"])["amr"] == ["passkey"],
           f"tia's passkey login: a session at once ({st} {body})")
-    status = expect(srv.request("GET", STATUS, token=body["token"]), 200, "tia's status")
+    passkey_session = body["token"]
+    status = expect(srv.request("GET", STATUS, token=passkey_session), 200, "tia's status")
     check(status["totpEnabled"] is True and status["passkeysCount"] == 1, f"tia's status ({status})")
+    # the passkey session passed two factors: new backup codes want the password only (a password
+    # session of a TOTP user would need a code too)
+    expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate", {"password": password}, token=tia), 403,
+           "regenerate from tia's password session without a code")
+    codes = expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate", {"password": password},
+                               token=passkey_session), 200, "regenerate from tia's passkey session")
+    check(len(codes["backupCodes"]) == 10, "ten new backup codes")
     return seen
 
 
