@@ -15,7 +15,10 @@
 // A job is refused at once (no queueing) when
 //  - jobs wait that would go before it, and its expected wait (those, and
 //    half of each running one, times the measured average job time, over
-//    the threads) is beyond max_wait: the pool could not start it in time;
+//    the threads) is beyond max_wait: the pool could not start it in time
+//    (for a key that wasted half a job's work lately, every waiting job
+//    counts, lighter ones still to come go before it too, and the bound is
+//    half of max_wait);
 //  - one of its keys already has `share` jobs waiting or running;
 //  - `max_queued` jobs wait or run (a bound on memory).
 // A job that waited beyond max_wait anyway (jobs of lighter keys went
@@ -83,6 +86,11 @@ class fair_pool {
   [[nodiscard]] std::size_t threads() const noexcept { return opt_.threads; }
   [[nodiscard]] std::size_t peak() const noexcept { return peak_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::size_t rejected() const noexcept { return rejected_.load(std::memory_order_relaxed); }
+  /// A key's load: jobs of it running now plus the work it did lately, decaying (what orders the queue).
+  [[nodiscard]] double load(const std::string& key) const {
+    const std::lock_guard lock(mutex_);
+    return load_locked(key, clock::now());
+  }
   /// Jobs run (not the refused or dropped ones).
   [[nodiscard]] std::size_t ran() const noexcept { return ran_.load(std::memory_order_relaxed); }
   [[nodiscard]] std::chrono::microseconds average_job() const {
@@ -104,14 +112,17 @@ class fair_pool {
     auto ran = co_await boost::asio::async_initiate<const boost::asio::use_awaitable_t<>&, void(std::optional<R>)>(
         [this, &f, &keys](auto handler) {
           auto work = boost::asio::make_work_guard(boost::asio::get_associated_executor(handler));
-          auto task = [&f, handler = std::move(handler), work = std::move(work)](bool go) mutable {
-            std::optional<R> r;
-            if (go) {
+          // run(): the work, on a pool thread; finish(): its answer to the awaiting coroutine, once
+          // the pool has booked the job (so a credit() after the co_await finds its charge)
+          auto task = [&f, handler = std::move(handler), work = std::move(work),
+                       r = std::optional<R>()](bool finish) mutable {
+            if (!finish) {
               try {
                 r.emplace(f());
               } catch (...) {
                 r.reset();
               }
+              return;
             }
             auto ex = work.get_executor();
             boost::asio::post(ex, [handler = std::move(handler), r = std::move(r), work = std::move(work)]() mutable {
@@ -161,18 +172,20 @@ class fair_pool {
     double served = 0;  ///< jobs' worth of recent work, decaying
     clock::time_point at{};
   };
-  /// A move-only job body: run(true) does the work, run(false) answers "not run".
+  /// A move-only job body: run() does the work, finish() answers (without a run: "not run").
   struct task_base {
     task_base() = default;
     task_base(const task_base&) = delete;
     task_base& operator=(const task_base&) = delete;
     virtual ~task_base() = default;
-    virtual void run(bool go) = 0;
+    virtual void run() = 0;
+    virtual void finish() = 0;
   };
   template <class T>
   struct task_of final : task_base {
     explicit task_of(T&& t) : fn(std::move(t)) {}
-    void run(bool go) override { fn(go); }
+    void run() override { fn(false); }
+    void finish() override { fn(true); }
     T fn;
   };
   struct job {
@@ -208,15 +221,22 @@ class fair_pool {
         return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil(avg_us_ * 1e-6)));
     }
     const double mine = priority_locked(keys, now);
+    // a key that wasted work lately goes behind every lighter job, those waiting and those still to
+    // come: only the whole queue bounds its wait (counting just the lighter ones admitted it, and
+    // the lighter ones that came later left it to be dropped at max_wait: a 503 after 10 s, not at once)
+    const bool wasteful = mine >= 0.5;
     std::size_t ahead = 0;
     for (const auto& j : jobs_)
-      if (priority_locked(j.keys, now) <= mine) ++ahead;
+      if (wasteful || priority_locked(j.keys, now) <= mine) ++ahead;
     // the running jobs are half done on average; a job with none ahead is always taken (it goes next)
     const double wait_us = (0.5 * static_cast<double>(running_) + static_cast<double>(ahead)) /
                            static_cast<double>(opt_.threads) * avg_us_;
     const double max_us = static_cast<double>(opt_.max_wait.count()) * 1000.0;
-    if (ahead > 0 && wait_us > max_us)
-      return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((wait_us - max_us) * 1e-6)));
+    // and half the wait only: the estimate is a mean, and a job admitted at its edge waited the whole
+    // max_wait and was dropped anyway
+    const double bound_us = wasteful ? max_us / 2 : max_us;
+    if (ahead > 0 && wait_us > bound_us)
+      return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((wait_us - bound_us) * 1e-6)));
     for (const auto& k : keys)
       if (!k.empty()) ++keys_[k].in_system;
     ++reserved_;
@@ -280,7 +300,7 @@ class fair_pool {
       if (now - j.queued > opt_.max_wait || stop_) {  // its client has waited long enough: 503
         release_locked(j.keys, false, 0, now);
         lock.unlock();
-        j.task->run(false);
+        j.task->finish();
         lock.lock();
         continue;
       }
@@ -289,7 +309,7 @@ class fair_pool {
       ++running_;
       lock.unlock();
       const auto t0 = clock::now();
-      j.task->run(true);
+      j.task->run();
       ran_.fetch_add(1, std::memory_order_relaxed);
       const auto t1 = clock::now();
       lock.lock();
@@ -297,6 +317,11 @@ class fair_pool {
       const double us = static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(t1 - t0).count());
       avg_us_ = 0.8 * avg_us_ + 0.2 * us;
       release_locked(j.keys, true, 1.0, t1);  // one job's worth, whatever it cost (credit() gives back as much)
+      // answered only now: a caller that credits its job back on resuming must find the job booked
+      // (answered before, its credit came first, was clamped at 0, and the job's charge then stuck)
+      lock.unlock();
+      j.task->finish();
+      lock.lock();
     }
   }
 

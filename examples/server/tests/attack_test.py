@@ -206,7 +206,10 @@ def test_kdf_fair(binary, work):
 
         def own_logins():
             while not stop.is_set():
-                post_from(srv.port, "127.0.20.1", "/api/auth", {"email": CAROL[0], "password": CAROL[1]})
+                got = post_from(srv.port, "127.0.20.1", "/api/auth", {"email": CAROL[0], "password": CAROL[1]})
+                if got[0] == 429:  # her address's budget is spent (refused checks count): she waits as told;
+                    # spinning on 429s (22,000 in a run) took the test machine's cores from the server's scrypt
+                    time.sleep(min(5, int(got[2].get("Retry-After", "1"))) if got[2] else 1)
 
         attackers = [threading.Thread(target=failing_logins, args=(n,)) for n in range(2, 16)]
         attackers += [threading.Thread(target=enable_flood) for _ in range(4)] + [threading.Thread(target=own_logins)]
@@ -224,17 +227,19 @@ def test_kdf_fair(binary, work):
         try:
             for _ in range(4):
                 got = post_from(srv.port, "127.0.1.1", "/api/auth", {"email": BOB[0], "password": BOB[1]})
-                under.append((got[0], got[3]))
+                under.append((got[0], got[3]) if got[0] == 200 else (got[0], got[3], got[1]))
                 time.sleep(1)
         finally:
             stop.set()
             for t in attackers:
                 t.join()
         limit = 4 * normal + 3.0  # a running check to finish, then its own, on a CPU the attackers share
-        check(all(code == 200 for code, _ in under), f"bob's logins under attack all 200: {under}")
-        check(max(t for _, t in under) <= limit,
-              f"and within about their quiet time: worst {max(t for _, t in under):.2f} s, quiet {normal:.2f} s "
+        check(all(u[0] == 200 for u in under), f"bob's logins under attack all 200: {under}")
+        check(max(u[1] for u in under) <= limit,
+              f"and within about their quiet time: worst {max(u[1] for u in under):.2f} s, quiet {normal:.2f} s "
               f"(limit {limit:.2f} s)")
+        print(f"  kdf_fair: bob's login quiet {normal:.2f} s, under attack {', '.join(f'{u[1]:.2f}' for u in under)} s "
+              f"(bound {limit:.2f} s)")
         refused = [a for a in answers if a[0] == 503]
         check(len(refused) > 0, f"the attack met the wait bound: 503s ({len(answers)} answers)")
         check(all(a[1] is not None and int(a[1]) >= 1 for a in refused), "every 503 has a Retry-After")
