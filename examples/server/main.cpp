@@ -90,6 +90,7 @@ int main(int argc, char** argv) try {
   const mfakit::scrypt_params password_cost = opt.fast_kdf ? fast : mfakit_examples::password_cost;
   demo::put_users(*db.accounts, opt, password_cost, clock.seconds());
   demo::dummy_password dummy = demo::make_dummy_password(password_cost);
+  opt.passkeys.decoy_key = demo::passkey_decoy_key(jwt_secret);
   const mfakit_examples::jwt::hs256 signer(mfakit::as_bytes(jwt_secret));
   mfakit::cleanse(jwt_secret.data(), jwt_secret.size());  // the signer keeps its own copy (OpenSSL's MAC context)
 
@@ -122,6 +123,7 @@ int main(int argc, char** argv) try {
   demo::add_page_routes(routes);
   demo::add_auth_routes(routes, h);
   demo::add_mfa_routes(routes, h);
+  const auto passkeys = demo::add_passkey_routes(routes, h, opt.passkeys, opt.issuer);
 
   const net::ip::tcp::endpoint at(net::ip::make_address(opt.host), opt.port);
   std::unique_ptr<mfakit_examples::web::server> server;
@@ -164,6 +166,7 @@ int main(int argc, char** argv) try {
   server->start();
   net::co_spawn(*contexts[0], h.sweeper(), net::detached);
   const auto ep = server->local_endpoint();
+  passkeys->listening_on(ep.port());  // the default origin (before any request: no context runs yet)
   const std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
   fmt::print("mfakit_demo_server: db {}, {} io threads, {} db threads, {} kdf threads, users:",
              opt.db.substr(0, opt.db.find(':')), opt.threads, opt.db_threads, opt.kdf_threads);

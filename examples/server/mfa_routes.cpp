@@ -14,6 +14,7 @@
 #include "audit_log.hpp"
 #include "client_network.hpp"
 #include "json_body.hpp"
+#include "passkey_routes.hpp"
 #include "qr_png.hpp"
 #include "router.hpp"
 #include "session_limits.hpp"
@@ -29,7 +30,9 @@ net::awaitable<reply> status(host& h, request& req, const peer& /*p*/) {
   const std::string& user = std::get<session>(authenticated).claims->sub;
   auto r = co_await h.service.status(user);
   if (!r) co_return refusal(mhttp::endpoint::status, r);
-  co_return text_reply(200, mhttp::status_body(*r, 0));  // the demo has no passkeys
+  auto passkeys = co_await passkey_count(h, user);
+  if (!passkeys) co_return unavailable();
+  co_return text_reply(200, mhttp::status_body(*r, *passkeys));
 }
 
 /// Ends a user's running setup (setup_cache::begin) however the handler leaves.

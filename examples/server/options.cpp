@@ -28,7 +28,7 @@ constexpr std::string_view usage_text =
     "         [--request-timeout-ms N] [--header-timeout-ms N] [--min-bytes-per-s N] [--max-body-bytes N]\n"
     "         [--shutdown-grace-ms N]\n"
     "         [--sweep-interval-ms N] [--session-cache-ms N] [--trusted-proxy IP]... [--no-access-log]\n"
-    "         [--log-buffer-kib N]\n"
+    "         [--log-buffer-kib N] [--rp-id ID] [--rp-name NAME] [--origin ORIGIN]...\n"
     "         test hooks: [--insecure-fast-kdf] [--clock-offset-file P]\n"
     "  aliases: --port N (= --listen 127.0.0.1:N), --store SPEC (= --db SPEC)\n"
     "  environment: MFAKIT_DEMO_SEALING_KEY (64 hex digits), MFAKIT_DEMO_JWT_SECRET, MFAKIT_DEMO_PORT\n";
@@ -162,6 +162,7 @@ options parse_args(int argc, char** argv) {
       o.fast_kdf = true;
     } else if (a == "--clock-offset-file") {
       o.clock_offset_file = value();
+    } else if (parse_passkey_flag(o.passkeys, a, value, usage_error)) {
     } else if (a == "--help" || a == "-h") {
       std::fputs(usage_text.data(), stdout);
       std::exit(0);
@@ -169,6 +170,7 @@ options parse_args(int argc, char** argv) {
       usage_error(fmt::format("unknown option {}", a));
     }
   }
+  check_passkey_flags(o.passkeys, usage_error);
   if (o.db != "memory" && o.db.rfind("sqlite:", 0) != 0 && o.db.rfind("postgresql://", 0) != 0 &&
       o.db.rfind("postgres://", 0) != 0 && o.db.rfind("postgres:", 0) != 0)
     usage_error("--db is memory, sqlite:PATH, postgresql://... or postgres:CONNINFO");

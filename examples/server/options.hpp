@@ -14,6 +14,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "http_server.hpp"
+#include "passkey_routes.hpp"
 
 namespace mfakit_examples::demo {
 
@@ -47,6 +48,7 @@ struct options {
   bool fast_kdf = false;
   std::string clock_offset_file;
   std::size_t log_buffer_kib = 4096;
+  passkey_flags passkeys;  ///< --rp-id, --rp-name, --origin (passkey_routes.hpp)
 };
 
 /// Bad command line: one line on stderr, exit status 2.

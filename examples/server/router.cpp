@@ -25,7 +25,15 @@ net::awaitable<reply> router::dispatch(request& req, const peer& p) const {
   const std::string_view target(req.target().data(), req.target().size());
   const std::string_view path = target.substr(0, target.find('?'));
   const auto it = std::find_if(routes_.begin(), routes_.end(), [&](const route& r) { return r.path == path; });
-  if (it == routes_.end()) co_return web::error_reply(404, "Not found");
+  if (it == routes_.end()) {
+    for (const auto& [prefix, f] : prefixes_) {
+      if (!path.starts_with(prefix)) continue;
+      if (host_.settings.trusted_proxies.empty()) co_return co_await f(req, p);
+      const peer client{host_.client_address(req, p)};
+      co_return co_await f(req, client);
+    }
+    co_return web::error_reply(404, "Not found");
+  }
   for (const auto& [method, f] : it->methods) {
     if (method != req.method()) continue;
     if (host_.settings.trusted_proxies.empty()) co_return co_await f(req, p);

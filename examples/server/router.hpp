@@ -30,6 +30,9 @@ class router {
   void add(web::http::verb method, std::string_view path, handler f);
   void get(std::string_view path, handler f) { add(web::http::verb::get, path, std::move(f)); }
   void post(std::string_view path, handler f) { add(web::http::verb::post, path, std::move(f)); }
+  /// Every path under `prefix` that no route above has (DELETE /api/v1/passkey/{id}): f answers it,
+  /// whatever the method (its 404 and 405 are its own).
+  void add_prefix(std::string_view prefix, handler f) { prefixes_.emplace_back(std::string(prefix), std::move(f)); }
 
   /// The reply of the request's route (the server's handler).
   net::awaitable<reply> dispatch(request& req, const peer& p) const;
@@ -42,6 +45,7 @@ class router {
   };
   const host& host_;
   std::vector<route> routes_;
+  std::vector<std::pair<std::string, handler>> prefixes_;
 };
 
 /// The demo page: GET /, /app.js, /app.css (web/, compiled in).

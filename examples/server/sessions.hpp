@@ -152,7 +152,9 @@ class session_cache {
 }
 /// Whether the session passed a second factor at its login.
 [[nodiscard]] inline bool second_factor(const mfakit_examples::jwt::claims& c) {
-  return std::any_of(c.amr.begin(), c.amr.end(), [](const std::string& m) { return m == "otp" || m == "backup"; });
+  // a passkey login with user verification is two factors on its own
+  return std::any_of(c.amr.begin(), c.amr.end(),
+                     [](const std::string& m) { return m == "otp" || m == "backup" || m == "passkey"; });
 }
 
 }  // namespace mfakit_examples::demo

@@ -89,6 +89,13 @@ class service_calls {
   [[nodiscard]] auto passkey_login_options(const passkey_settings& s) {
     return self().template call<passkey_login_options_operation>(s);
   }
+  /// Request options of a login that named its account (by email, say):
+  /// allowCredentials of the user's passkeys, or one stable made-up id
+  /// (s.decoy_key) for a user without any, known or not. Only a credential
+  /// of `user` can then log in on them.
+  [[nodiscard]] auto passkey_login_options(const passkey_settings& s, std::string_view user) {
+    return self().template call<passkey_login_options_operation>(s, user);
+  }
   /// A passwordless login: the user whose passkey signed.
   [[nodiscard]] auto passkey_login(const passkey_settings& s, byte_view credential_id, byte_view client_data_json,
                                    byte_view authenticator_data, byte_view signature, byte_view user_handle) {

@@ -43,14 +43,133 @@
     $('enable-code').value = '';
   }
 
+  // --- passkeys: WebAuthn Level 3 JSON helpers where the browser has them, base64url by hand where not
+  const b64uToBytes = (s) => {
+    const bin = atob(s.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (s.length % 4)) % 4));
+    return Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  };
+  const bytesToB64u = (buf) => btoa(String.fromCharCode(...new Uint8Array(buf)))
+    .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  const descriptors = (list) => (list || []).map((d) => ({ ...d, id: b64uToBytes(d.id) }));
+
+  function creationOptions(json) {
+    if (typeof PublicKeyCredential.parseCreationOptionsFromJSON === 'function') {
+      return PublicKeyCredential.parseCreationOptionsFromJSON(json);
+    }
+    return { ...json, challenge: b64uToBytes(json.challenge), user: { ...json.user, id: b64uToBytes(json.user.id) },
+      excludeCredentials: descriptors(json.excludeCredentials) };
+  }
+  function requestOptions(json) {
+    if (typeof PublicKeyCredential.parseRequestOptionsFromJSON === 'function') {
+      return PublicKeyCredential.parseRequestOptionsFromJSON(json);
+    }
+    return { ...json, challenge: b64uToBytes(json.challenge), allowCredentials: descriptors(json.allowCredentials) };
+  }
+  function credentialJSON(cred) {
+    if (typeof cred.toJSON === 'function') return cred.toJSON();
+    const r = cred.response;
+    const response = { clientDataJSON: bytesToB64u(r.clientDataJSON) };
+    if (r.attestationObject) {
+      response.attestationObject = bytesToB64u(r.attestationObject);
+      response.transports = typeof r.getTransports === 'function' ? r.getTransports() : [];
+    } else {
+      response.authenticatorData = bytesToB64u(r.authenticatorData);
+      response.signature = bytesToB64u(r.signature);
+      if (r.userHandle) response.userHandle = bytesToB64u(r.userHandle);
+    }
+    return { id: cred.id, rawId: bytesToB64u(cred.rawId), type: cred.type, response,
+      clientExtensionResults: cred.getClientExtensionResults(), authenticatorAttachment: cred.authenticatorAttachment };
+  }
+  const passkeysSupported = () => typeof window.PublicKeyCredential === 'function' && navigator.credentials;
+
+  async function refreshPasskeys() {
+    const { status, data } = await api('GET', '/api/v1/passkey');
+    if (status === 401) return loggedOut('Your session ended; log in again.');
+    if (status !== 200) return say(data.error || `Passkey list failed (${status})`, true);
+    const list = $('passkey-list');
+    list.replaceChildren(...data.map((p) => {
+      const li = document.createElement('li');
+      li.dataset.id = p.id;
+      const name = document.createElement('span');
+      name.className = 'pk-name';
+      name.textContent = p.name;
+      const when = document.createElement('span');
+      when.className = 'pk-when';
+      when.textContent = p.lastUsedAt ? `last used ${p.lastUsedAt}` : `added ${p.createdAt}`;
+      const del = document.createElement('button');
+      del.type = 'button';
+      del.className = 'danger pk-delete';
+      del.textContent = 'Delete';
+      del.addEventListener('click', () => busy(del, async () => {
+        const r = await api('DELETE', `/api/v1/passkey/${encodeURIComponent(p.id)}`);
+        if (r.status !== 200) return say(r.data.error || `Delete failed (${r.status})`, true);
+        say(`Passkey "${p.name}" deleted. Your other sessions were signed out.`);
+        await refreshStatus();
+      }));
+      li.append(name, when, del);
+      return li;
+    }));
+  }
+
+  $('passkey-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    busy($('passkey-add-btn'), async () => {
+      if (!passkeysSupported()) return say('This browser has no passkey support.', true);
+      const name = $('passkey-name').value.trim();
+      const opts = await api('POST', '/api/v1/passkey/register/options');
+      if (opts.status !== 200) return say(opts.data.error || `Passkey options failed (${opts.status})`, true);
+      let cred;
+      try {
+        cred = await navigator.credentials.create({ publicKey: creationOptions(opts.data) });
+      } catch (e) {
+        return say(`No passkey was made: ${e.name}`, true);
+      }
+      const { status, data } = await api('POST', '/api/v1/passkey/register', { name, response: credentialJSON(cred) });
+      if (status !== 200) return say(data.error || `Passkey registration failed (${status})`, true);
+      say(`Passkey "${data.name}" added. Your other sessions were signed out.`);
+      await refreshStatus();
+    });
+  });
+
+  $('passkey-login-btn').addEventListener('click', () => busy($('passkey-login-btn'), async () => {
+    say('');
+    if (!passkeysSupported()) return say('This browser has no passkey support.', true);
+    const email = $('email').value.trim();
+    const opts = await api('POST', '/api/auth/passkey/login/options', email ? { email } : {});
+    if (opts.status !== 200) return say(opts.data.error || `Passkey options failed (${opts.status})`, true);
+    let cred;
+    try {
+      cred = await navigator.credentials.get({ publicKey: requestOptions(opts.data) });
+    } catch (e) {
+      return say(`No passkey was used: ${e.name}`, true);
+    }
+    const { status, data } = await api('POST', '/api/auth/passkey/login', { response: credentialJSON(cred) });
+    if (status !== 200 || !data.token) return say(data.error || `Passkey login failed (${status})`, true);
+    state.email = email || whoIs(data.token);
+    await signedIn(data.token);
+    say('Signed in with a passkey.');
+  }));
+
+  // the account a token names (its "sub"): shown on the page only
+  function whoIs(token) {
+    try {
+      const part = token.split('.')[1];
+      return JSON.parse(new TextDecoder().decode(b64uToBytes(part))).sub || '';
+    } catch (_) {
+      return '';
+    }
+  }
+
   async function refreshStatus() {
     const { status, data } = await api('GET', '/api/v1/me/mfa/status');
     if (status === 401) return loggedOut('Your session ended; log in again.');
     if (status !== 200) return say(data.error || `Status failed (${status})`, true);
     $('status-totp').textContent = data.totpEnabled ? 'On' : 'Off';
     $('status-backup').textContent = data.totpEnabled ? String(data.backupCodesRemaining) : '–';
+    $('status-passkeys').textContent = String(data.passkeysCount);
     $('setup-btn').hidden = data.totpEnabled;
     $('manage-panel').hidden = !data.totpEnabled;
+    await refreshPasskeys();
   }
 
   async function signedIn(token) {
@@ -71,6 +190,7 @@
     clearSetup();
     $('backup-codes').replaceChildren();
     $('codes-panel').hidden = true;
+    $('passkey-list').replaceChildren();
     show('login-section');
     say(text);
   }

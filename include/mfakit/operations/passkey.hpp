@@ -59,6 +59,12 @@ struct passkey_settings {
   std::string rp_name;
   webauthn::registration_policy registration;
   webauthn::assertion_policy assertion;
+  /// The HMAC key of the made-up credential id that login options by user
+  /// list for a user without passkeys (32 random bytes, the same on every
+  /// server and across restarts, so the made-up id is stable). Needed by
+  /// passkey_login_options(settings, user) only; keep it secret: who has it
+  /// can tell a made-up id from a real one.
+  std::vector<unsigned char> decoy_key;
 };
 
 // --- records ---------------------------------------------------------------------
@@ -493,7 +499,14 @@ class passkey_registration_options_operation
 };
 
 /// The options of a passwordless login: stores the ceremony, returns the
-/// request options (no allowCredentials: a discoverable credential).
+/// request options. Without a user: no allowCredentials (a discoverable
+/// credential of anyone). With a user (a login that named its account):
+/// allowCredentials of the user's passkeys, and for a user without any (or
+/// no such user: the flow cannot tell, and does the same work) one made-up
+/// id, HMAC-SHA256(settings.decoy_key, user), stable across calls. So the
+/// answer has the same shape for an unknown user, a user without passkeys
+/// and a user with one. The ceremony then belongs to that user: a login on
+/// it by another user's credential is refused.
 template <class Ctx>
 class passkey_login_options_operation
     : public detail::passkey_steps<passkey_login_options_operation<Ctx>, passkey_options_result, Ctx> {
@@ -501,28 +514,57 @@ class passkey_login_options_operation
   friend base;
 
  public:
-  passkey_login_options_operation(Ctx ctx, const passkey_settings& s) : base(ctx, {}, false) {
+  passkey_login_options_operation(Ctx ctx, const passkey_settings& s) : base(ctx, {}, false), s_(s) {
+    if (this->running()) store({});
+  }
+  passkey_login_options_operation(Ctx ctx, const passkey_settings& s, std::string_view user)
+      : base(ctx, user, true), s_(s), user_(user) {
     if (!this->running()) return;
+    if (s_.decoy_key.empty()) { this->fail(errc::invalid_argument); return; }
+    this->load(passkey_set_key(user_));
+  }
+
+ private:
+  /// The user's set (login options by user only).
+  void loaded(std::optional<std::string_view> bytes, std::uint64_t /*version*/) {
+    std::vector<webauthn::credential_descriptor> allow;
+    if (bytes) {
+      auto set = decode_passkey_set(*bytes);
+      if (!set) return this->fail(set.error());
+      for (auto& c : set->credentials) allow.push_back({std::move(c.id), {}});
+    }
+    if (allow.empty()) {
+      std::string msg = "mfakit passkey decoy";
+      msg.push_back('\0');
+      msg.append(user_);
+      auto id = hmac_sha256(s_.decoy_key, as_bytes(msg));
+      if (!id) return this->fail(id.error());
+      allow.push_back({detail::to_vec(*id), {}});
+    }
+    store(std::move(allow));
+  }
+  void store(std::vector<webauthn::credential_descriptor> allow) {
     webauthn::request_options_input in;
-    in.rp_id = s.rp.id;
+    in.rp_id = s_.rp.id;
+    in.allow = std::move(allow);
     auto opts = webauthn::make_request_options(*this->ctx().rng, in);
-    if (!opts) { this->fail(opts.error()); return; }
-    if (!this->fresh_id()) { this->fail(errc::random_failure); return; }
+    if (!opts) return this->fail(opts.error());
+    if (!this->fresh_id()) return this->fail(errc::random_failure);
     ceremony_record c;
     c.written_by = this->mine();
     c.kind = ceremony_kind::login;
     c.expires_at = this->ctx().now() + passkey_ceremony_seconds;
+    c.user = std::string(user_);  // empty: anyone's discoverable credential
     json_ = std::move(opts->json);
     this->swap(ceremony_key(opts->challenge), 0, encode(c));
   }
-
- private:
-  void loaded(std::optional<std::string_view> /*bytes*/, std::uint64_t /*version*/) {}
   void swapped(bool won) {
     if (!won) return this->fail(errc::storage_conflict);
     this->succeed({std::move(json_)});
   }
   void run_job() {}
+  const passkey_settings& s_;
+  std::string_view user_;
   std::string json_;
 };
 
@@ -722,6 +764,8 @@ class passkey_login_operation
         auto x = decode_passkey_index(*bytes);
         if (!x) return this->fail(x.error());
         user_ = std::move(x->user);
+        // options that named a user admit that user's credentials only
+        if (!ceremony_.user.empty() && ceremony_.user != user_) return this->fail(errc::webauthn_rejected);
         stage_ = stage::set;
         return this->load(passkey_set_key(user_));
       }
@@ -752,7 +796,9 @@ class passkey_login_operation
     webauthn::stored_credential sc{c.id, &*key, c.sign_count, c.backup_eligible, c.backed_up, c.user_verified,
                                    set_.user_handle};
     webauthn::assertion_policy pol = s_.assertion;
-    pol.require_user_handle = true;
+    // without a named user the userHandle is what says whose account this is
+    // (§7.2 step 6); with one, the credential was found under that user
+    pol.require_user_handle = ceremony_.user.empty();
     auto r = webauthn::verify_assertion(s_.rp, sc, {id_, cdj_, ad_, sig_, handle_, challenge_, {}}, pol);
     if (!r) {
       if (r.error() == make_error_code(errc::webauthn_counter_regressed)) return regressed();
