@@ -72,8 +72,8 @@ struct refresh_result {
   return k;
 }
 
-/// A stored login challenge, for the sweeper.
-struct challenge_row {
+/// A stored record that expires (a login challenge, a passkey ceremony), for the sweeper.
+struct expiring_row {
   std::string key;
   std::string bytes;
   std::uint64_t version = 0;
@@ -99,8 +99,15 @@ struct password_throttle {
   }
 };
 
-inline constexpr std::string_view challenge_key_prefix = "mfakit/challenge/";
-inline constexpr std::string_view challenge_key_end = "mfakit/challenge0";  // '0' follows '/'
+/// The keys of one kind of expiring record: those after `prefix` and before
+/// `end` (the prefix with its last '/' made '0', the character after it).
+struct key_range {
+  std::string_view prefix;
+  std::string_view end;
+  [[nodiscard]] bool contains(std::string_view key) const noexcept { return key > prefix && key < end; }
+};
+inline constexpr key_range challenge_keys{"mfakit/challenge/", "mfakit/challenge0"};
+inline constexpr key_range ceremony_keys{"mfakit/ceremony/", "mfakit/ceremony0"};
 
 class account_db {
  public:
@@ -150,25 +157,25 @@ class account_db {
   [[nodiscard]] virtual mfakit::result<void> revoke_access(std::string_view jti, std::int64_t expires_at) = 0;
 
   // --- housekeeping ---
-  /// Up to `limit` stored challenges with keys after `after`, in key order.
-  [[nodiscard]] virtual mfakit::result<std::vector<challenge_row>> challenges(std::string_view after,
-                                                                              std::size_t limit) = 0;
+  /// Up to `limit` stored records with keys in `range` after `after`, in key order.
+  [[nodiscard]] virtual mfakit::result<std::vector<expiring_row>> expiring(key_range range, std::string_view after,
+                                                                           std::size_t limit) = 0;
   /// Deletes expired refresh tokens, revocations and stale throttle rows.
   [[nodiscard]] virtual mfakit::result<std::size_t> sweep(std::int64_t now) = 0;
 };
 
-/// Challenge keys the in-memory store has seen created (memory_store cannot
-/// list its keys); filled by the server's store wrapper.
-struct challenge_registry {
+/// Challenge and ceremony keys the in-memory store has seen created
+/// (memory_store cannot list its keys); filled by the server's store wrapper.
+struct expiring_key_registry {
   std::mutex mutex;
   std::set<std::string, std::less<>> keys;
 };
 
 /// The in-memory demo's record store: a memory_store that notes in the
-/// registry each challenge key it creates and forgets each it deletes.
+/// registry each challenge and ceremony key it creates and forgets each it deletes.
 class registering_memory_store {
  public:
-  explicit registering_memory_store(challenge_registry& registry) : registry_(registry) {}
+  explicit registering_memory_store(expiring_key_registry& registry) : registry_(registry) {}
 
   [[nodiscard]] mfakit::memory_store& records() noexcept { return records_; }
 
@@ -178,7 +185,7 @@ class registering_memory_store {
   [[nodiscard]] mfakit::result<bool> compare_and_swap(std::string_view key, std::uint64_t expected,
                                                       const std::optional<std::string>& next) {
     auto r = records_.compare_and_swap(key, expected, next);
-    if (r && *r && key.starts_with(challenge_key_prefix)) {
+    if (r && *r && (challenge_keys.contains(key) || ceremony_keys.contains(key))) {
       const std::lock_guard lock(registry_.mutex);
       if (next && expected == 0) registry_.keys.emplace(key);
       if (!next) {
@@ -190,14 +197,14 @@ class registering_memory_store {
 
  private:
   mfakit::memory_store records_;
-  challenge_registry& registry_;
+  expiring_key_registry& registry_;
 };
 static_assert(mfakit::record_store<registering_memory_store>);
 
 /// Everything in process memory: the demo with `--db memory` (one process).
 class memory_account_db final : public account_db {
  public:
-  memory_account_db(mfakit::memory_store& records, challenge_registry& registry)
+  memory_account_db(mfakit::memory_store& records, expiring_key_registry& registry)
       : records_(records), registry_(registry) {}
 
   std::optional<std::string> stored_hash(std::string_view email) override {
@@ -266,8 +273,8 @@ class memory_account_db final : public account_db {
     const std::lock_guard lock(mutex_);
     auto u = users_.find(user);
     const std::int64_t epoch = u == users_.end() ? 0 : u->second.epoch;
-    refresh_.insert_or_assign(std::string(hash), refresh_row{std::string(user), std::string(family), expires_at, 0,
-                                                             epoch, std::string(amr)});
+    refresh_.insert_or_assign(
+        std::string(hash), refresh_row{std::string(user), std::string(family), expires_at, 0, epoch, std::string(amr)});
     return {};
   }
   mfakit::result<refresh_result> rotate_refresh(std::string_view old_hash, std::string_view new_hash,
@@ -325,14 +332,16 @@ class memory_account_db final : public account_db {
     return {};
   }
 
-  mfakit::result<std::vector<challenge_row>> challenges(std::string_view after, std::size_t limit) override {
+  mfakit::result<std::vector<expiring_row>> expiring(key_range range, std::string_view after,
+                                                     std::size_t limit) override {
     std::vector<std::string> keys;
     {
       const std::lock_guard lock(registry_.mutex);
-      for (auto it = registry_.keys.upper_bound(after); it != registry_.keys.end() && keys.size() < limit; ++it)
+      for (auto it = registry_.keys.upper_bound(after.empty() ? range.prefix : after);
+           it != registry_.keys.end() && range.contains(*it) && keys.size() < limit; ++it)
         keys.push_back(*it);
     }
-    std::vector<challenge_row> out;
+    std::vector<expiring_row> out;
     for (auto& k : keys) {
       auto r = records_.load(k);
       if (!r) return r.error();
@@ -341,7 +350,7 @@ class memory_account_db final : public account_db {
         registry_.keys.erase(k);
         continue;
       }
-      out.push_back(challenge_row{std::move(k), std::move((*r)->bytes), (*r)->version});
+      out.push_back(expiring_row{std::move(k), std::move((*r)->bytes), (*r)->version});
     }
     return out;
   }
@@ -375,7 +384,7 @@ class memory_account_db final : public account_db {
   };
 
   mfakit::memory_store& records_;
-  challenge_registry& registry_;
+  expiring_key_registry& registry_;
   std::mutex mutex_;
   std::map<std::string, user_row, std::less<>> users_;
   std::map<std::string, refresh_row, std::less<>> refresh_;

@@ -146,8 +146,8 @@ class postgres_account_db final : public account_db {
     const bool used = value(s, 0, 0) == "t";
     const bool stale = value(s, 0, 2) == "t";  // from before the user's epoch
     const std::string family = value(s, 0, 1);
-    auto d = used || stale ? run(c, "acct_delete_family", {text(family)})
-                           : run(c, "acct_delete_refresh", {text(old_hash)});
+    auto d =
+        used || stale ? run(c, "acct_delete_family", {text(family)}) : run(c, "acct_delete_refresh", {text(old_hash)});
     if (!command_ok(c, d)) return mfakit::errc::storage_failure;
     return refresh_result{used ? refresh_outcome::reused : refresh_outcome::expired, {}, {}, {}};
   }
@@ -185,16 +185,16 @@ class postgres_account_db final : public account_db {
     return {};
   }
 
-  mfakit::result<std::vector<challenge_row>> challenges(std::string_view after, std::size_t limit) override {
+  mfakit::result<std::vector<expiring_row>> expiring(key_range range, std::string_view after,
+                                                     std::size_t limit) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     const std::string n = std::to_string(limit);
-    auto r = run(c, "acct_challenges", {bytes(after.empty() ? challenge_key_prefix : after), bytes(challenge_key_end),
-                                        text(n)});
+    auto r = run(c, "acct_challenges", {bytes(after.empty() ? range.prefix : after), bytes(range.end), text(n)});
     if (!tuples_ok(c, r)) return mfakit::errc::storage_failure;
-    std::vector<challenge_row> out;
+    std::vector<expiring_row> out;
     for (int i = 0; i < PQntuples(r.get()); ++i) {
-      challenge_row row;
+      expiring_row row;
       row.key = unescape_bytea(PQgetvalue(r.get(), i, 0));
       row.bytes = unescape_bytea(PQgetvalue(r.get(), i, 1));
       row.version = std::stoull(value(r, i, 2));
@@ -358,9 +358,8 @@ class postgres_account_db final : public account_db {
          " (SELECT family FROM mfakit_refresh_tokens WHERE token_hash = $1::text)"},
         {"acct_revoke",
          "INSERT INTO mfakit_revoked_tokens (jti, expires_at) VALUES ($1::text, $2::bigint) ON CONFLICT DO NOTHING"},
-        {"acct_challenges",
-         "SELECT key, data, version FROM " + t +
-             " WHERE key > $1::bytea AND key < $2::bytea ORDER BY key LIMIT $3::bigint"},
+        {"acct_challenges", "SELECT key, data, version FROM " + t +
+                                " WHERE key > $1::bytea AND key < $2::bytea ORDER BY key LIMIT $3::bigint"},
         {"acct_sweep_refresh", "DELETE FROM mfakit_refresh_tokens WHERE expires_at <= $1::bigint"},
         {"acct_sweep_revoked", "DELETE FROM mfakit_revoked_tokens WHERE expires_at <= $1::bigint"},
         {"acct_sweep_throttle",

@@ -227,18 +227,19 @@ class sqlite_account_db final : public account_db {
     return write(&connection::revoke, jti, expires_at);
   }
 
-  mfakit::result<std::vector<challenge_row>> challenges(std::string_view after, std::size_t limit) override {
+  mfakit::result<std::vector<expiring_row>> expiring(key_range range, std::string_view after,
+                                                     std::size_t limit) override {
     lease c(pool_);
     if (!c) return mfakit::errc::storage_failure;
     stmt s(c->challenges);
-    const std::string_view from = after.empty() ? challenge_key_prefix : after;
+    const std::string_view from = after.empty() ? range.prefix : after;
     s.blob(1, from);
-    s.blob(2, challenge_key_end);
+    s.blob(2, range.end);
     s.int64(3, static_cast<std::int64_t>(limit));
-    std::vector<challenge_row> out;
+    std::vector<expiring_row> out;
     int rc = 0;
     while ((rc = s.step()) == SQLITE_ROW) {
-      challenge_row r;
+      expiring_row r;
       r.key = s.column_blob(0);
       r.bytes = s.column_blob(1);
       r.version = static_cast<std::uint64_t>(sqlite3_column_int64(s.get(), 2));
@@ -268,8 +269,9 @@ class sqlite_account_db final : public account_db {
     sqlite_util::busy_wait busy;
     sqlite_util::db_ptr db;  // statements below are finalized first
     stmt_ptr begin, commit, rollback, user_hash, put_user, emails, login, session, bump_failures, lock_account,
-        clear_failures, add_refresh, use_refresh, next_refresh, refresh_state, bump_epoch, keep_family, rehash, delete_refresh, delete_family, delete_family_of,
-        revoke, challenges, sweep_refresh, sweep_revoked, sweep_throttle;
+        clear_failures, add_refresh, use_refresh, next_refresh, refresh_state, bump_epoch, keep_family, rehash,
+        delete_refresh, delete_family, delete_family_of, revoke, challenges, sweep_refresh, sweep_revoked,
+        sweep_throttle;
   };
   using pool = connection_pool<connection>;
   using lease = pool::lease;
@@ -300,8 +302,9 @@ class sqlite_account_db final : public account_db {
     [[nodiscard]] std::string column_text(int i) const {
       const auto* p = sqlite3_column_text(s_, i);
       const int n = sqlite3_column_bytes(s_, i);
-      return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p),  // NOLINT
-                                                         static_cast<std::size_t>(n));
+      return p == nullptr ? std::string()
+                          : std::string(reinterpret_cast<const char*>(p),  // NOLINT
+                                        static_cast<std::size_t>(n));
     }
     [[nodiscard]] std::string column_blob(int i) const {
       const auto* p = static_cast<const char*>(sqlite3_column_blob(s_, i));
@@ -367,10 +370,9 @@ class sqlite_account_db final : public account_db {
       return fail(msg.c_str());
     }
     // columns a database made by an older server lacks (a duplicate column is no error here)
-    for (const char* column :
-         {"ALTER TABLE mfakit_users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0",
-          "ALTER TABLE mfakit_refresh_tokens ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0",
-          "ALTER TABLE mfakit_refresh_tokens ADD COLUMN amr TEXT NOT NULL DEFAULT ''"}) {
+    for (const char* column : {"ALTER TABLE mfakit_users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0",
+                               "ALTER TABLE mfakit_refresh_tokens ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0",
+                               "ALTER TABLE mfakit_refresh_tokens ADD COLUMN amr TEXT NOT NULL DEFAULT ''"}) {
       if (sqlite3_exec(raw, column, nullptr, nullptr, &err) != SQLITE_OK) {
         const std::string msg = err != nullptr ? err : sqlite3_errmsg(raw);
         sqlite3_free(err);
@@ -416,9 +418,10 @@ class sqlite_account_db final : public account_db {
     prepare(c->next_refresh,
             "INSERT INTO mfakit_refresh_tokens (token_hash, user_email, family, expires_at, epoch, amr)"
             " SELECT ?1, user_email, family, expires_at, epoch, amr FROM mfakit_refresh_tokens WHERE token_hash = ?2");
-    prepare(c->refresh_state,
-            "SELECT used_at, family, epoch < coalesce((SELECT session_epoch FROM mfakit_users"
-            " WHERE email = mfakit_refresh_tokens.user_email), 1 << 62) FROM mfakit_refresh_tokens WHERE token_hash = ?1");
+    prepare(
+        c->refresh_state,
+        "SELECT used_at, family, epoch < coalesce((SELECT session_epoch FROM mfakit_users"
+        " WHERE email = mfakit_refresh_tokens.user_email), 1 << 62) FROM mfakit_refresh_tokens WHERE token_hash = ?1");
     prepare(c->bump_epoch, "UPDATE mfakit_users SET session_epoch = session_epoch + 1 WHERE email = ?1");
     prepare(c->keep_family,
             "UPDATE mfakit_refresh_tokens SET epoch = (SELECT session_epoch FROM mfakit_users WHERE email = ?1)"
@@ -430,7 +433,8 @@ class sqlite_account_db final : public account_db {
             "DELETE FROM mfakit_refresh_tokens WHERE family = "
             "(SELECT family FROM mfakit_refresh_tokens WHERE token_hash = ?1)");
     prepare(c->revoke, "INSERT OR IGNORE INTO mfakit_revoked_tokens (jti, expires_at) VALUES (?1, ?2)");
-    prepare(c->challenges, "SELECT key, data, version FROM " + t + " WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3");
+    prepare(c->challenges,
+            "SELECT key, data, version FROM " + t + " WHERE key > ?1 AND key < ?2 ORDER BY key LIMIT ?3");
     prepare(c->sweep_refresh, "DELETE FROM mfakit_refresh_tokens WHERE expires_at <= ?1");
     prepare(c->sweep_revoked, "DELETE FROM mfakit_revoked_tokens WHERE expires_at <= ?1");
     prepare(c->sweep_throttle,

@@ -308,9 +308,9 @@ net::awaitable<std::optional<account_gate::pass>> host::enter_gate(const std::st
 }
 
 /// Every sweep_interval: expired login challenges (flow::challenge_expired)
-/// are deleted with the store's own compare-and-swap (a challenge used
-/// meanwhile is left alone), and expired refresh tokens, revocations and
-/// stale throttle rows go. Several servers may sweep at once.
+/// and passkey ceremonies (mfakit::ceremony_expired) are deleted with the store's own compare-and-swap (a challenge
+/// used meanwhile is left alone), and expired refresh tokens, revocations and stale throttle rows go. Several servers
+/// may sweep at once.
 net::awaitable<void> host::sweeper() {
   sweep_timer_.emplace(co_await net::this_coro::executor);
   for (;;) {
@@ -329,30 +329,42 @@ void host::stop() {
   if (sweep_timer_) sweep_timer_->cancel();
 }
 
+static_assert(ceremony_keys.prefix == mfakit::ceremony_key_prefix, "the sweeper looks where the ceremonies are");
+
 /// On a pool thread.
 void host::sweep_once() {
   const std::int64_t t = now();
-  std::size_t challenges = 0;
-  std::string after;
   const std::optional<std::string> none;
-  for (;;) {
-    auto page = db.challenges(after, 256);
-    if (!page) break;
-    for (const auto& row : *page) {
-      if (!mfakit::flow::challenge_expired(row.bytes, t)) continue;
-      auto gone = store_.compare_and_swap(row.key, row.version, none);
-      if (gone && *gone) ++challenges;
+  // Deletes the records of `range` that `expired` says are past their time,
+  // each with the store's compare-and-swap (one used meanwhile stays).
+  auto sweep_range = [&](key_range range, auto expired) {
+    std::size_t n = 0;
+    std::string after;
+    for (;;) {
+      auto page = db.expiring(range, after, 256);
+      if (!page) break;
+      for (const auto& row : *page) {
+        if (!expired(row.bytes, t)) continue;
+        auto gone = store_.compare_and_swap(row.key, row.version, none);
+        if (gone && *gone) ++n;
+      }
+      if (page->size() < 256) break;
+      after = page->back().key;
     }
-    if (page->size() < 256) break;
-    after = page->back().key;
-  }
+    return n;
+  };
+  const std::size_t challenges = sweep_range(
+      challenge_keys, [](std::string_view b, std::int64_t now) { return mfakit::flow::challenge_expired(b, now); });
+  const std::size_t ceremonies =
+      sweep_range(ceremony_keys, [](std::string_view b, std::int64_t now) { return mfakit::ceremony_expired(b, now); });
   auto rows = db.sweep(t);
   password_limiter.sweep(t);
   bad_token_limiter.sweep(t);
   sessions.sweep();
   setups.sweep();
-  if (challenges > 0 || (rows && *rows > 0))
-    log_line(fmt::format("sweep expired_challenges={} expired_rows={}", challenges, rows ? *rows : 0));
+  if (challenges > 0 || ceremonies > 0 || (rows && *rows > 0))
+    log_line(fmt::format("sweep expired_challenges={} expired_ceremonies={} expired_rows={}", challenges, ceremonies,
+                         rows ? *rows : 0));
 }
 
 }  // namespace mfakit_examples::demo

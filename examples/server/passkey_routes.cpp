@@ -1,8 +1,8 @@
 // The demo server's passkey routes (passkey_routes.hpp). Each handler reads
 // its body strictly (the library's reader for the PublicKeyCredential JSON),
-// makes its call of the MFA service (register and login through host::mfa:
-// their signature checks are the call's costly step, on the fair KDF pool),
-// and replies.
+// makes its call of the MFA service (the signature checks, tens of
+// microseconds, run where the call resumes, not on the scrypt pool), and
+// replies.
 #include "passkey_routes.hpp"
 
 #include <cstdint>
@@ -13,8 +13,8 @@
 #include <utility>
 #include <variant>
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+#include <boost/json.hpp>
 
 #include <mfakit/http.hpp>
 
@@ -44,8 +44,7 @@ constexpr std::size_t max_login_body = 16 * 1024;
          ec == mfakit::errc::malformed_record;
 }
 
-/// A failed call that is the server's, not the request's: 503 (with the KDF pool's Retry-After when it
-/// refused the job).
+/// A failed call that is the server's, not the request's: 503.
 template <class Result>
 [[nodiscard]] reply store_refusal(const Result& r) {
   return error_for(mhttp::endpoint::status, mfakit::make_error_code(mfakit::errc::storage_failure), r.retry_after());
@@ -147,10 +146,11 @@ net::awaitable<reply> register_passkey(host& h, const passkey_site& site, reques
   if (!text) co_return web::error_reply(400, malformed_response);
   auto parsed = mfakit::webauthn::parse_registration_response(*text);
   if (!parsed) co_return web::error_reply(400, malformed_response);
-  // the attestation's checks and signature: the call's costly step, on the KDF pool for this client and user
-  auto r = co_await h.mfa(p, claims.sub)
-               .passkey_register(site.settings, claims.sub, *name, parsed->client_data_json,
-                                 parsed->attestation_object);
+  // The attestation's checks and signature: tens of microseconds (tests/bench: bench_webauthn), run where
+  // the call resumes; the fair KDF pool is for scrypt, whose per-network share would turn a busy office's
+  // passkey logins into 503s.
+  auto r = co_await h.service.passkey_register(site.settings, claims.sub, *name, parsed->client_data_json,
+                                               parsed->attestation_object);
   if (!r) {
     const auto ec = r.error();
     if (ec == mfakit::errc::already_enabled) co_return web::error_reply(409, "this passkey is already registered");
@@ -213,7 +213,8 @@ net::awaitable<reply> login_options(host& h, const passkey_site& site, request& 
   } else {
     r = co_await h.service.passkey_login_options(site.settings);
   }
-  if (!r && r.error() == mfakit::errc::invalid_argument) co_return web::error_reply(400, "email is not an account name");
+  if (!r && r.error() == mfakit::errc::invalid_argument)
+    co_return web::error_reply(400, "email is not an account name");
   if (!r) co_return store_refusal(r);
   co_return json_reply(r->json);
 }
@@ -226,12 +227,12 @@ net::awaitable<reply> login(host& h, const passkey_site& site, request& req, con
   if (!text) co_return web::error_reply(400, malformed_response);
   auto parsed = mfakit::webauthn::parse_authentication_response(*text);
   if (!parsed) co_return web::error_reply(400, malformed_response);
-  // the signature check: the call's costly step, on the KDF pool for this client (no user known yet)
-  auto r = co_await h.mfa(p, {}).passkey_login(site.settings, parsed->raw_id, parsed->client_data_json,
-                                                parsed->authenticator_data, parsed->signature, parsed->user_handle);
+  // the signature check: tens of microseconds, run where the call resumes (see register above)
+  auto r = co_await h.service.passkey_login(site.settings, parsed->raw_id, parsed->client_data_json,
+                                            parsed->authenticator_data, parsed->signature, parsed->user_handle);
   if (!r) {
-    // the store's (a lost race on the user's credential set after the retries, or the KDF pool refused the
-    // job): 503, try again; anything else is the assertion's
+    // the store's (a lost race on the user's credential set after the retries, or a failed store call):
+    // 503, try again; anything else is the assertion's
     if (store_error(r.error())) co_return store_refusal(r);
     co_return web::error_reply(401, "passkey login failed");
   }
@@ -242,8 +243,7 @@ net::awaitable<reply> login(host& h, const passkey_site& site, request& req, con
 
 }  // namespace
 
-std::shared_ptr<passkey_site> add_passkey_routes(router& r, host& h, const passkey_flags& f,
-                                                 std::string_view issuer) {
+std::shared_ptr<passkey_site> add_passkey_routes(router& r, host& h, const passkey_flags& f, std::string_view issuer) {
   auto site = std::make_shared<passkey_site>();
   site->settings.rp.id = f.rp_id;
   site->settings.rp.origins = f.origins;
@@ -252,11 +252,9 @@ std::shared_ptr<passkey_site> add_passkey_routes(router& r, host& h, const passk
   const passkey_site& s = *site;
   r.post("/api/v1/passkey/register/options",
          [&h, &s](request& req, const peer&) { return register_options(h, s, req); });
-  r.post("/api/v1/passkey/register",
-         [&h, &s](request& req, const peer& p) { return register_passkey(h, s, req, p); });
+  r.post("/api/v1/passkey/register", [&h, &s](request& req, const peer& p) { return register_passkey(h, s, req, p); });
   r.get("/api/v1/passkey", [&h](request& req, const peer&) { return list(h, req); });
-  r.post("/api/auth/passkey/login/options",
-         [&h, &s](request& req, const peer&) { return login_options(h, s, req); });
+  r.post("/api/auth/passkey/login/options", [&h, &s](request& req, const peer&) { return login_options(h, s, req); });
   r.post("/api/auth/passkey/login", [&h, &s](request& req, const peer& p) { return login(h, s, req, p); });
   static constexpr std::string_view item = "/api/v1/passkey/";
   r.add_prefix(item, [&h](request& req, const peer& p) -> net::awaitable<reply> {

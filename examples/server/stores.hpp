@@ -26,7 +26,7 @@ struct db_spec {
 [[nodiscard]] db_spec parse_db(const options& opt);
 
 struct stores {
-  mfakit_examples::challenge_registry registry;  ///< the memory store's challenges, for the sweeper
+  mfakit_examples::expiring_key_registry registry;  ///< the memory store's challenges, for the sweeper
   std::unique_ptr<mfakit::any_record_store> records;
   std::unique_ptr<mfakit_examples::account_db> accounts;
 };

@@ -430,22 +430,35 @@ def test_sweep(binary, work):
                200, "enable")
         for _ in range(3):
             check(expect(login(srv), 200, "password step")["mfa_required"], "a challenge")
+        # passkey ceremonies: asked for without a session, so they must expire and go too
+        expect(srv.request("POST", "/api/auth/passkey/login/options", {}), 200, "discoverable login options")
+        expect(srv.request("POST", "/api/auth/passkey/login/options", {"email": "nobody@example.com"}), 200,
+               "login options for an unknown email")
         db = sqlite3.connect(os.path.join(work, "sweep.sqlite"))
 
+        def stored(prefix):
+            end = prefix[:-1] + "0"  # '0' follows '/'
+            return db.execute("SELECT count(*) FROM mfakit_records WHERE key > CAST(? AS BLOB)"
+                              " AND key < CAST(? AS BLOB)", (prefix, end)).fetchone()[0]
+
         def challenges():
-            return db.execute("SELECT count(*) FROM mfakit_records WHERE key >= CAST('mfakit/challenge/' AS BLOB)"
-                              " AND key < CAST('mfakit/challenge0' AS BLOB)").fetchone()[0]
+            return stored("mfakit/challenge/")
+
+        def ceremonies():
+            return stored("mfakit/ceremony/")
 
         check(challenges() == 3, f"3 challenges stored ({challenges()})")
+        check(ceremonies() == 2, f"2 ceremonies stored ({ceremonies()})")
         time.sleep(0.6)
-        check(challenges() == 3, "live challenges are kept")
+        check(challenges() == 3 and ceremonies() == 2, "live challenges and ceremonies are kept")
         clock.advance(301)
         deadline = time.time() + 5
-        while challenges() and time.time() < deadline:
+        while (challenges() or ceremonies()) and time.time() < deadline:
             time.sleep(0.1)
         check(challenges() == 0, f"expired challenges are swept ({challenges()} left)")
+        check(ceremonies() == 0, f"expired ceremonies are swept ({ceremonies()} left)")
         db.close()
-        check("sweep expired_challenges=3" in srv.log(), "the sweep is logged")
+        check("sweep expired_challenges=3 expired_ceremonies=2" in srv.log(), "the sweep is logged")
     finally:
         check(srv.stop() == 0, "exit 0")
 

@@ -294,6 +294,9 @@ inline constexpr std::size_t max_key_bytes = 1024;
   return out;
 }
 
+/// Where the ceremonies of passkey registrations and logins are stored.
+inline constexpr std::string_view ceremony_key_prefix = "mfakit/ceremony/";
+
 [[nodiscard]] inline std::string passkey_set_key(std::string_view user) {
   std::string key = "mfakit/passkeys/";
   append_hex(key, as_bytes(user));
@@ -303,7 +306,16 @@ inline constexpr std::size_t max_key_bytes = 1024;
   return detail::pk::hashed_key("mfakit/passkey-id/", credential_id);
 }
 [[nodiscard]] inline std::string ceremony_key(byte_view challenge) {
-  return detail::pk::hashed_key("mfakit/ceremony/", challenge);
+  return detail::pk::hashed_key(ceremony_key_prefix, challenge);
+}
+
+/// For a host's sweeper: whether stored ceremony bytes (under a key that
+/// starts with ceremony_key_prefix) are past their expiry, or unreadable, and
+/// can be deleted. A ceremony past its expiry is refused whether it was used
+/// or not, so deleting it changes no answer.
+[[nodiscard]] inline bool ceremony_expired(std::string_view stored_bytes, std::int64_t now) {
+  auto c = decode_ceremony(stored_bytes);
+  return !c || now >= c->expires_at;
 }
 
 // --- results ---------------------------------------------------------------------
