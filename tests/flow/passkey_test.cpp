@@ -126,6 +126,48 @@ TEST_CASE("passkey: register, list and a passwordless login yield the user", "[p
   }
 }
 
+TEST_CASE("passkey: a synced passkey's logins within a minute write only their ceremony", "[passkey]") {
+  INFO(test_loop::name);
+  mfakit::memory_store store;
+  fixture<mfakit::memory_store> f(store);
+  wa_test::authenticator a(wa::cose_alg::es256);  // counter 0, as synced passkeys keep it
+  bytes handle;
+  REQUIRE(f.enrol("alice", a, &handle));
+  const auto set_version = [&] {
+    auto r = store.load(mfakit::passkey_set_key("alice"));
+    REQUIRE(r);
+    REQUIRE(*r);
+    return (*r)->version;
+  };
+  const auto last_used = [&] {
+    auto list = f.svc.passkeys("alice");
+    REQUIRE(list);
+    REQUIRE(list->size() == 1);
+    return (*list)[0].last_used_at;
+  };
+  f.clock.advance(10);
+  auto x = f.assertion_for(a);
+  REQUIRE(f.login(a, x, handle));  // the first use is stored
+  const auto first = f.clock.unix_time();
+  CHECK(last_used() == first);
+  const auto v = set_version();
+
+  f.clock.advance(mfakit::passkey_last_used_seconds - 1);
+  x = f.assertion_for(a);
+  REQUIRE(f.login(a, x, handle));
+  CHECK(set_version() == v);  // nothing written but the ceremony
+  CHECK(last_used() == first);
+  auto replay = f.login(a, x, handle);
+  CHECK(replay.error() == mfakit::errc::webauthn_rejected);  // and that ceremony is still used once
+
+  f.clock.advance(1);
+  x = f.assertion_for(a);
+  REQUIRE(f.login(a, x, handle));
+  CHECK(set_version() != v);
+  CHECK(last_used() == f.clock.unix_time());
+  CHECK(f.count(mfakit::event_kind::passkey_used) == 3);
+}
+
 TEST_CASE("passkey: each ceremony is used once, for its kind, its user and 5 minutes", "[passkey]") {
   INFO(test_loop::name);
   mfakit::memory_store store;

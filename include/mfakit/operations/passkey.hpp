@@ -51,6 +51,11 @@ namespace mfakit {
 
 inline constexpr std::size_t max_passkeys_per_user = 16;
 inline constexpr std::int64_t passkey_ceremony_seconds = 300;
+/// A passkey's lastUsedAt is kept to this many seconds: a login whose
+/// counter stays 0 (a synced passkey), whose flags do not change and whose
+/// passkey was last used less than this ago writes only its ceremony, so
+/// parallel logins with one passkey do not race for the user's record.
+inline constexpr std::int64_t passkey_last_used_seconds = 60;
 inline constexpr std::size_t max_passkey_name_bytes = 64;
 
 /// What the host configures for passkeys (passed to each passkey call).
@@ -831,13 +836,23 @@ class passkey_login_operation
   }
 
   void write_counter() {
+    const passkey_credential& was = set_.credentials[which_];
+    const std::int64_t now = this->ctx().now();
+    const bool unchanged = was.sign_count == checked_.sign_count && was.backed_up == checked_.backed_up &&
+                           (was.backup_eligible || !checked_.backup_eligible) &&
+                           (was.user_verified || !checked_.user_verified);
+    if (unchanged && was.last_used_at <= now && now - was.last_used_at < passkey_last_used_seconds) {
+      // nothing to store but a lastUsedAt within passkey_last_used_seconds of the stored one
+      this->fire(this->make(event_kind::passkey_used, user_));
+      return this->succeed({user_, detail::to_vec(id_)});
+    }
     passkey_set_record next = set_;
     passkey_credential& c = next.credentials[which_];
     c.sign_count = checked_.sign_count;
     c.backed_up = checked_.backed_up;
     c.backup_eligible = c.backup_eligible || checked_.backup_eligible;
     c.user_verified = c.user_verified || checked_.user_verified;
-    c.last_used_at = this->ctx().now();
+    c.last_used_at = now;
     if (!this->fresh_id()) return this->fail(errc::random_failure);
     next.written_by = this->mine();
     stage_ = stage::write;
