@@ -102,7 +102,6 @@ class fair_pool {
   template <class F, class R = std::invoke_result_t<F&>>
   boost::asio::awaitable<outcome<R>> run(std::array<std::string, 2> keys, F f) {
     outcome<R> out;
-    std::optional<R> value;
     const std::int64_t refused = admit_wait(keys);
     if (refused > 0) {
       rejected_.fetch_add(1, std::memory_order_relaxed);
