@@ -43,6 +43,7 @@ host_settings settings_of(const options& opt, const mfakit::scrypt_params& passw
   s.trusted_proxies = opt.trusted_proxies;
   s.setup_reuse = opt.setup_reuse;
   s.session_max_inflight = opt.session_max_inflight;
+  s.passkey_options_per_network = opt.passkey_options_per_network;
   s.account_max_failures = opt.account_max_failures;
   s.password_cost = password_cost;
   return s;
@@ -72,6 +73,7 @@ host::host(demo_service& svc, mfakit::any_record_store& store, mfakit_examples::
       settings(std::move(s)),
       sessions(settings.session_cache_ttl),
       setups(settings.setup_reuse),
+      ceremony_limiter(settings.passkey_options_per_network, 300),
       store_(store),
       clock_(std::move(clock)),
       dummy_hash_(std::move(dummy_hash)),
@@ -360,6 +362,7 @@ void host::sweep_once() {
   auto rows = db.sweep(t);
   password_limiter.sweep(t);
   bad_token_limiter.sweep(t);
+  ceremony_limiter.sweep(t);
   sessions.sweep();
   setups.sweep();
   if (challenges > 0 || ceremonies > 0 || (rows && *rows > 0))

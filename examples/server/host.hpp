@@ -57,6 +57,7 @@ struct host_settings {
   std::vector<net::ip::address> trusted_proxies;  ///< whose X-Forwarded-For is believed
   std::chrono::milliseconds setup_reuse{30'000};
   std::size_t session_max_inflight = 64;
+  std::int64_t passkey_options_per_network = 300;  ///< passkey login options per client network in 5 minutes
   std::int64_t account_max_failures = 100;
   mfakit::scrypt_params password_cost = mfakit_examples::password_cost;  ///< what a login rehashes to
 };
@@ -95,6 +96,7 @@ class host {
   mfakit_examples::setup_cache setups;
   address_limiter password_limiter{20, 300};    ///< failed password checks per client address
   address_limiter bad_token_limiter{100, 300};  ///< unknown challenge and refresh tokens per client address
+  address_limiter ceremony_limiter;  ///< passkey login options (each a stored ceremony) per client network
 
   [[nodiscard]] std::int64_t now() const { return clock_.seconds(); }
 

@@ -23,7 +23,8 @@ constexpr std::string_view usage_text =
     "         [--jwt-secret S | --jwt-secret-file P] [--issuer NAME] [--user EMAIL:PASSWORD]... [--demo-users]\n"
     "         [--key-file P] [--threads N] [--db-threads N] [--kdf-threads N] [--kdf-queue N]\n"
     "         [--kdf-max-wait-ms N] [--kdf-share N] [--qr-threads N] [--setup-reuse-ms N]\n"
-    "         [--session-max-inflight N] [--account-max-failures N] [--totp-max-delay-s N]\n"
+    "         [--session-max-inflight N] [--passkey-options-per-network N] [--account-max-failures N]\n"
+    "         [--totp-max-delay-s N]\n"
     "         [--max-connections N] [--max-connections-per-address N] [--idle-timeout-ms N]\n"
     "         [--request-timeout-ms N] [--header-timeout-ms N] [--min-bytes-per-s N] [--max-body-bytes N]\n"
     "         [--shutdown-grace-ms N]\n"
@@ -120,6 +121,8 @@ options parse_args(int argc, char** argv) {
       o.qr_threads = parse_number<unsigned>(a, value(), 1, 64);
     } else if (a == "--setup-reuse-ms") {
       o.setup_reuse = std::chrono::milliseconds(parse_number<long>(a, value(), 0, 3'600'000));
+    } else if (a == "--passkey-options-per-network") {
+      o.passkey_options_per_network = parse_number<std::int64_t>(a, value(), 1, 1'000'000'000);
     } else if (a == "--session-max-inflight") {
       o.session_max_inflight = parse_number<unsigned>(a, value(), 1, 1'000'000);
     } else if (a == "--account-max-failures") {

@@ -38,6 +38,7 @@ struct options {
   unsigned qr_threads = 1;
   std::chrono::milliseconds setup_reuse{30'000};
   unsigned session_max_inflight = 64;
+  std::int64_t passkey_options_per_network = 300;
   std::int64_t account_max_failures = 100;
   std::int64_t totp_max_delay = 900;
   web::limits limits;

@@ -5,6 +5,7 @@
 // replies.
 #include "passkey_routes.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <ctime>
 #include <string>
@@ -18,6 +19,8 @@
 
 #include <mfakit/http.hpp>
 
+#include "audit_log.hpp"
+#include "client_network.hpp"
 #include "host.hpp"
 #include "router.hpp"
 
@@ -121,6 +124,18 @@ template <class Result>
 
 const char* const malformed_response = "response must be a PublicKeyCredential in JSON (base64url fields)";
 
+/// While TOTP is on, adding or removing a passkey (a factor that logs in on
+/// its own, as two) needs a session that passed the second factor: else the
+/// password alone would buy a passkey, and with it both factors. nullopt: go on.
+net::awaitable<std::optional<reply>> second_factor_gate(host& h, const session& s, const peer& p) {
+  if (second_factor(*s.claims)) co_return std::nullopt;
+  auto st = co_await h.service.status(s.claims->sub);
+  if (!st) co_return store_refusal(st);
+  if (!st->totp_enabled) co_return std::nullopt;
+  log_auth("step_up_required", s.claims->sub, &p, "reason=passkey_change");
+  co_return web::error_reply(403, "This login did not pass the second factor: log in again with it");
+}
+
 // POST /api/v1/passkey/register/options
 net::awaitable<reply> register_options(host& h, const passkey_site& site, request& req) {
   auto a = co_await h.authenticate(req);
@@ -137,6 +152,7 @@ net::awaitable<reply> register_passkey(host& h, const passkey_site& site, reques
   auto a = co_await h.authenticate(req);
   if (auto* no = std::get_if<reply>(&a)) co_return std::move(*no);
   const auto& claims = *std::get<session>(a).claims;
+  if (auto no = co_await second_factor_gate(h, std::get<session>(a), p)) co_return std::move(*no);
   auto body = object_of(req, max_register_body);
   if (!body) co_return web::error_reply(400, R"(the body must be a JSON object {"name", "response"})");
   auto name = name_of(*body);
@@ -182,6 +198,7 @@ net::awaitable<reply> remove(host& h, request& req, const peer& p, std::string_v
   auto a = co_await h.authenticate(req);
   if (auto* no = std::get_if<reply>(&a)) co_return std::move(*no);
   const auto& claims = *std::get<session>(a).claims;
+  if (auto no = co_await second_factor_gate(h, std::get<session>(a), p)) co_return std::move(*no);
   auto id = mfakit::webauthn::base64url_decode(id_text, mfakit::webauthn::max_credential_id_bytes);
   if (!id || id->empty()) co_return web::error_reply(404, "no such passkey");
   auto r = co_await h.service.delete_passkey(claims.sub, *id);
@@ -194,7 +211,13 @@ net::awaitable<reply> remove(host& h, request& req, const peer& p, std::string_v
 }
 
 // POST /api/auth/passkey/login/options {"email"?} (or no body)
-net::awaitable<reply> login_options(host& h, const passkey_site& site, request& req) {
+net::awaitable<reply> login_options(host& h, const passkey_site& site, request& req, const peer& p) {
+  // each answer stores a ceremony for 5 minutes: a bound per client network on what no session pays for
+  const std::string network = web::network_key(p.address);
+  if (const std::int64_t wait = h.ceremony_limiter.reserve(network, h.now()); wait > 0) {
+    log_auth("passkey_options_throttled", "-", &p, fmt::format("retry_after={}", wait));
+    co_return too_many(wait);
+  }
   auto body = object_of(req, max_login_body, true);
   if (!body) co_return web::error_reply(400, R"(the body must be empty or a JSON object {"email"?})");
   std::optional<std::string> email;
@@ -238,7 +261,19 @@ net::awaitable<reply> login(host& h, const passkey_site& site, request& req, con
   }
   // a passkey with user verification is two factors: a session at once, also for TOTP users
   std::vector<std::string> amr{"passkey"};
-  co_return co_await h.issue_session(r->user, std::move(amr), p, "passkey");
+  reply issued = co_await h.issue_session(r->user, std::move(amr), p, "passkey");
+  if (issued.status != 200) co_return issued;
+  // A deletion of this passkey may race the login: it removes the credential, then moves the epoch. The
+  // session above carries the epoch read when it was issued. If the credential is still there now, a
+  // deletion moves the epoch after that, and the session dies with it; if it is gone (or the check
+  // fails), the tokens are never handed out (the unused refresh family expires).
+  auto still = co_await h.service.passkeys(r->user);
+  if (!still) co_return store_refusal(still);
+  const bool present =
+      std::any_of(still->begin(), still->end(), [&](const auto& c) { return c.id == r->credential_id; });
+  if (present) co_return issued;
+  log_auth("passkey_login_refused", r->user, &p, "reason=passkey_removed");
+  co_return web::error_reply(401, "passkey login failed");
 }
 
 }  // namespace
@@ -254,7 +289,8 @@ std::shared_ptr<passkey_site> add_passkey_routes(router& r, host& h, const passk
          [&h, &s](request& req, const peer&) { return register_options(h, s, req); });
   r.post("/api/v1/passkey/register", [&h, &s](request& req, const peer& p) { return register_passkey(h, s, req, p); });
   r.get("/api/v1/passkey", [&h](request& req, const peer&) { return list(h, req); });
-  r.post("/api/auth/passkey/login/options", [&h, &s](request& req, const peer&) { return login_options(h, s, req); });
+  r.post("/api/auth/passkey/login/options",
+         [&h, &s](request& req, const peer& p) { return login_options(h, s, req, p); });
   r.post("/api/auth/passkey/login", [&h, &s](request& req, const peer& p) { return login(h, s, req, p); });
   static constexpr std::string_view item = "/api/v1/passkey/";
   r.add_prefix(item, [&h](request& req, const peer& p) -> net::awaitable<reply> {

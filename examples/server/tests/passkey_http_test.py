@@ -104,7 +104,7 @@ class Authenticator:
 
 
 class PasskeyServer(Server):
-    def __init__(self, binary, store, workdir):
+    def __init__(self, binary, store, workdir, extra=()):
         self.clock = Clock(os.path.join(workdir, "clock"))
         suffix = secrets.token_hex(4)
         self.users = {n: (f"{n}-{suffix}@example.com", f"pw {n} {secrets.token_hex(8)}")
@@ -113,7 +113,7 @@ class PasskeyServer(Server):
                 "--clock-offset-file", self.clock.path, "--issuer", "mfakit passkey test", "--setup-reuse-ms", "0"]
         for email, password in self.users.values():
             args += ["--user", f"{email}:{password}"]
-        super().__init__(binary, args, workdir)
+        super().__init__(binary, args + list(extra), workdir)
         self.origin = f"http://localhost:{self.port}"
 
     def login(self, name):
@@ -328,20 +328,31 @@ def run(srv):
     expect(srv.request("POST", "/api/v1/me/mfa/totp/enable", {"code": totp(secret, srv.clock.now())}, token=tia), 200,
            "enable")
     t = Authenticator()
-    expect(srv.register(tia, t), 200, "tia's passkey")
     email, password = srv.users["tia"]
-    check(expect(srv.request("POST", "/api/auth", {"email": email, "password": password}), 200, "")["mfa_required"],
-          "tia's password login wants the second factor")
+    # the session that enabled TOTP passed the password only: a passkey (two factors on its own) is not
+    # for it to add or remove
+    expect(srv.register(tia, t), 403, "a passkey from tia's password-only session")
+    expect(srv.request("DELETE", f"{LIST}/{b64u(a.id)}", token=tia), 403, "a delete from tia's password-only session")
+    check(expect(srv.request("GET", STATUS, token=tia), 200, "status")["passkeysCount"] == 0, "no passkey added")
+    srv.clock.advance(30)  # the enabling code's step is spent
+    step = expect(srv.request("POST", "/api/auth", {"email": email, "password": password}), 200, "tia's password step")
+    check(step["mfa_required"], "tia's password login wants the second factor")
+    second = expect(srv.request("POST", "/api/auth/mfa/verify",
+                                {"mfaToken": step["mfa_token"], "code": totp(secret, srv.clock.now())}), 200,
+                    "tia's TOTP step")
+    tia_otp = second["token"]
+    check(jwt_claims(tia_otp)["amr"] == ["pwd", "otp"], f"amr of a TOTP login ({jwt_claims(tia_otp)['amr']})")
+    expect(srv.register(tia_otp, t), 200, "tia's passkey, from a session that passed TOTP")
     (st, body, _), _ = srv.passkey_login(t, email=tia_email)
     check(st == 200 and "mfa_required" not in body and jwt_claims(body["token"])["amr"] == ["passkey"],
           f"tia's passkey login: a session at once ({st} {body})")
     passkey_session = body["token"]
     status = expect(srv.request("GET", STATUS, token=passkey_session), 200, "tia's status")
     check(status["totpEnabled"] is True and status["passkeysCount"] == 1, f"tia's status ({status})")
-    # the passkey session passed two factors: new backup codes want the password only (a password
-    # session of a TOTP user would need a code too)
-    expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate", {"password": password}, token=tia), 403,
-           "regenerate from tia's password session without a code")
+    # the passkey session passed two factors: new backup codes want the password only (the password-only
+    # session that enabled TOTP ended when the passkey was added from another session)
+    expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate", {"password": password}, token=tia), 401,
+           "regenerate from tia's ended password session")
     codes = expect(srv.request("POST", "/api/v1/me/mfa/backup-codes/regenerate", {"password": password},
                                token=passkey_session), 200, "regenerate from tia's passkey session")
     check(len(codes["backupCodes"]) == 10, "ten new backup codes")
@@ -378,6 +389,20 @@ def main():
         return 1
     code = srv.stop()
     log = srv.log()
+    # login options store a ceremony each and need no session: a bound per client network
+    capped_dir = os.path.join(workdir, "capped")
+    os.makedirs(capped_dir)
+    capped = PasskeyServer(args.server, "memory", capped_dir, ["--passkey-options-per-network", "3"])
+    try:
+        for i in range(3):
+            expect(capped.request("POST", LOGIN_OPTIONS, {}), 200, f"login options {i + 1} of 3")
+        st, _, headers = capped.request("POST", LOGIN_OPTIONS, {"email": "x@example.com"})
+        check(st == 429 and int(headers.get("Retry-After", "0")) > 0,
+              f"the 4th login options of one network in 5 minutes: 429 with Retry-After ({st} {headers})")
+        capped.clock.advance(300)
+        expect(capped.request("POST", LOGIN_OPTIONS, {}), 200, "login options again after the window")
+    finally:
+        check(capped.stop() == 0, "the capped server exits 0")
     check(code == 0, f"the server exits 0 on SIGTERM (got {code})")
     for kind in ("passkey_registered", "passkey_used", "passkey_removed", "passkey_counter_regressed"):
         check(f"audit event={kind} " in log, f"the audit log has a {kind} event")
