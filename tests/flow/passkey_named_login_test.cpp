@@ -106,7 +106,7 @@ struct fixture {
 
 }  // namespace
 
-TEST_CASE("passkey login options by user list the user's passkeys; a login on them yields the user",
+TEST_CASE("passkey login options by user list the user's passkeys, and a login on them yields the user",
           "[passkey][named]") {
   INFO(test_loop::name);
   fixture f;

@@ -7,7 +7,9 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -92,7 +94,40 @@ struct fixture {
   }
 };
 
+/// A store that answers its first compare-and-swap of an existing ceremony
+/// record "lost the race" without writing (what a SERIALIZABLE database does
+/// when it cancels a transaction that conflicted with none on that row).
+struct spurious_ceremony_conflict_store {
+  mfakit::memory_store inner;
+  std::atomic<int> spurious{1};
+  mfakit::load_answer load(std::string_view key) { return inner.load(key); }
+  mfakit::swap_answer compare_and_swap(std::string_view key, std::uint64_t expected,
+                                       const std::optional<std::string>& next) {
+    if (key.starts_with(mfakit::ceremony_key_prefix) && expected != 0 && spurious.fetch_sub(1) > 0) return false;
+    return inner.compare_and_swap(key, expected, next);
+  }
+};
+
 }  // namespace
+
+TEST_CASE("passkey: a ceremony's consume that the store answers as a lost race, with no other use, is tried again",
+          "[passkey]") {
+  INFO(test_loop::name);
+  spurious_ceremony_conflict_store store;
+  fixture<spurious_ceremony_conflict_store> f(store);
+  wa_test::authenticator a(wa::cose_alg::es256);
+  bytes handle;
+  REQUIRE(f.enrol("alice", a, &handle));  // its consume is answered a conflict once
+  CHECK(store.spurious.load() <= 0);
+  store.spurious = 1;
+  auto x = f.assertion_for(a);
+  auto in = f.login(a, x, handle);  // and this one's
+  REQUIRE(in);
+  CHECK(in->user == "alice");
+  CHECK(store.spurious.load() <= 0);
+  auto replay = f.login(a, x, handle);
+  CHECK(replay.error() == errc::webauthn_rejected);  // still used once
+}
 
 TEST_CASE("passkey: register, list and a passwordless login yield the user", "[passkey]") {
   INFO(test_loop::name);

@@ -162,7 +162,7 @@ def run(srv):
     seen = {"challenges": [], "handles": []}
     ann_email = srv.users["ann"][0]
     ann = srv.login("ann")["token"]
-    ann_other = srv.login("ann")["token"]  # a second session, ended by each factor change
+    ann_other = srv.login("ann")["token"]  # another login of ann's, ended by each factor change
     for method, path in (("POST", REGISTER_OPTIONS), ("POST", REGISTER), ("GET", LIST), ("DELETE", LIST + "/AAAA")):
         expect(srv.request(method, path, {}), 401, f"{method} {path} without a token")
     expect(srv.request("PUT", LIST, {}, token=ann), 405, "PUT on the list")

@@ -202,7 +202,7 @@ class status_operation {
     }
     call_ = next_step::done;
   }
-  void on_swap(swap_answer /*answer*/) {}
+  void on_swap(const swap_answer& /*answer*/) {}
   void compute() noexcept {}
   [[nodiscard]] result<status_result> finish() {
     if (refusal_) ctx_.emit(*std::exchange(refusal_, std::nullopt));
@@ -211,7 +211,7 @@ class status_operation {
 
  private:
   void end(result<status_result> r) {
-    outcome_ = r;
+    outcome_ = std::move(r);
     call_ = next_step::done;
   }
   Ctx ctx_;

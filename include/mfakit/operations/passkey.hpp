@@ -621,7 +621,7 @@ class passkey_register_operation
   }
 
  private:
-  enum class stage : std::uint8_t { ceremony, consume, set, index, index_check, write };
+  enum class stage : std::uint8_t { ceremony, consume, consume_check, set, index, index_check, write };
 
   void loaded(std::optional<std::string_view> bytes, std::uint64_t version) {
     switch (stage_) {
@@ -634,6 +634,17 @@ class passkey_register_operation
         ceremony_ = std::move(*c);
         ceremony_version_ = version;
         return this->want_compute();  // the attestation's checks and signatures
+      }
+      case stage::consume_check: {
+        // the consume lost its race: another request used the ceremony, or the store answered a
+        // conflict (a serialization failure) where none was; consume again while it is unused
+        if (!bytes) return this->fail(errc::webauthn_rejected);
+        auto c = decode_ceremony(*bytes);
+        if (!c) return this->fail(c.error());
+        if (!detail::usable(*c, ceremony_kind::registration, user_, this->ctx().now()))
+          return this->fail(errc::webauthn_rejected);
+        ceremony_version_ = version;
+        return consume();
       }
       case stage::set: {
         set_version_ = version;
@@ -681,7 +692,10 @@ class passkey_register_operation
     cred_.name = std::string(name_);
     if (cred_.id.size() > detail::pk::max_id_bytes || cred_.public_key.size() > detail::pk::max_key_bytes)
       return this->fail(errc::webauthn_unsupported);
-    // consume the ceremony first: it is single-use whatever follows
+    consume();  // the ceremony first: it is single-use whatever follows
+  }
+
+  void consume() {
     if (!this->fresh_id()) return this->fail(errc::random_failure);
     ceremony_record used = ceremony_;
     used.consumed = true;
@@ -703,7 +717,11 @@ class passkey_register_operation
   void swapped(bool won) {
     switch (stage_) {
       case stage::consume:
-        if (!won) return this->fail(errc::webauthn_rejected);  // used by another request
+        if (!won) {
+          if (!this->retry()) return this->fail(errc::storage_conflict);
+          stage_ = stage::consume_check;
+          return this->load(ceremony_key_);
+        }
         stage_ = stage::set;
         return this->load(passkey_set_key(user_));
       case stage::index:
@@ -761,7 +779,7 @@ class passkey_login_operation
   }
 
  private:
-  enum class stage : std::uint8_t { ceremony, index, set, consume, reload, write };
+  enum class stage : std::uint8_t { ceremony, index, set, consume, consume_check, reload, write };
 
   void loaded(std::optional<std::string_view> bytes, std::uint64_t version) {
     switch (stage_) {
@@ -775,6 +793,17 @@ class passkey_login_operation
         ceremony_version_ = version;
         stage_ = stage::index;
         return this->load(passkey_index_key(id_));
+      }
+      case stage::consume_check: {
+        // the consume lost its race: another request used the ceremony, or the store answered a
+        // conflict (a serialization failure) where none was; consume again while it is unused
+        if (!bytes) return this->fail(errc::webauthn_rejected);
+        auto c = decode_ceremony(*bytes);
+        if (!c) return this->fail(c.error());
+        if (!detail::usable(*c, ceremony_kind::login, {}, this->ctx().now()))
+          return this->fail(errc::webauthn_rejected);
+        ceremony_version_ = version;
+        return consume();
       }
       case stage::index: {
         if (!bytes) return this->fail(errc::webauthn_rejected);
@@ -822,6 +851,10 @@ class passkey_login_operation
       return this->fail(errc::webauthn_rejected);
     }
     checked_ = *r;
+    consume();
+  }
+
+  void consume() {
     if (!this->fresh_id()) return this->fail(errc::random_failure);
     ceremony_record used = ceremony_;
     used.consumed = true;
@@ -862,7 +895,11 @@ class passkey_login_operation
   void swapped(bool won) {
     switch (stage_) {
       case stage::consume:
-        if (!won) return this->fail(errc::webauthn_rejected);  // the challenge was used by another request
+        if (!won) {
+          if (!this->retry()) return this->fail(errc::storage_conflict);
+          stage_ = stage::consume_check;
+          return this->load(ceremony_key_);
+        }
         return write_counter();
       case stage::write:
         if (!won) {

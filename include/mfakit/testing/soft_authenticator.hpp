@@ -160,7 +160,7 @@ inline bytes concat(mfakit::byte_view a, mfakit::byte_view b) {
 inline bytes sha256_of(mfakit::byte_view d) {
   auto h = mfakit::sha256(d);
   require(h.has_value(), "sha256");
-  return bytes(h->begin(), h->end());
+  return {h->begin(), h->end()};
 }
 
 // --- the authenticator --------------------------------------------------------------
@@ -183,14 +183,14 @@ struct client_data_fields {
   std::string cross_origin = "false";  ///< the JSON literal; empty: member left out
   std::string extra;
   std::string json() const {
-    std::string j = "{\"type\":\"" + type + "\",\"challenge\":\"" + challenge_b64 + "\",\"origin\":\"" + origin + "\"";
+    std::string j = R"({"type":")" + type + R"(","challenge":")" + challenge_b64 + R"(","origin":")" + origin + "\"";
     if (!cross_origin.empty()) j += ",\"crossOrigin\":" + cross_origin;
     j += extra + "}";
     return j;
   }
 };
 
-inline bytes as_vec(std::string_view s) { return bytes(s.begin(), s.end()); }
+inline bytes as_vec(std::string_view s) { return {s.begin(), s.end()}; }
 
 /// authenticatorData: rpIdHash || flags || signCount || [attested] || [extensions]
 struct auth_data_fields {

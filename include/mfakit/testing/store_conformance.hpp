@@ -916,9 +916,9 @@ void check_passkeys(Store& host, const conformance_options& o, conformance_repor
 
   // a base64url member of an options JSON ("challenge", or the user's "id" after "user")
   auto member = [](const std::string& json, std::string_view name, std::string_view after = {}) {
-    std::size_t from = after.empty() ? 0 : json.find(fmt::format("\"{}\"", after));
+    std::size_t from = after.empty() ? 0 : json.find(fmt::format(R"("{}")", after));
     if (from == std::string::npos) return soft::bytes{};
-    const std::string tag = fmt::format("\"{}\":\"", name);
+    const std::string tag = fmt::format(R"("{}":")", name);
     const std::size_t at = json.find(tag, from);
     if (at == std::string::npos) return soft::bytes{};
     from = at + tag.size();
