@@ -48,6 +48,11 @@ int host_main() {
 """,
         "after": "  return EXIT_SUCCESS;\n}\n",
     },
+    # namespace-scope functions over the host's store (compile only)
+    "readme_passkeys": {
+        "before": HOST,
+        "after": "",
+    },
     # a namespace-scope template: instantiated with the archetype store
     "readme_async": {
         "before": "",
